@@ -1,0 +1,181 @@
+//! Stage 1 — parse: read a policy file and everything it `extends`, check
+//! each file against the policy schema, and merge the chain into one typed
+//! [`Policy`] with the [`Provenance`] of every setting.
+//!
+//! Every error in a file is reported together; nothing is merged until all
+//! files of the chain are valid on their own.
+
+mod read;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use read::{read_text, read_yaml};
+
+use crate::diag::{Diagnostic, Loc, suggest};
+use crate::policy::merge::{Provenance, Source, merge};
+use crate::policy::{Policy, presets, schema};
+use crate::validate::schema_check;
+
+/// Longest `extends` chain accepted (a guard against runaway chains).
+const MAX_CHAIN: usize = 16;
+
+/// A policy with its parent chain merged in.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub policy: Policy,
+    pub prov: Provenance,
+    /// The merged parent, for reporting settings a child weakens.
+    pub parent: Option<Box<Loaded>>,
+    /// The path or preset name the policy was loaded from, as given.
+    pub origin: String,
+}
+
+/// Where a policy comes from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    File(PathBuf),
+    /// Policy text given directly (e.g. Terraform's `policy_yaml`); `base`
+    /// is the directory relative `extends` paths resolve against.
+    Inline { name: String, text: String, base: PathBuf },
+    Preset(String),
+}
+
+/// Loads and merges a policy chain.
+pub fn load(input: &Input) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut seen = Vec::new();
+    load_inner(input, &mut seen)
+}
+
+fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagnostic>> {
+    let (name, preset, text, base_dir) = match input {
+        Input::File(path) => {
+            let text = read_text(path).map_err(|d| vec![d])?;
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (path.display().to_string(), None, text, dir)
+        }
+        Input::Inline { name, text, base } => (name.clone(), None, text.clone(), base.clone()),
+        Input::Preset(p) => {
+            let text = presets::get(p).ok_or_else(|| vec![Diagnostic::error(format!("unknown preset `{p}`"))])?;
+            (format!("preset:{p}"), Some(p.clone()), text.to_string(), PathBuf::new())
+        }
+    };
+    let identity = match input {
+        Input::File(p) => std::fs::canonicalize(p).map(|p| p.display().to_string()).unwrap_or(name.clone()),
+        _ => name.clone(),
+    };
+    if seen.contains(&identity) {
+        let chain = seen.iter().chain(std::iter::once(&identity)).cloned().collect::<Vec<_>>().join(" → ");
+        return Err(vec![Diagnostic::error(format!("`extends` forms a cycle: {chain}"))]);
+    }
+    if seen.len() >= MAX_CHAIN {
+        return Err(vec![Diagnostic::error(format!("`extends` chain is longer than {MAX_CHAIN} files")).at(Loc::file(&name))]);
+    }
+    seen.push(identity);
+
+    let doc = read_yaml(&name, &text).map_err(|d| vec![d])?;
+    let file_schema = schema::file();
+    let validator = schema_check::validator(file_schema).map_err(|e| vec![Diagnostic::error(e)])?;
+    let errors = schema_check::check(&validator, file_schema, &doc, &name, &text);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    let source = Source { name: name.clone(), preset, text: Arc::from(text.as_str()), spans: doc.spans.clone() };
+    let parent_input = match doc.value.get("extends").and_then(Value::as_str) {
+        Some(ext) => Some(resolve_extends(ext, &base_dir).map_err(|d| {
+            vec![d.at_opt(Some(Loc::new(&name, &text, doc.spans.locate("/extends"))))]
+        })?),
+        None if source.preset.as_deref() == Some(presets::DEFAULT_PARENT) => None,
+        None => Some(Input::Preset(presets::DEFAULT_PARENT.to_string())),
+    };
+
+    let (merged, prov, parent) = match parent_input {
+        None => {
+            let mut prov = Provenance::default();
+            let idx = prov.add_source(source);
+            prov.record_all(&doc.value, "", idx);
+            (doc.value.clone(), prov, None)
+        }
+        Some(pi) => {
+            let parent = load_inner(&pi, seen)?;
+            let mut prov = parent.prov.clone();
+            let idx = prov.add_source(source);
+            let mut merged = serde_json::to_value(&parent.policy).map_err(|e| vec![Diagnostic::error(e.to_string())])?;
+            merge(&mut merged, &doc.value, idx, &mut prov);
+            (merged, prov, Some(Box::new(parent)))
+        }
+    };
+
+    let policy = complete(&merged, &prov, &name)?;
+    Ok(Loaded { policy, prov, parent, origin: name })
+}
+
+/// Checks that the merged chain is a complete policy and types it.
+fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec<Diagnostic>> {
+    let full = schema::complete();
+    let validator = schema_check::validator(full).map_err(|e| vec![Diagnostic::error(e)])?;
+    let missing: Vec<Diagnostic> = validator
+        .iter_errors(merged)
+        .map(|e| {
+            let ptr = e.instance_path().as_str().to_string();
+            Diagnostic::error(format!("the merged policy is incomplete at `{}`: {}", schema_check::dotted(&ptr), e.masked()))
+                .at_opt(prov.loc(&ptr).or_else(|| Some(Loc::file(name))))
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    serde_json::from_value(merged.clone()).map_err(|e| vec![Diagnostic::error(format!("the merged policy does not fit the language: {e}")).at(Loc::file(name))])
+}
+
+fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {
+    let looks_like_path = ext.contains('/') || ext.ends_with(".yaml") || ext.ends_with(".yml");
+    if !looks_like_path {
+        return match presets::get(ext) {
+            Some(_) => Ok(Input::Preset(ext.to_string())),
+            None => {
+                let mut d = Diagnostic::error(format!("unknown preset `{ext}` in `extends`"));
+                d = match suggest(ext, presets::names()) {
+                    Some(s) => d.help(format!("did you mean `{s}`? (a file path must end in .yaml or contain `/`)")),
+                    None => d.help(format!("presets are: {}; a file path must end in .yaml or contain `/`", presets::names().collect::<Vec<_>>().join(", "))),
+                };
+                Err(d)
+            }
+        };
+    }
+    if base.as_os_str().is_empty() && Path::new(ext).is_relative() && !Path::new(ext).exists() {
+        // Presets cannot extend files.
+        return Err(Diagnostic::error(format!("cannot resolve `extends: {ext}`")));
+    }
+    Ok(Input::File(base.join(ext)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_load_and_restricted_inherits_baseline() {
+        let l = load(&Input::Preset("restricted".into())).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(l.policy.metadata.name, "restricted");
+        assert_eq!(l.prov.preset("/spec/cloudMetadata/mode"), Some("restricted"));
+        assert_eq!(l.prov.preset("/spec/cloudMetadata/ip"), Some("baseline"));
+        assert!(l.parent.is_some());
+    }
+
+    #[test]
+    fn every_error_of_a_file_is_reported() {
+        let text = "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: Bad_Name, namespace: jhub}\nspec:\n  egres: {}\n  cloudMetadata: {mode: block}\n  egress: {allow: [{cidr: 10.0.0.0/33}]}\n";
+        let errs = load(&Input::Inline { name: "p.yaml".into(), text: text.into(), base: PathBuf::new() }).unwrap_err();
+        let msgs: Vec<String> = errs.iter().map(|d| format!("{}:{} {}", d.location.as_ref().unwrap().line, d.location.as_ref().unwrap().column, d.message)).collect();
+        assert_eq!(msgs.len(), 4, "{msgs:#?}");
+        assert!(msgs[0].starts_with("3:18 invalid `metadata.name`"), "{msgs:#?}");
+        assert!(msgs[1].starts_with("5:3 unknown key `egres`"), "{msgs:#?}");
+        assert!(msgs[2].starts_with("6:25 `block` is not a valid `spec.cloudMetadata.mode`"), "{msgs:#?}");
+        assert!(msgs[3].contains("spec.egress.allow[0].cidr"), "{msgs:#?}");
+        assert_eq!(errs[1].help.as_deref(), Some("did you mean `egress`?"));
+    }
+}

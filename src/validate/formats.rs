@@ -1,0 +1,388 @@
+//! Deep checks of string values, referenced from the policy schema as custom
+//! `format`s so they are reported in the same pass as type errors.
+//!
+//! Each check returns `Err(expected)` — a phrase saying what a valid value
+//! looks like — which the caller turns into a located diagnostic.
+
+use std::net::Ipv4Addr;
+
+/// Every custom format the policy schema uses, with its check.
+pub const FORMATS: &[(&str, fn(&str) -> Result<(), String>)] = &[
+    ("chart-version", chart_version),
+    ("kubernetes-version", kubernetes_version),
+    ("k8s-name", k8s_name),
+    ("k8s-subdomain", k8s_subdomain),
+    ("psa-version", psa_version),
+    ("ipv4", ipv4),
+    ("cidr", cidr),
+    ("profile-name", profile_name),
+    ("quantity", quantity),
+    ("binary-quantity", binary_quantity),
+    ("cpu", cpu),
+    ("provisioner", provisioner),
+    ("host", host),
+    ("hostname", hostname),
+    ("abs-path", abs_path),
+    ("rel-path", rel_path),
+    ("email", email),
+    ("https-url", https_url),
+    ("image-name", image_name),
+    ("image-tag", image_tag),
+    ("image-digest", image_digest),
+];
+
+fn err<T>(msg: &str) -> Result<T, String> {
+    Err(msg.to_string())
+}
+
+/// Rejects control characters, which no field of the language needs and
+/// which would make diagnostics and generated files misleading.
+fn printable(s: &str) -> Result<(), String> {
+    if s.chars().any(char::is_control) {
+        return err("a value without control characters (newlines, tabs, escapes)");
+    }
+    Ok(())
+}
+
+pub fn chart_version(s: &str) -> Result<(), String> {
+    let parts: Vec<&str> = s.split('.').collect();
+    let numeric = parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() < 6 && p.chars().all(|c| c.is_ascii_digit()));
+    if !numeric {
+        return err("a chart version like `4.4.0` or `3.3.8`");
+    }
+    match parts[0] {
+        "3" | "4" => Ok(()),
+        _ => err("a chart version of the 3.x or 4.x line (e.g. `4.4.0`)"),
+    }
+}
+
+/// Parses `1.30` (optionally `v1.30`) into the minor number.
+pub fn kubernetes_minor(s: &str) -> Option<u32> {
+    let s = s.strip_prefix('v').unwrap_or(s);
+    let (major, minor) = s.split_once('.')?;
+    if major != "1" || minor.is_empty() || minor.len() > 3 || !minor.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    minor.parse().ok()
+}
+
+pub fn kubernetes_version(s: &str) -> Result<(), String> {
+    match kubernetes_minor(s) {
+        Some(m) if (23..=99).contains(&m) => Ok(()),
+        Some(_) => err("a Kubernetes version from `1.23` on (e.g. `1.30`)"),
+        None => err("a Kubernetes minor version like `1.30`"),
+    }
+}
+
+/// DNS-1123 label: namespaces, service accounts, most object names.
+pub fn k8s_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "a DNS-1123 label: at most 63 lower-case letters, digits and `-`, starting and ending with a letter or digit";
+    if s.is_empty() || s.len() > 63 {
+        return err(EXPECTED);
+    }
+    let ok = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok { Ok(()) } else { err(EXPECTED) }
+}
+
+/// DNS-1123 subdomain: StorageClass and Secret names.
+pub fn k8s_subdomain(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "a DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels";
+    if s.is_empty() || s.len() > 253 {
+        return err(EXPECTED);
+    }
+    if s.split('.').all(|l| k8s_name(l).is_ok()) { Ok(()) } else { err(EXPECTED) }
+}
+
+pub fn psa_version(s: &str) -> Result<(), String> {
+    if s == "latest" || s == "auto" {
+        return Ok(());
+    }
+    match s.strip_prefix('v').and_then(kubernetes_minor) {
+        Some(_) => Ok(()),
+        None => err("`auto`, `latest` or a pinned version like `v1.30`"),
+    }
+}
+
+pub fn ipv4(s: &str) -> Result<(), String> {
+    s.parse::<Ipv4Addr>().map(|_| ()).map_err(|_| "an IPv4 address like `169.254.169.254`".to_string())
+}
+
+/// Parses an IPv4 CIDR into (network, prefix length).
+pub fn parse_cidr(s: &str) -> Option<(Ipv4Addr, u8)> {
+    let (addr, len) = s.split_once('/')?;
+    let addr: Ipv4Addr = addr.parse().ok()?;
+    if len.is_empty() || len.len() > 2 || !len.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let len: u8 = len.parse().ok()?;
+    (len <= 32).then_some((addr, len))
+}
+
+pub fn cidr(s: &str) -> Result<(), String> {
+    let Some((addr, len)) = parse_cidr(s) else {
+        return err("an IPv4 CIDR like `10.0.0.0/8` (address/prefix length 0-32)");
+    };
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    if u32::from(addr) & !mask != 0 {
+        let net = Ipv4Addr::from(u32::from(addr) & mask);
+        return Err(format!("a CIDR whose host bits are zero (did you mean `{net}/{len}`?)"));
+    }
+    Ok(())
+}
+
+/// True when `inner` lies entirely inside `outer`.
+pub fn cidr_contains(outer: &str, inner: &str) -> bool {
+    match (parse_cidr(outer), parse_cidr(inner)) {
+        (Some((o, ol)), Some((i, il))) => {
+            let mask = if ol == 0 { 0 } else { u32::MAX << (32 - ol) };
+            il >= ol && (u32::from(o) & mask) == (u32::from(i) & mask)
+        }
+        _ => false,
+    }
+}
+
+pub fn profile_name(s: &str) -> Result<(), String> {
+    printable(s)?;
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        && !s.starts_with('/')
+        && !s.split('/').any(|p| p == "..");
+    if ok { Ok(()) } else { err("a profile name or relative path of letters, digits, `.`, `_`, `-` and `/` (no `..`, not absolute)") }
+}
+
+/// Splits a Kubernetes quantity into its number and suffix.
+fn split_quantity(s: &str) -> Option<(&str, &str)> {
+    let idx = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(idx);
+    let valid_num = !num.is_empty() && num.chars().filter(|&c| c == '.').count() <= 1 && num != "." && num.len() <= 15;
+    valid_num.then_some((num, suffix))
+}
+
+/// Value of a quantity in its base unit (bytes, cores, bits/s).
+pub fn quantity_value(s: &str) -> Option<f64> {
+    let (num, suffix) = split_quantity(s)?;
+    let n: f64 = num.parse().ok()?;
+    let mult = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "Pi" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(n * mult)
+}
+
+pub fn quantity(s: &str) -> Result<(), String> {
+    match quantity_value(s) {
+        Some(v) if v > 0.0 => Ok(()),
+        Some(_) => err("a quantity greater than zero"),
+        None => err("a Kubernetes quantity like `10Gi`, `512Mi` or `50M`"),
+    }
+}
+
+/// Memory and storage sizes for user pods: binary suffixes only, because
+/// KubeSpawner reads `4G` as 4 GiB while Kubernetes reads it as 4 GB.
+pub fn binary_quantity(s: &str) -> Result<(), String> {
+    let Some((_, suffix)) = split_quantity(s) else {
+        return err("a binary quantity like `512Mi` or `4Gi`");
+    };
+    match suffix {
+        "" | "Ki" | "Mi" | "Gi" | "Ti" => quantity(s),
+        "k" | "K" | "M" | "G" | "T" => {
+            let num = &s[..s.len() - suffix.len()];
+            let binary = format!("{num}{}i", suffix.to_uppercase());
+            Err(format!(
+                "a binary quantity like `{binary}` (Kubernetes reads `{s}` in powers of 1000, KubeSpawner in powers of 1024; the `i` form means the same to both)"
+            ))
+        }
+        _ => err("a binary quantity like `512Mi` or `4Gi`"),
+    }
+}
+
+pub fn cpu(s: &str) -> Result<(), String> {
+    let Some((_, suffix)) = split_quantity(s) else {
+        return err("CPU cores as a number (`0.5`) or millicores (`500m`)");
+    };
+    match suffix {
+        "" | "m" => quantity(s),
+        _ => err("CPU cores as a number (`0.5`) or millicores (`500m`)"),
+    }
+}
+
+pub fn provisioner(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        && !s.starts_with(['/', '.', '-'])
+        && !s.ends_with(['/', '.', '-']);
+    if ok { Ok(()) } else { err("a provisioner name like `ebs.csi.aws.com` or `cluster.local/nfs-subdir-external-provisioner`") }
+}
+
+pub fn hostname(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "a DNS host name like `hub.example.org` (letters, digits, `-`, dot-separated)";
+    if s.is_empty() || s.len() > 253 {
+        return err(EXPECTED);
+    }
+    let ok = s.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    });
+    if ok && s.contains('.') { Ok(()) } else { err(EXPECTED) }
+}
+
+pub fn host(s: &str) -> Result<(), String> {
+    if ipv4(s).is_ok() || hostname(s).is_ok() {
+        Ok(())
+    } else {
+        err("a host name like `nfs.example.org` or an IPv4 address")
+    }
+}
+
+pub fn abs_path(s: &str) -> Result<(), String> {
+    printable(s)?;
+    let ok = s.starts_with('/') && s.len() <= 1024 && !s.split('/').any(|p| p == "..") && !s.contains(['"', '\'', '\\']);
+    if ok { Ok(()) } else { err("an absolute path like `/exports/home` (no `..`, no quotes)") }
+}
+
+pub fn rel_path(s: &str) -> Result<(), String> {
+    printable(s)?;
+    if s.is_empty() || s.len() > 1024 {
+        return err("a file path relative to the policy file");
+    }
+    Ok(())
+}
+
+pub fn email(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "an e-mail address like `admin@example.org`";
+    let Some((local, domain)) = s.split_once('@') else {
+        return err(EXPECTED);
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&*+-/=?^_`{|}~.".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.');
+    if local_ok && hostname(domain).is_ok() { Ok(()) } else { err(EXPECTED) }
+}
+
+pub fn https_url(s: &str) -> Result<(), String> {
+    printable(s)?;
+    let Some(rest) = s.strip_prefix("https://") else {
+        return err("an https:// URL");
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    if hostname(host).is_ok() && !s.contains(char::is_whitespace) { Ok(()) } else { err("an https:// URL with a valid host name") }
+}
+
+pub fn image_name(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 255
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
+        && !s.starts_with(['/', '.', '-', ':'])
+        && !s.ends_with(['/', '.', '-', ':'])
+        && !s.contains("//");
+    if ok { Ok(()) } else { err("an image repository like `quay.io/jupyter/scipy-notebook` (lower case, no tag)") }
+}
+
+pub fn image_tag(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && !s.starts_with(['.', '-']);
+    if ok { Ok(()) } else { err("an image tag like `2025-01-06` (letters, digits, `.`, `_`, `-`)") }
+}
+
+pub fn image_digest(s: &str) -> Result<(), String> {
+    let ok = s.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    if ok { Ok(()) } else { err("a digest `sha256:` followed by 64 lower-case hex digits") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(k8s_name("jhub-1").is_ok());
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", &"a".repeat(64), "a\nb"] {
+            assert!(k8s_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(k8s_subdomain("jupyter.user-block").is_ok());
+        assert!(k8s_subdomain("a..b").is_err());
+    }
+
+    #[test]
+    fn cidrs() {
+        assert!(cidr("10.0.0.0/8").is_ok());
+        assert!(cidr("0.0.0.0/0").is_ok());
+        assert!(cidr("10.0.0.1/32").is_ok());
+        assert!(cidr("10.0.0.0/33").is_err());
+        assert!(cidr("10.0.0.0").is_err());
+        assert!(cidr("10.0.0.0/+8").is_err());
+        assert!(cidr("300.0.0.0/8").is_err());
+        assert!(cidr("10.1.0.0/8").unwrap_err().contains("10.0.0.0/8"));
+        assert!(cidr_contains("10.0.0.0/8", "10.2.0.0/16"));
+        assert!(!cidr_contains("10.0.0.0/16", "10.2.0.0/16"));
+    }
+
+    #[test]
+    fn quantities() {
+        assert!(quantity("10Gi").is_ok());
+        assert!(quantity("50M").is_ok());
+        assert!(quantity("0").is_err());
+        assert!(quantity("1.2.3Gi").is_err());
+        assert!(quantity("10 Gi").is_err());
+        assert!(binary_quantity("4Gi").is_ok());
+        assert!(binary_quantity("4G").unwrap_err().contains("4Gi"));
+        assert!(cpu("500m").is_ok());
+        assert!(cpu("2").is_ok());
+        assert!(cpu("2Gi").is_err());
+        assert_eq!(quantity_value("512Mi"), Some(536870912.0));
+        assert_eq!(quantity_value("500m"), Some(0.5));
+    }
+
+    #[test]
+    fn hosts_and_emails() {
+        assert!(hostname("hub.example.org").is_ok());
+        assert!(hostname("localhost").is_err());
+        assert!(hostname("hub.example.org\nx: y").is_err());
+        assert!(email("admin@example.org").is_ok());
+        assert!(email("admin@").is_err());
+        assert!(email("a b@example.org").is_err());
+        assert!(host("10.1.2.3").is_ok());
+        assert!(abs_path("/exports/home").is_ok());
+        assert!(abs_path("/exports/../etc").is_err());
+        assert!(abs_path("exports").is_err());
+    }
+
+    #[test]
+    fn versions_and_images() {
+        assert!(chart_version("4.4.0").is_ok());
+        assert!(chart_version("2.0.0").is_err());
+        assert!(chart_version("4.4").is_err());
+        assert_eq!(kubernetes_minor("1.30"), Some(30));
+        assert!(kubernetes_version("1.2").is_err());
+        assert!(psa_version("v1.30").is_ok());
+        assert!(psa_version("1.30").is_err());
+        assert!(image_digest(&format!("sha256:{}", "a".repeat(64))).is_ok());
+        assert!(image_digest("sha256:abc").is_err());
+        assert!(image_name("quay.io/jupyter/scipy-notebook").is_ok());
+        assert!(image_name("Quay.io/x").is_err());
+        assert!(image_tag("2025-01-06").is_ok());
+        assert!(image_tag("a:b").is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! Stage 2 — validate: schema and deep value checks shared by every command.
+//! Cross-field rules live with their control in `controls/`.
+
+pub mod formats;
+pub mod schema_check;

@@ -1,0 +1,224 @@
+//! Checks a YAML document against a JSON Schema and turns every violation
+//! into a located diagnostic that says what was expected.
+//!
+//! Used for policy files (against the policy schema, with our custom
+//! formats) and for values files (against a chart's `values.schema.json`).
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use super::formats::FORMATS;
+use crate::diag::{Diagnostic, Loc, suggest};
+use crate::yaml::{Doc, escape_pointer};
+
+/// Builds a validator with our custom formats registered.
+pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
+    let mut opts = jsonschema::options().should_validate_formats(true);
+    for (name, check) in FORMATS {
+        let check = *check;
+        opts = opts.with_format(*name, move |s: &str| check(s).is_ok());
+    }
+    opts.build(schema).map_err(|e| format!("invalid schema: {e}"))
+}
+
+/// `/spec/egress/allow/0/cidr` → `spec.egress.allow[0].cidr`.
+pub fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    if out.is_empty() { "(top level)".into() } else { out }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let s: String = s.chars().flat_map(char::escape_default).collect();
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+}
+
+/// The schema node that describes the instance at `pointer`.
+fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut node = resolve(root, root);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        node = if let Some(p) = node.get("properties").and_then(|p| p.get(&seg)) {
+            resolve(root, p)
+        } else if let Some(items) = node.get("items") {
+            resolve(root, items)
+        } else if let Some(ap) = node.get("additionalProperties").filter(|a| a.is_object()) {
+            resolve(root, ap)
+        } else {
+            return None;
+        };
+    }
+    Some(node)
+}
+
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(r) => match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(target) => node = target,
+                None => return node,
+            },
+            None => {
+                // A lone `allOf: [$ref]` is how generators attach descriptions.
+                match node.get("allOf").and_then(Value::as_array) {
+                    Some(all) if all.len() == 1 => node = &all[0],
+                    _ => return node,
+                }
+            }
+        }
+    }
+    node
+}
+
+/// Describes the accepted forms of a schema node in a short phrase.
+fn describe(root: &Value, node: &Value) -> String {
+    let node = resolve(root, node);
+    if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array) {
+        let parts: Vec<String> = alts.iter().map(|a| describe(root, a)).collect();
+        return parts.join(", or ");
+    }
+    if let Some(opts) = node.get("enum").and_then(Value::as_array) {
+        return opts.iter().map(|o| format!("`{}`", short(o))).collect::<Vec<_>>().join(", ");
+    }
+    if let Some(c) = node.get("const") {
+        return format!("`{}`", short(c));
+    }
+    if let Some(f) = node.get("format").and_then(Value::as_str)
+        && let Some((_, check)) = FORMATS.iter().find(|(n, _)| *n == f)
+        && let Err(expected) = check("\u{0}")
+    {
+        return expected;
+    }
+    match node.get("type").and_then(Value::as_str) {
+        Some("object") => match node.get("properties").and_then(Value::as_object) {
+            Some(p) if p.len() == 1 => format!("`{{{}: …}}`", p.keys().next().map(String::as_str).unwrap_or("")),
+            _ => "a mapping".into(),
+        },
+        Some("array") => "a list".into(),
+        Some("string") => "a string".into(),
+        Some("integer") => "a whole number".into(),
+        Some("number") => "a number".into(),
+        Some("boolean") => "`true` or `false`".into(),
+        _ => "a valid value".into(),
+    }
+}
+
+/// Validates `doc` and returns one diagnostic per violation, in file order.
+pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file: &str, text: &str) -> Vec<Diagnostic> {
+    let mut out: Vec<(u32, u32, Diagnostic)> = Vec::new();
+    let loc_at = |pos| Loc::new(file, text, pos);
+    for err in validator.iter_errors(&doc.value) {
+        let ptr = err.instance_path().as_str().to_string();
+        let path = dotted(&ptr);
+        let instance = err.instance();
+        let mut push = |pos: crate::yaml::Pos, d: Diagnostic| out.push((pos.line, pos.column, d.at(loc_at(pos))));
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known: Vec<String> = schema_at(schema, &ptr)
+                    .and_then(|s| s.get("properties"))
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                for key in unexpected {
+                    let kptr = format!("{ptr}/{}", escape_pointer(key));
+                    let mut d = Diagnostic::error(format!("unknown key `{}` in `{path}`", short(&Value::String(key.clone()))));
+                    d = match suggest(key, known.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None if !known.is_empty() => d.help(format!("expected one of: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
+                        None => d,
+                    };
+                    push(doc.spans.locate_key(&kptr), d);
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let prop = property.as_str().unwrap_or_default();
+                push(doc.spans.locate_key(&ptr), Diagnostic::error(format!("missing key `{prop}` in `{path}`")));
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = match kind {
+                    TypeKind::Single(t) => format!("{t}"),
+                    TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
+                };
+                let expected = match expected.as_str() {
+                    "object" => "a mapping".to_string(),
+                    "array" => "a list".to_string(),
+                    "integer" => "a whole number".to_string(),
+                    "boolean" => "`true` or `false`".to_string(),
+                    other => format!("a {other}"),
+                };
+                push(
+                    doc.spans.locate(&ptr),
+                    Diagnostic::error(format!("`{path}` must be {expected}, found {} `{}`", type_name(instance), short(instance))),
+                );
+            }
+            ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } | ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+                let expected = schema_at(schema, &ptr).map(|s| describe(schema, s)).unwrap_or_else(|| "a valid value".into());
+                let mut d = Diagnostic::error(format!("`{}` is not a valid `{path}`", short(instance)));
+                d = d.help(format!("expected {expected}"));
+                if let Value::String(s) = instance.as_ref()
+                    && let Some(opts) = schema_at(schema, &ptr).map(|n| resolve(schema, n)).and_then(|n| n.get("enum")).and_then(Value::as_array)
+                    && let Some(best) = suggest(s, opts.iter().filter_map(Value::as_str))
+                {
+                    d = d.help(format!("did you mean `{best}`?"));
+                }
+                push(doc.spans.locate(&ptr), d);
+            }
+            ValidationErrorKind::Format { format } => {
+                let value = instance.as_str().unwrap_or_default();
+                let expected = FORMATS
+                    .iter()
+                    .find(|(n, _)| n == format)
+                    .and_then(|(_, check)| check(value).err())
+                    .unwrap_or_else(|| format!("a valid {format}"));
+                push(
+                    doc.spans.locate(&ptr),
+                    Diagnostic::error(format!("invalid `{path}`: `{}`", short(instance))).help(format!("expected {expected}")),
+                );
+            }
+            other => {
+                let _ = other;
+                push(doc.spans.locate(&ptr), Diagnostic::error(format!("invalid `{path}`: {}", err.masked())));
+            }
+        }
+    }
+    out.sort_by_key(|(l, c, _)| (*l, *c));
+    out.dedup_by(|a, b| a.2 == b.2);
+    out.into_iter().map(|(_, _, d)| d).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_paths() {
+        assert_eq!(dotted("/spec/egress/allow/0/cidr"), "spec.egress.allow[0].cidr");
+        assert_eq!(dotted("/a~1b"), "a/b");
+        assert_eq!(dotted(""), "(top level)");
+    }
+}
