@@ -3,8 +3,17 @@
 //!
 //! Pipeline: [`parse`] → [`validate`] → [`lower`] → [`render`] → [`emit`].
 
+pub mod chart;
+pub mod cli;
+pub mod compile;
+pub mod controls;
 pub mod diag;
+pub mod emit;
+pub mod lower;
+pub mod plan;
 pub mod parse;
 pub mod policy;
+pub mod render;
 pub mod validate;
+pub mod values;
 pub mod yaml;

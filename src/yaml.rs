@@ -305,8 +305,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
 /// would take for booleans, numbers or null come out quoted.
 pub fn to_string(value: &Value) -> String {
     let opts = serde_saphyr::ser_options! { indent_step: 2 };
-    serde_saphyr::to_string_with_options(value, opts)
-        .unwrap_or_else(|e| unreachable!("a JSON value always serializes as YAML: {e}"))
+    let mut s = serde_saphyr::to_string_with_options(value, opts)
+        .unwrap_or_else(|e| unreachable!("a JSON value always serializes as YAML: {e}"));
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
 }
 
 #[cfg(test)]
@@ -356,4 +360,14 @@ mod tests {
         let back = parse(&out).unwrap();
         assert_eq!(back.value, v);
     }
+}
+
+/// Parses a stream of documents (as `kubectl apply -f` reads), skipping empty ones.
+pub fn parse_stream(text: &str) -> Result<Vec<Value>, YamlError> {
+    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, options()).map_err(|e| YamlError {
+        pos: e.location().map(|l| Pos { line: l.line() as u32, column: l.column() as u32 }),
+        message: first_line(&e.without_snippet().render()),
+    })?;
+    let mut spans = SpanMap::default();
+    Ok(docs.into_iter().map(|d| flatten(d, String::new(), &mut spans)).filter(|v| !v.is_null()).collect())
 }

@@ -1,0 +1,57 @@
+//! Chart versions the compiler knows, and what differs between their lines.
+
+/// A z2jh chart release line. Keys and defaults differ between lines
+/// (security contexts hardened in 4.0.0, KubeSpawner 6 → 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum ChartLine {
+    V3,
+    V4,
+}
+
+/// Chart versions every output is checked against (their schemas ship in
+/// the test data).
+pub const VERIFIED: &[&str] = &["4.4.0", "3.3.8"];
+
+impl ChartLine {
+    /// The line of a version string already checked by the `chart-version` format.
+    pub fn of(version: &str) -> ChartLine {
+        if version.starts_with("3.") { ChartLine::V3 } else { ChartLine::V4 }
+    }
+}
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+
+/// A chart folder as `helm pull --untar` leaves it: defaults and schema.
+#[derive(Debug, Clone)]
+pub struct ChartDir {
+    pub name: String,
+    pub version: String,
+    pub defaults: Value,
+    pub schema: Value,
+}
+
+impl ChartDir {
+    pub fn load(dir: &Path) -> Result<ChartDir, Diagnostic> {
+        let read = |f: &str| crate::parse::read_text(&dir.join(f));
+        let chart_text = read("Chart.yaml")?;
+        let chart_name = dir.join("Chart.yaml").display().to_string();
+        let chart = crate::parse::read_yaml(&chart_name, &chart_text)?.value;
+        let values_name = dir.join("values.yaml").display().to_string();
+        let defaults = crate::parse::read_yaml(&values_name, &read("values.yaml")?)?.value;
+        let schema_path = dir.join("values.schema.json");
+        let schema_text = read("values.schema.json")?;
+        let schema: Value = serde_json::from_str(&schema_text).map_err(|e| {
+            Diagnostic::error(format!("`{}` is not valid JSON: {e}", schema_path.display()))
+        })?;
+        Ok(ChartDir {
+            name: chart.get("name").and_then(Value::as_str).unwrap_or("?").to_string(),
+            version: chart.get("version").and_then(Value::as_str).unwrap_or("?").to_string(),
+            defaults,
+            schema,
+        })
+    }
+}

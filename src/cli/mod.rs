@@ -1,0 +1,77 @@
+//! The command line: argument definitions and dispatch. One module per
+//! subcommand; each returns the process exit code.
+
+mod compile;
+mod schema;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::diag::{Diagnostic, ErrorFormat, Severity, render};
+
+/// Exit codes shared by every subcommand.
+pub mod exit {
+    /// Success; for checks: nothing found.
+    pub const OK: u8 = 0;
+    /// A check found something (differences, violations, invalid values).
+    pub const FOUND: u8 = 1;
+    /// Bad input or an I/O failure; nothing was written.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "z2jh-policy",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (charts: 4.4.0, 3.3.8)"),
+    about = "Compile a JupyterHub-on-Kubernetes security policy into z2jh Helm values and Kubernetes manifests",
+    after_help = "Exit status: 0 success, 1 a check found differences or violations, 2 bad input or I/O error."
+)]
+pub struct Cli {
+    /// How to print errors, warnings and notes.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human, env = "Z2JH_POLICY_ERROR_FORMAT")]
+    pub error_format: ErrorFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a policy into values.yaml and manifests.
+    Compile(compile::Args),
+    /// Check values files against a chart's values.schema.json, merged like Helm.
+    Validate(validate::Args),
+    /// Print the JSON Schema of the policy language.
+    Schema(schema::Args),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let fmt = cli.error_format;
+    let code = match cli.command {
+        Command::Compile(a) => compile::run(&a, fmt),
+        Command::Validate(a) => validate::run(&a, fmt),
+        Command::Schema(a) => schema::run(&a, fmt),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints diagnostics to stderr, errors first, and a summary line for people.
+pub fn report(diags: &[Diagnostic], fmt: ErrorFormat) {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| d.severity);
+    let mut out = String::new();
+    for d in &sorted {
+        out.push_str(&render(d, fmt));
+        if fmt == ErrorFormat::Human {
+            out.push('\n');
+        }
+    }
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+    if fmt == ErrorFormat::Human && (errors > 0 || warnings > 0) {
+        let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        out.push_str(&format!("{}, {}\n", plural(errors, "error"), plural(warnings, "warning")));
+    }
+    eprint!("{out}");
+}

@@ -1,0 +1,54 @@
+//! The whole pipeline as one call: parse → validate → lower → render → emit.
+
+use crate::diag::{Diagnostic, Loc};
+use crate::emit::{self, HeaderInfo, Output};
+use crate::lower::{self};
+use crate::parse::{self, Input, Loaded};
+use crate::plan::Plan;
+use crate::render::{self, Rendered};
+use crate::validate::formats::chart_version;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Overrides the policy's `chart:`.
+    pub chart_version: Option<String>,
+}
+
+/// A successful compilation.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub loaded: Loaded,
+    pub plan: Plan,
+    pub rendered: Rendered,
+    pub output: Output,
+}
+
+impl Compiled {
+    /// Warnings and notes, in control order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.plan.diagnostics
+    }
+}
+
+/// Compiles a policy. On failure returns every error (warnings included, so
+/// the caller can show the whole picture).
+pub fn compile(input: &Input, opts: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let mut loaded = parse::load(input)?;
+    if let Some(v) = &opts.chart_version {
+        chart_version(v).map_err(|e| vec![Diagnostic::error(format!("invalid --chart-version `{v}`")).help(format!("expected {e}"))])?;
+        loaded.policy.chart = v.clone();
+    }
+    let plan = lower::lower(&loaded);
+    if plan.has_errors() {
+        return Err(plan.diagnostics);
+    }
+    let rendered = render::render(&plan)?;
+    let header = HeaderInfo { source: loaded.origin.clone(), policy_name: loaded.policy.metadata.name.clone(), chart_version: loaded.policy.chart.clone() };
+    let output = emit::layout(&rendered, &header);
+    Ok(Compiled { loaded, plan, rendered, output })
+}
+
+/// Location of a loaded policy's file, for messages about the whole file.
+pub fn file_loc(loaded: &Loaded) -> Loc {
+    Loc::file(&loaded.origin)
+}

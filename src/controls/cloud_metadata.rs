@@ -1,0 +1,90 @@
+//! Keeping user pods away from the cloud metadata server.
+
+use serde_json::json;
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::{MetadataMode, Policy};
+
+pub struct CloudMetadataControl;
+
+static DEF: ControlDef = ControlDef {
+    id: "cloud-metadata",
+    title: "Cloud metadata server",
+    field: "/spec/cloudMetadata/mode",
+    rationale: "The metadata server hands out node credentials and cloud identity to anything that asks; \
+        a user who reaches it can act as the node.",
+    settings: &[
+        Setting { name: "network-policy", rank: 0, summary: "the user NetworkPolicy excludes the address on every port; no privileged container (needs an enforcing CNI)" },
+        Setting { name: "iptables", rank: 1, summary: "a privileged root init container drops TCP/80 to the address (chart default)" },
+        Setting { name: "allow", rank: 2, summary: "user pods may reach the metadata server" },
+    ],
+};
+
+impl Control for CloudMetadataControl {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+
+    fn selected(&self, p: &Policy) -> Selected {
+        Selected::of(match p.spec.cloud_metadata.mode {
+            MetadataMode::NetworkPolicy => 0,
+            MetadataMode::Iptables => 1,
+            MetadataMode::Allow => 2,
+        })
+    }
+
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let cm = &p.spec.cloud_metadata;
+        cx.set_at("/spec/cloudMetadata/ip", &["singleuser", "cloudMetadata", "ip"], json!(cm.ip));
+        let netpol = p.spec.network_policy.singleuser;
+        match cm.mode {
+            MetadataMode::NetworkPolicy => {
+                if !netpol {
+                    cx.error(
+                        DEF.field,
+                        "`cloudMetadata.mode: network-policy` needs the user NetworkPolicy, but `spec.networkPolicy.singleuser` is false",
+                        "enable `spec.networkPolicy.singleuser`, or use `mode: iptables`",
+                    );
+                    return;
+                }
+                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(false));
+                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(false));
+                cx.note(DEF.field, "metadata blocking relies on the user NetworkPolicy: without an enforcing CNI the server is reachable");
+            }
+            MetadataMode::Iptables => {
+                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(true));
+                // The chart refuses iptables blocking together with an allow rule for the server.
+                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(false));
+                cx.warn(
+                    DEF.field,
+                    "metadata blocking uses a privileged root init container with NET_ADMIN, and blocks TCP port 80 only",
+                    "user pods then meet only the `privileged` Pod Security level; use `mode: network-policy` where the CNI enforces NetworkPolicies",
+                );
+            }
+            MetadataMode::Allow => {
+                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(false));
+                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(true));
+                cx.warn(
+                    DEF.field,
+                    format!("user pods can reach the cloud metadata server at {}", cm.ip),
+                    "anyone with a server can read the node's cloud credentials unless workload identity (IRSA, GKE Workload Identity) is in use",
+                );
+            }
+        }
+    }
+
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        let iptables = v.bool(&["singleuser", "cloudMetadata", "blockWithIptables"]).unwrap_or(true);
+        if iptables && v.get(&["hub", "config", "KubeSpawner", "init_containers"]).is_some() {
+            return ReadBack::CannotVerify { reason: "hub.config.KubeSpawner.init_containers replaces the iptables init container".into() };
+        }
+        if iptables {
+            return ReadBack::Setting(Selected::of(1));
+        }
+        let netpol = v.bool(&["singleuser", "networkPolicy", "enabled"]).unwrap_or(true);
+        let allowed = v.bool(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"]).unwrap_or(false);
+        ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
+    }
+}

@@ -1,0 +1,144 @@
+//! Where user pods may connect outside the hub: named profiles plus
+//! explicit allow rules, compiled into the user NetworkPolicy.
+
+use serde_json::{Value, json};
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::{EgressProfile, MetadataMode, Policy};
+use crate::validate::formats::cidr_contains;
+
+pub struct EgressControl;
+
+static DEF: ControlDef = ControlDef {
+    id: "egress",
+    title: "Egress from user pods",
+    field: "/spec/egress/profile",
+    rationale: "Open egress lets a server scan the cluster, reach internal services and the API server, mine and exfiltrate; \
+        each profile trades that against what notebooks can download.",
+    settings: &[
+        Setting { name: "none", rank: 0, summary: "only the hub and proxy; no DNS" },
+        Setting { name: "dns-only", rank: 1, summary: "DNS (port 53) to the cluster resolver, nothing else" },
+        Setting { name: "http-https", rank: 2, summary: "DNS plus TCP 80 and 443 to public IPv4 addresses (private and link-local ranges excluded)" },
+        Setting { name: "internet", rank: 3, summary: "every port to public IPv4 addresses (chart default)" },
+    ],
+};
+
+/// Private and link-local ranges kept out of "public" rules.
+pub const PRIVATE_RANGES: &[&str] = &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"];
+const FLAGS: &[&str] = &["singleuser", "networkPolicy", "egressAllowRules"];
+
+fn flag(name: &'static str) -> Vec<&'static str> {
+    FLAGS.iter().copied().chain(std::iter::once(name)).collect()
+}
+
+impl Control for EgressControl {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        let e = &p.spec.egress;
+        let i = match e.profile {
+            EgressProfile::None => 0,
+            EgressProfile::DnsOnly => 1,
+            EgressProfile::HttpHttps => 2,
+            EgressProfile::Internet => 3,
+        };
+        match e.allow.len() {
+            0 => Selected::of(i),
+            n => Selected::with(i, format!("+{n} allow rule{}", if n == 1 { "" } else { "s" })),
+        }
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let e = &p.spec.egress;
+        let restricts = e.profile != EgressProfile::Internet || !e.allow.is_empty();
+        if restricts && !p.spec.network_policy.singleuser {
+            cx.error(DEF.field, "egress rules need the user NetworkPolicy, but `spec.networkPolicy.singleuser` is false", "enable `spec.networkPolicy.singleuser`");
+            return;
+        }
+        let dns = e.profile != EgressProfile::None;
+        for name in ["dnsPortsCloudMetadataServer", "dnsPortsKubeSystemNamespace", "dnsPortsPrivateIPs"] {
+            cx.set(&flag(name), json!(dns));
+        }
+        cx.set(&flag("nonPrivateIPs"), json!(e.profile == EgressProfile::Internet));
+        cx.set(&flag("privateIPs"), json!(false));
+        match e.profile {
+            EgressProfile::None => cx.note(DEF.field, "user pods cannot resolve names or reach anything but the hub and proxy; package installs and git clones fail"),
+            EgressProfile::HttpHttps => {
+                let rule = json!({
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}],
+                    "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}],
+                });
+                cx.append(&["singleuser", "networkPolicy", "egress"], rule);
+            }
+            EgressProfile::Internet => cx.warn(
+                DEF.field,
+                "user pods may connect to any port on any public address",
+                "`egress.profile: http-https` keeps downloads working while closing SSH, SMTP, mining pools and other ports",
+            ),
+            EgressProfile::DnsOnly => {}
+        }
+        let metadata_ip = format!("{}/32", p.spec.cloud_metadata.ip);
+        let block_metadata = p.spec.cloud_metadata.mode != MetadataMode::Allow;
+        for (i, rule) in e.allow.iter().enumerate() {
+            let ptr = format!("/spec/egress/allow/{i}");
+            for (j, ex) in rule.except.iter().enumerate() {
+                if !cidr_contains(&rule.cidr.0, &ex.0) {
+                    cx.error(&format!("{ptr}/except/{j}"), format!("`{}` is not inside `{}`", ex.0, rule.cidr.0), "`except` lists addresses within `cidr` that stay blocked");
+                }
+            }
+            let mut except: Vec<String> = rule.except.iter().map(|c| c.0.clone()).collect();
+            if block_metadata && cidr_contains(&rule.cidr.0, &metadata_ip) && !except.iter().any(|x| cidr_contains(x, &metadata_ip)) {
+                if rule.cidr.0 != metadata_ip {
+                    except.push(metadata_ip.clone());
+                    cx.note(&format!("{ptr}/cidr"), format!("`{}` contains the metadata server; `{metadata_ip}` was added to its `except` list", rule.cidr.0));
+                } else {
+                    cx.error(&format!("{ptr}/cidr"), "this rule allows the cloud metadata server, which `cloudMetadata.mode` blocks", "set `cloudMetadata.mode: allow` if user pods must reach it");
+                }
+            }
+            if PRIVATE_RANGES[..3].iter().any(|r| cidr_contains(&rule.cidr.0, r) || cidr_contains(r, &rule.cidr.0)) {
+                cx.warn(&format!("{ptr}/cidr"), format!("`{}` opens egress into private address space", rule.cidr.0), "cluster-internal services, node ports and the API server may become reachable; allow the narrowest CIDR and ports");
+            }
+            let mut block = json!({"cidr": rule.cidr.0});
+            if !except.is_empty() {
+                block["except"] = json!(except);
+            }
+            let mut item = json!({"to": [{"ipBlock": block}]});
+            if !rule.ports.is_empty() {
+                item["ports"] = Value::Array(rule.ports.iter().map(|p| json!({"protocol": p.protocol.as_str(), "port": p.port.0})).collect());
+            } else {
+                cx.warn(&format!("{ptr}/ports"), format!("the rule for `{}` opens every port", rule.cidr.0), "list the ports the destination needs");
+            }
+            cx.append_at(&ptr, &["singleuser", "networkPolicy", "egress"], item);
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
+            return ReadBack::Setting(Selected::with(3, "no user NetworkPolicy"));
+        }
+        let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
+        let rules = v.get(&["singleuser", "networkPolicy", "egress"]).and_then(Value::as_array).cloned().unwrap_or_default();
+        let web = rules.iter().any(|r| {
+            r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0") && r.get("ports").is_some()
+        });
+        let extra = rules.len() - usize::from(web);
+        let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
+            3
+        } else if web {
+            2
+        } else if f("dnsPortsKubeSystemNamespace", true) || f("dnsPortsPrivateIPs", true) || f("dnsPortsCloudMetadataServer", true) {
+            1
+        } else {
+            0
+        };
+        ReadBack::Setting(match extra {
+            0 => Selected::of(i),
+            n => Selected::with(i, format!("+{n} allow rule{}", if n == 1 { "" } else { "s" })),
+        })
+    }
+}
+
+fn flag_str(name: &str) -> Vec<&str> {
+    FLAGS.iter().copied().chain(std::iter::once(name)).collect()
+}

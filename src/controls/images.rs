@@ -1,0 +1,106 @@
+//! Supply chain of the user image: pull policy and pinning.
+
+use serde_json::json;
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::{Policy, PullPolicy};
+
+pub struct PullPolicyControl;
+
+static PULL: ControlDef = ControlDef {
+    id: "image-pull-policy",
+    title: "Pull policy of the user image",
+    field: "/spec/images/pullPolicy",
+    rationale: "`Always` makes the node check with the registry on every start, so a private image is never served \
+        from a node's cache to someone without pull rights and a moved tag is picked up.",
+    settings: &[
+        Setting { name: "always", rank: 0, summary: "`singleuser.image.pullPolicy: Always`" },
+        Setting { name: "if-not-present", rank: 1, summary: "`IfNotPresent`: cached images are reused" },
+        Setting { name: "chart-default", rank: 2, summary: "the chart's default (unset: Kubernetes decides from the tag)" },
+    ],
+};
+
+impl Control for PullPolicyControl {
+    fn def(&self) -> &'static ControlDef {
+        &PULL
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        Selected::of(match p.spec.images.pull_policy {
+            PullPolicy::Always => 0,
+            PullPolicy::IfNotPresent => 1,
+            PullPolicy::ChartDefault => 2,
+        })
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let v = match p.spec.images.pull_policy {
+            PullPolicy::Always => "Always",
+            PullPolicy::IfNotPresent => "IfNotPresent",
+            PullPolicy::ChartDefault => return,
+        };
+        cx.set(&["singleuser", "image", "pullPolicy"], json!(v));
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        ReadBack::Setting(Selected::of(match v.str(&["singleuser", "image", "pullPolicy"]) {
+            Some("Always") => 0,
+            Some("IfNotPresent") => 1,
+            _ => 2,
+        }))
+    }
+}
+
+pub struct ImagePinning;
+
+static PIN: ControlDef = ControlDef {
+    id: "image-pinning",
+    title: "Pinning of the user image",
+    field: "/spec/images/userImage",
+    rationale: "A tag can be moved to different content; a digest names exactly the image that was reviewed.",
+    settings: &[
+        Setting { name: "digest", rank: 0, summary: "`name:tag@sha256:…` — the content is fixed" },
+        Setting { name: "tag", rank: 1, summary: "`name:tag` — the registry decides what the tag means" },
+        Setting { name: "chart-default", rank: 2, summary: "the chart's default user image" },
+    ],
+};
+
+impl Control for ImagePinning {
+    fn def(&self) -> &'static ControlDef {
+        &PIN
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        match &p.spec.images.user_image {
+            Some(img) if img.digest.is_some() => Selected::with(0, img.name.clone()),
+            Some(img) => Selected::with(1, format!("{}:{}", img.name, img.tag)),
+            None => Selected::of(2),
+        }
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let Some(img) = &p.spec.images.user_image else { return };
+        cx.set(&["singleuser", "image", "name"], json!(img.name));
+        let tag = match &img.digest {
+            Some(d) => format!("{}@{d}", img.tag),
+            None => img.tag.clone(),
+        };
+        cx.set(&["singleuser", "image", "tag"], json!(tag));
+        if img.digest.is_none() {
+            if img.tag == "latest" {
+                cx.warn(PIN.field, "the user image tag `latest` changes under you", "pin a dated tag, and a digest (`userImage.digest`)");
+            } else {
+                cx.note(PIN.field, "the user image is pinned by tag only; add `digest` to pin its content");
+            }
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        let tag = v.str(&["singleuser", "image", "tag"]).unwrap_or_default();
+        let default_tag = v.defaults.pointer("/singleuser/image/tag").and_then(serde_json::Value::as_str);
+        let name = v.str(&["singleuser", "image", "name"]).unwrap_or_default().to_string();
+        ReadBack::Setting(if tag.contains("@sha256:") {
+            Selected::with(0, name)
+        } else if Some(tag) == default_tag && v.get(&["singleuser", "image", "name"]) == v.defaults.pointer("/singleuser/image/name") {
+            Selected::of(2)
+        } else {
+            Selected::with(1, format!("{name}:{tag}"))
+        })
+    }
+}

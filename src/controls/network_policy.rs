@@ -1,0 +1,65 @@
+//! The chart's four NetworkPolicies: hub, proxy, autohttps and user pods.
+
+use serde_json::json;
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::Policy;
+
+pub struct NetworkPolicyControl;
+
+static DEF: ControlDef = ControlDef {
+    id: "network-policy",
+    title: "NetworkPolicies for the hub, proxy, autohttps and user pods",
+    field: "/spec/networkPolicy",
+    rationale: "NetworkPolicies limit who can talk to each component; without them a user server can reach the hub API, \
+        other users' servers and everything in the cluster.",
+    settings: &[
+        Setting { name: "all", rank: 0, summary: "all four policies enabled" },
+        Setting { name: "partial", rank: 1, summary: "some policies disabled" },
+        Setting { name: "none", rank: 2, summary: "no NetworkPolicies" },
+    ],
+};
+
+const COMPONENTS: &[(&str, &[&str])] = &[
+    ("hub", &["hub", "networkPolicy", "enabled"]),
+    ("proxy", &["proxy", "chp", "networkPolicy", "enabled"]),
+    ("autohttps", &["proxy", "traefik", "networkPolicy", "enabled"]),
+    ("singleuser", &["singleuser", "networkPolicy", "enabled"]),
+];
+
+fn classify(disabled: Vec<&str>) -> Selected {
+    match disabled.len() {
+        0 => Selected::of(0),
+        4 => Selected::of(2),
+        _ => Selected::with(1, format!("disabled: {}", disabled.join(", "))),
+    }
+}
+
+impl Control for NetworkPolicyControl {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        let n = &p.spec.network_policy;
+        let flags = [n.hub, n.proxy, n.autohttps, n.singleuser];
+        classify(COMPONENTS.iter().zip(flags).filter(|(_, on)| !on).map(|((name, _), _)| *name).collect())
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let n = &p.spec.network_policy;
+        let flags = [n.hub, n.proxy, n.autohttps, n.singleuser];
+        for ((name, path), on) in COMPONENTS.iter().zip(flags) {
+            cx.set_at(&format!("/spec/networkPolicy/{name}"), path, json!(on));
+            if !on {
+                cx.warn(&format!("/spec/networkPolicy/{name}"), format!("the {name} NetworkPolicy is disabled"), format!("any pod in the cluster can connect to the {name} pods"));
+            }
+        }
+        if flags.iter().any(|f| *f) {
+            cx.note(DEF.field, "NetworkPolicies take effect only where the cluster's CNI enforces them (Calico, Cilium, …); elsewhere they are silently ignored. The chart's rules are IPv4-only: add IPv6 rules yourself on dual-stack clusters");
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        ReadBack::Setting(classify(COMPONENTS.iter().filter(|(_, path)| v.bool(path) == Some(false)).map(|(n, _)| *n).collect()))
+    }
+}

@@ -1,0 +1,48 @@
+//! Process limits. No pod or chart setting exists: the kubelet enforces
+//! `podPidsLimit` node-wide, so the policy compiles to a node requirement.
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::Policy;
+
+pub struct PidsControl;
+
+static DEF: ControlDef = ControlDef {
+    id: "pid-limit",
+    title: "Process (PID) limit per pod",
+    field: "/spec/pids/limit",
+    rationale: "A fork bomb in one server can use up the node's process IDs and take down every pod on it.",
+    settings: &[
+        Setting { name: "limited", rank: 0, summary: "a node requirement: kubelet `podPidsLimit` (printed as a note; nothing in values)" },
+        Setting { name: "unlimited", rank: 1, summary: "no requirement stated" },
+    ],
+};
+
+impl Control for PidsControl {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        match p.spec.pids.limit {
+            Some(n) => Selected::with(0, n.to_string()),
+            None => Selected::of(1),
+        }
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        match p.spec.pids.limit {
+            Some(n) => cx.note(
+                DEF.field,
+                format!(
+                    "PID limits are node configuration, not pod fields: set `podPidsLimit: {n}` in the KubeletConfiguration of the nodes that run user pods \
+                     (kubelet flag `--pod-max-pids={n}`; EKS: `kubeletExtraConfig` / bootstrap args; GKE: node system config `podPidsLimit`; \
+                     AKS: custom node configuration `podMaxPids`)"
+                ),
+            ),
+            None => cx.note(DEF.field, "no PID limit is required: unless the kubelet sets `podPidsLimit`, one server can exhaust the node's PIDs"),
+        }
+    }
+    fn read_back(&self, _v: &ValuesView) -> ReadBack {
+        ReadBack::CannotVerify { reason: "PID limits are kubelet configuration (podPidsLimit), not Helm values".into() }
+    }
+}

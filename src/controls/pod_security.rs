@@ -1,0 +1,139 @@
+//! Pod Security Admission labels on the hub namespace — the successor of
+//! PodSecurityPolicy. The level follows from the rest of the policy.
+
+use serde_json::{Value, json};
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::chart::ChartLine;
+use crate::lower::Lowering;
+use crate::plan::{Group, Selected};
+use crate::policy::{Capabilities, ChartHardening, EnforceLevel, MetadataMode, Policy, Profile, PsaLevel};
+
+pub struct PodSecurityAdmission;
+
+static DEF: ControlDef = ControlDef {
+    id: "pod-security-admission",
+    title: "Pod Security Admission level of the hub namespace",
+    field: "/spec/podSecurity/enforce",
+    rationale: "The namespace label makes the API server refuse pods weaker than the level, so a mistake in values \
+        (or a profile override) fails loudly instead of running.",
+    settings: &[
+        Setting { name: "restricted", rank: 0, summary: "`pod-security.kubernetes.io/enforce: restricted`" },
+        Setting { name: "baseline", rank: 1, summary: "`enforce: baseline` (no privileged or host access)" },
+        Setting { name: "privileged", rank: 2, summary: "`enforce: privileged` (labels for audit and warn only)" },
+        Setting { name: "none", rank: 3, summary: "no enforce label" },
+    ],
+};
+
+/// The pinned version for the labels.
+pub fn psa_version(p: &Policy) -> String {
+    match p.spec.pod_security.version.as_str() {
+        "auto" => format!("v{}", p.kubernetes_version.trim_start_matches('v')),
+        v => v.to_string(),
+    }
+}
+
+/// The strongest level every pod the policy creates meets, with the reasons
+/// it is not higher.
+pub fn implied_level(p: &Policy) -> (PsaLevel, Vec<String>) {
+    let up = &p.spec.user_pods;
+    let mut reasons = Vec::new();
+    if p.spec.cloud_metadata.mode == MetadataMode::Iptables {
+        reasons.push("`cloudMetadata.mode: iptables` adds a privileged root init container to user pods".to_string());
+        return (PsaLevel::Privileged, reasons);
+    }
+    if !up.run_as_non_root {
+        reasons.push("`userPods.runAsNonRoot` is false".into());
+    }
+    if up.allow_privilege_escalation {
+        reasons.push("`userPods.allowPrivilegeEscalation` is true".into());
+    }
+    if up.capabilities != Capabilities::DropAll {
+        reasons.push("`userPods.capabilities` does not drop ALL".into());
+    }
+    if up.seccomp == Profile::Unset {
+        reasons.push("`userPods.seccomp` is unset".into());
+    }
+    if ChartLine::of(&p.chart) == ChartLine::V3 && p.spec.chart_pods.hardening != ChartHardening::Restricted {
+        reasons.push("chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless `chartPods.hardening: restricted`".into());
+    }
+    (if reasons.is_empty() { PsaLevel::Restricted } else { PsaLevel::Baseline }, reasons)
+}
+
+/// The enforce level the policy resolves to.
+pub fn enforce_level(p: &Policy) -> PsaLevel {
+    match p.spec.pod_security.enforce {
+        EnforceLevel::Auto => implied_level(p).0,
+        EnforceLevel::Restricted => PsaLevel::Restricted,
+        EnforceLevel::Baseline => PsaLevel::Baseline,
+        EnforceLevel::Privileged => PsaLevel::Privileged,
+        EnforceLevel::None => PsaLevel::None,
+    }
+}
+
+fn index(level: PsaLevel) -> usize {
+    match level {
+        PsaLevel::Restricted => 0,
+        PsaLevel::Baseline => 1,
+        PsaLevel::Privileged => 2,
+        PsaLevel::None => 3,
+    }
+}
+
+impl Control for PodSecurityAdmission {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        let level = enforce_level(p);
+        match p.spec.pod_security.enforce {
+            EnforceLevel::Auto => Selected::with(index(level), "auto"),
+            _ => Selected::of(index(level)),
+        }
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let ps = &p.spec.pod_security;
+        let (implied, reasons) = implied_level(p);
+        let enforce = enforce_level(p);
+        if enforce != PsaLevel::None && enforce < implied {
+            cx.error(
+                DEF.field,
+                format!("`enforce: {}` would refuse the pods this policy creates (they meet `{}`)", enforce.as_str(), implied.as_str()),
+                format!("{}; use `enforce: auto` or strengthen those settings", reasons.join("; ")),
+            );
+            return;
+        }
+        if ps.enforce == EnforceLevel::Auto && !reasons.is_empty() {
+            cx.note(DEF.field, format!("`enforce: auto` resolves to `{}`: {}", implied.as_str(), reasons.join("; ")));
+        }
+        let mut labels = serde_json::Map::new();
+        labels.insert("app.kubernetes.io/managed-by".into(), json!("z2jh-policy"));
+        labels.insert("app.kubernetes.io/part-of".into(), json!(p.metadata.name));
+        let version = psa_version(p);
+        for (mode, level) in [("enforce", enforce), ("audit", ps.audit), ("warn", ps.warn)] {
+            if level != PsaLevel::None {
+                labels.insert(format!("pod-security.kubernetes.io/{mode}"), json!(level.as_str()));
+                labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), json!(version));
+            }
+        }
+        if labels.len() == 2 {
+            cx.warn(DEF.field, "the hub namespace gets no Pod Security labels", "nothing stops a weaker pod (from a profile override or a hand edit) from running; set `podSecurity.enforce: auto`");
+            return;
+        }
+        let ctx = json!({"hub": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels});
+        cx.manifest(Group::Namespace, "hub-namespace.yaml", ctx);
+        cx.note(DEF.field, format!("apply manifests/namespace.yaml before `helm install` (or label the existing namespace `{}`); Helm's --create-namespace would create it without labels", p.metadata.namespace));
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        let Some(ns) = v.manifest("Namespace", None) else {
+            return ReadBack::CannotVerify { reason: "Pod Security labels live on the Namespace, not in Helm values".into() };
+        };
+        let label = ns.pointer("/metadata/labels").and_then(|l| l.get("pod-security.kubernetes.io/enforce")).and_then(Value::as_str);
+        ReadBack::Setting(Selected::of(match label {
+            Some("restricted") => 0,
+            Some("baseline") => 1,
+            Some("privileged") => 2,
+            _ => 3,
+        }))
+    }
+}

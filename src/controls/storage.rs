@@ -1,0 +1,185 @@
+//! Home directories: none, a block volume per user, or NFS (one volume per
+//! user, or one shared volume with a subPath per user).
+
+use serde_json::{Value, json};
+
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::{Group, Selected};
+use crate::policy::{IdentityMode, NfsIsolation, NfsOnDelete, Policy, ReclaimPolicy, StorageType};
+
+pub struct StorageControl;
+
+static DEF: ControlDef = ControlDef {
+    id: "storage",
+    title: "Home directory storage and its isolation",
+    field: "/spec/storage/type",
+    rationale: "How homes are stored decides what a container breakout exposes: one user's volume, or every user's files.",
+    settings: &[
+        Setting { name: "none", rank: 0, summary: "no persistent home; nothing outlives the server" },
+        Setting { name: "block", rank: 1, summary: "a block PVC per user, group-owned through fsGroup (one attach per node slot; costs per volume)" },
+        Setting { name: "nfs-per-user-volume", rank: 2, summary: "one NFS directory per user through the nfs-subdir-external-provisioner StorageClass (directories are mode 0777; capacity not enforced)" },
+        Setting { name: "nfs-shared-subpath", rank: 3, summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)" },
+    ],
+};
+
+const PTR: &str = "/spec/storage";
+
+impl Control for StorageControl {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        let s = &p.spec.storage;
+        match s.kind {
+            StorageType::None => Selected::of(0),
+            StorageType::Block => Selected::with(1, s.capacity.clone()),
+            StorageType::Nfs => match s.nfs.as_ref().map(|n| n.isolation) {
+                Some(NfsIsolation::SharedSubpath) => Selected::of(3),
+                _ => Selected::with(2, s.capacity.clone()),
+            },
+        }
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let s = &p.spec.storage;
+        match s.kind {
+            StorageType::None => {
+                cx.set(&["singleuser", "storage", "type"], json!("none"));
+                cx.note(DEF.field, "user servers have no persistent home: files are lost when a server stops");
+            }
+            StorageType::Block => lower_block(p, cx),
+            StorageType::Nfs => lower_nfs(p, cx),
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        let ty = v.str(&["singleuser", "storage", "type"]).unwrap_or("dynamic");
+        match ty {
+            "none" => ReadBack::Setting(Selected::of(0)),
+            "static" => ReadBack::Setting(Selected::of(3)),
+            _ => {
+                let class = v.str(&["singleuser", "storage", "dynamic", "storageClass"]);
+                let rwx = v
+                    .get(&["singleuser", "storage", "dynamic", "storageAccessModes"])
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| m.iter().any(|x| x == "ReadWriteMany"));
+                let nfs_class = class.and_then(|c| v.manifests.iter().find(|m| m["kind"] == "StorageClass" && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)))
+                    .is_some_and(|m| m["provisioner"].as_str().is_some_and(|p| p.contains("nfs")));
+                let cap = v.str(&["singleuser", "storage", "capacity"]).unwrap_or("10Gi").to_string();
+                ReadBack::Setting(if rwx || nfs_class { Selected::with(2, cap) } else { Selected::with(1, cap) })
+            }
+        }
+    }
+}
+
+fn lower_block(p: &Policy, cx: &mut Lowering) {
+    let s = &p.spec.storage;
+    cx.set(&["singleuser", "storage", "type"], json!("dynamic"));
+    cx.set_at("/spec/storage/capacity", &["singleuser", "storage", "capacity"], json!(s.capacity));
+    cx.set(&["singleuser", "storage", "dynamic", "storageAccessModes"], json!(["ReadWriteOnce"]));
+    match s.block.as_ref().and_then(|b| b.storage_class.as_ref()) {
+        Some(sc) => {
+            cx.set_at("/spec/storage/block/storageClass", &["singleuser", "storage", "dynamic", "storageClass"], json!(sc.name));
+            let ctx = json!({
+                "hub": p.metadata.name,
+                "name": sc.name,
+                "provisioner": sc.provisioner,
+                "parameters": sc.parameters,
+                "reclaim_policy": reclaim(sc.reclaim_policy),
+                "allow_volume_expansion": sc.allow_volume_expansion,
+                "binding_mode": "WaitForFirstConsumer",
+            });
+            cx.manifest(Group::Storage, "storage-class.yaml", ctx);
+            if sc.reclaim_policy == ReclaimPolicy::Delete {
+                cx.warn("/spec/storage/block/storageClass/reclaimPolicy", "deleting a user's PVC deletes their home volume", "`reclaimPolicy: Retain` keeps the volume after the claim goes");
+            }
+        }
+        None => {
+            cx.set(&["singleuser", "storage", "dynamic", "storageClass"], Value::Null);
+            cx.note(DEF.field, "home volumes use the cluster's default StorageClass; set `storage.block.storageClass` to control encryption, reclaim policy and expansion");
+        }
+    }
+    cx.note(DEF.field, format!("each user gets a {} block volume: cost grows per user and nodes limit attached volumes; KubeSpawner never resizes an existing PVC (raising capacity affects new users only)", s.capacity));
+}
+
+fn reclaim(r: ReclaimPolicy) -> &'static str {
+    match r {
+        ReclaimPolicy::Retain => "Retain",
+        ReclaimPolicy::Delete => "Delete",
+    }
+}
+
+fn lower_nfs(p: &Policy, cx: &mut Lowering) {
+    let s = &p.spec.storage;
+    let Some(nfs) = &s.nfs else {
+        cx.error(DEF.field, "`storage.type: nfs` needs `storage.nfs`", "add `nfs: {isolation: per-user-volume, storageClass: {...}}` or `nfs: {isolation: shared-subpath, server: ..., path: ...}`");
+        return;
+    };
+    let fixed_uid = p.spec.user_pods.identity.mode != IdentityMode::PerUser;
+    match nfs.isolation {
+        NfsIsolation::PerUserVolume => {
+            let Some(sc) = &nfs.storage_class else {
+                cx.error(&format!("{PTR}/nfs/isolation"), "`isolation: per-user-volume` needs `storage.nfs.storageClass`", "add `storageClass: {name: jupyter-user-nfs, provisioner: cluster.local/nfs-subdir-external-provisioner, onDelete: retain}`");
+                return;
+            };
+            cx.set(&["singleuser", "storage", "type"], json!("dynamic"));
+            cx.set_at("/spec/storage/capacity", &["singleuser", "storage", "capacity"], json!(s.capacity));
+            cx.set_at("/spec/storage/nfs/storageClass", &["singleuser", "storage", "dynamic", "storageClass"], json!(sc.name));
+            cx.set(&["singleuser", "storage", "dynamic", "storageAccessModes"], json!(["ReadWriteMany"]));
+            let (on_delete, archive) = match sc.on_delete {
+                NfsOnDelete::Retain => ("retain", "true"),
+                NfsOnDelete::Archive => ("archive", "true"),
+                NfsOnDelete::Delete => ("delete", "false"),
+            };
+            let mut params = serde_json::Map::new();
+            params.insert("pathPattern".into(), json!("${.PVC.namespace}/${.PVC.name}"));
+            // `archive` is expressed through archiveOnDelete; onDelete only knows retain and delete.
+            if on_delete != "archive" {
+                params.insert("onDelete".into(), json!(on_delete));
+            }
+            params.insert("archiveOnDelete".into(), json!(archive));
+            let ctx = json!({
+                "hub": p.metadata.name,
+                "name": sc.name,
+                "provisioner": sc.provisioner,
+                "parameters": params,
+                "reclaim_policy": "Delete",
+                "allow_volume_expansion": true,
+                "binding_mode": "Immediate",
+            });
+            cx.manifest(Group::Storage, "storage-class.yaml", ctx);
+            cx.note(&format!("{PTR}/nfs/storageClass"), format!("deploy nfs-subdir-external-provisioner with PROVISIONER_NAME `{}` and your NFS server; it creates one directory per user (mode 0777) and does not enforce capacity — use XFS project quotas on the server", sc.provisioner));
+            if fixed_uid {
+                cx.warn(DEF.field, "every user has the same uid on NFS, which ignores fsGroup", "a user who reaches another user's export path can read it; `userPods.identity.mode: per-user` gives each user a uid the server can tell apart");
+            }
+        }
+        NfsIsolation::SharedSubpath => {
+            let (Some(server), Some(path)) = (&nfs.server, &nfs.path) else {
+                cx.error(&format!("{PTR}/nfs/isolation"), "`isolation: shared-subpath` needs `storage.nfs.server` and `storage.nfs.path`", "add the NFS server and the exported directory");
+                return;
+            };
+            let pvc = format!("{}-home-nfs", p.metadata.name);
+            cx.set(&["singleuser", "storage", "type"], json!("static"));
+            cx.set(&["singleuser", "storage", "static", "pvcName"], json!(pvc));
+            cx.set(&["singleuser", "storage", "static", "subPath"], json!("{username}"));
+            let ctx = json!({
+                "hub": p.metadata.name,
+                "namespace": p.metadata.namespace,
+                "name": pvc,
+                "server": server,
+                "path": path,
+                "capacity": s.capacity,
+            });
+            // A PV + PVC rather than an inline nfs volume, which the restricted level forbids.
+            cx.manifest(Group::Storage, "nfs-shared.yaml", ctx);
+            cx.warn(
+                &format!("{PTR}/nfs/isolation"),
+                "all homes live on one shared volume; a container breakout exposes every user's files",
+                "`isolation: per-user-volume` mounts only the user's own directory; subPath directories are also created root-owned unless the server pre-creates them",
+            );
+            if fixed_uid {
+                cx.warn(DEF.field, "every user has the same uid on a shared NFS export", "NFS ignores fsGroup; with one uid the server cannot keep users apart — use `userPods.identity.mode: per-user`");
+            }
+            cx.note(&format!("{PTR}/nfs/isolation"), "`subPath: {username}` expands differently on chart 3.x and 4.x (KubeSpawner 7 slugs); moving a hub between them changes every user's directory");
+        }
+    }
+}
