@@ -13,6 +13,7 @@ use crate::parse::{read_text, read_yaml};
 use crate::values::helm_merge;
 use crate::yaml::Doc;
 
+
 /// One user values file.
 #[derive(Debug, Clone)]
 pub struct ValuesFile {
@@ -48,54 +49,32 @@ pub fn merged(defaults: &Value, files: &[ValuesFile]) -> Value {
     v
 }
 
-/// Validates the merged values; returns one error per violation.
+/// Validates the merged values; returns one error per violation, each
+/// pointing into the last file that set the offending key.
 pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Diagnostic> {
     let v = merged(&chart.defaults, files);
     let validator = match schema_check::validator(&chart.schema) {
         Ok(v) => v,
         Err(e) => return vec![Diagnostic::error(format!("chart {} {}: {e}", chart.name, chart.version))],
     };
-    // Check against a document whose spans come from the file that set each key.
-    let doc = Doc { value: v, spans: Default::default() };
-    schema_check::check(&validator, &chart.schema, &doc, "merged values", "")
-        .into_iter()
-        .map(|d| relocate(d, files))
-        .collect()
+    let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
+    schema_check::check_value(&validator, &chart.schema, &v, &locate)
 }
 
-/// Points a diagnostic about a values path at the last file that wrote it.
-fn relocate(mut d: Diagnostic, files: &[ValuesFile]) -> Diagnostic {
-    let Some(ptr) = d.message.split('`').nth(1).map(pointer_from_dotted) else { return d };
+/// The last file that wrote `ptr` (or its nearest ancestor).
+pub fn locate_in(files: &[ValuesFile], ptr: &str, key: bool) -> Option<Loc> {
     for f in files.iter().rev() {
-        let mut p = ptr.clone();
+        let mut p = ptr.to_string();
         loop {
-            if let Some(pos) = f.doc.spans.get(&p) {
-                d.location = Some(Loc::new(&f.name, &f.text, pos));
-                return d;
+            let found = if key { f.doc.spans.get(&format!("{p}#key")) } else { None }.or_else(|| f.doc.spans.get(&p));
+            if let Some(pos) = found.filter(|_| !p.is_empty()) {
+                return Some(Loc::new(&f.name, &f.text, pos));
             }
             match p.rfind('/') {
-                Some(i) if i > 0 => p.truncate(i),
-                _ => break,
+                Some(i) => p.truncate(i),
+                None => break,
             }
         }
     }
-    d.location = None;
-    d
-}
-
-fn pointer_from_dotted(dotted: &str) -> String {
-    let mut out = String::new();
-    for part in dotted.split('.') {
-        let (key, idx) = match part.split_once('[') {
-            Some((k, rest)) => (k, Some(rest.trim_end_matches(']'))),
-            None => (part, None),
-        };
-        out.push('/');
-        out.push_str(&crate::yaml::escape_pointer(key));
-        if let Some(i) = idx {
-            out.push('/');
-            out.push_str(i);
-        }
-    }
-    out
+    None
 }

@@ -128,15 +128,26 @@ fn describe(root: &Value, node: &Value) -> String {
     }
 }
 
+/// Finds where the node at a JSON pointer was written; `true` asks for its key.
+pub type Locate<'a> = dyn Fn(&str, bool) -> Option<Loc> + 'a;
+
 /// Validates `doc` and returns one diagnostic per violation, in file order.
 pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file: &str, text: &str) -> Vec<Diagnostic> {
-    let mut out: Vec<(u32, u32, Diagnostic)> = Vec::new();
-    let loc_at = |pos| Loc::new(file, text, pos);
-    for err in validator.iter_errors(&doc.value) {
+    let locate = |ptr: &str, key: bool| {
+        let pos = if key { doc.spans.locate_key(ptr) } else { doc.spans.locate(ptr) };
+        Some(Loc::new(file, text, pos))
+    };
+    check_value(validator, schema, &doc.value, &locate)
+}
+
+/// Validates a value whose source positions `locate` knows.
+pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Value, locate: &Locate) -> Vec<Diagnostic> {
+    let mut out: Vec<(Option<(String, u32, u32)>, Diagnostic)> = Vec::new();
+    for err in validator.iter_errors(value) {
         let ptr = err.instance_path().as_str().to_string();
         let path = dotted(&ptr);
         let instance = err.instance();
-        let mut push = |pos: crate::yaml::Pos, d: Diagnostic| out.push((pos.line, pos.column, d.at(loc_at(pos))));
+        let mut push = |loc: Option<Loc>, d: Diagnostic| out.push((loc.as_ref().map(|l| (l.file.clone(), l.line, l.column)), d.at_opt(loc)));
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known: Vec<String> = schema_at(schema, &ptr)
@@ -152,27 +163,28 @@ pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file:
                         None if !known.is_empty() => d.help(format!("expected one of: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
                         None => d,
                     };
-                    push(doc.spans.locate_key(&kptr), d);
+                    push(locate(&kptr, true), d);
                 }
             }
             ValidationErrorKind::Required { property } => {
                 let prop = property.as_str().unwrap_or_default();
-                push(doc.spans.locate_key(&ptr), Diagnostic::error(format!("missing key `{prop}` in `{path}`")));
+                push(locate(&ptr, true), Diagnostic::error(format!("missing key `{prop}` in `{path}`")));
             }
             ValidationErrorKind::Type { kind } => {
-                let expected = match kind {
-                    TypeKind::Single(t) => format!("{t}"),
-                    TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
-                };
-                let expected = match expected.as_str() {
+                let name = |t: String| match t.as_str() {
                     "object" => "a mapping".to_string(),
                     "array" => "a list".to_string(),
                     "integer" => "a whole number".to_string(),
                     "boolean" => "`true` or `false`".to_string(),
+                    "null" => "null".to_string(),
                     other => format!("a {other}"),
                 };
+                let expected = match kind {
+                    TypeKind::Single(t) => name(t.to_string()),
+                    TypeKind::Multiple(ts) => ts.iter().map(|t| name(t.to_string())).collect::<Vec<_>>().join(" or "),
+                };
                 push(
-                    doc.spans.locate(&ptr),
+                    locate(&ptr, false),
                     Diagnostic::error(format!("`{path}` must be {expected}, found {} `{}`", type_name(instance), short(instance))),
                 );
             }
@@ -186,7 +198,7 @@ pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file:
                 {
                     d = d.help(format!("did you mean `{best}`?"));
                 }
-                push(doc.spans.locate(&ptr), d);
+                push(locate(&ptr, false), d);
             }
             ValidationErrorKind::Format { format } => {
                 let value = instance.as_str().unwrap_or_default();
@@ -196,19 +208,19 @@ pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file:
                     .and_then(|(_, check)| check(value).err())
                     .unwrap_or_else(|| format!("a valid {format}"));
                 push(
-                    doc.spans.locate(&ptr),
+                    locate(&ptr, false),
                     Diagnostic::error(format!("invalid `{path}`: `{}`", short(instance))).help(format!("expected {expected}")),
                 );
             }
             other => {
                 let _ = other;
-                push(doc.spans.locate(&ptr), Diagnostic::error(format!("invalid `{path}`: {}", err.masked())));
+                push(locate(&ptr, false), Diagnostic::error(format!("invalid `{path}`: {}", err.masked())));
             }
         }
     }
-    out.sort_by_key(|(l, c, _)| (*l, *c));
-    out.dedup_by(|a, b| a.2 == b.2);
-    out.into_iter().map(|(_, _, d)| d).collect()
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|a, b| a.1 == b.1);
+    out.into_iter().map(|(_, d)| d).collect()
 }
 
 #[cfg(test)]
