@@ -119,8 +119,10 @@ impl Control for EgressControl {
         }
         let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
         let rules = v.get(&["singleuser", "networkPolicy", "egress"]).and_then(Value::as_array).cloned().unwrap_or_default();
+        // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
         let web = rules.iter().any(|r| {
-            r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0") && r.get("ports").is_some()
+            r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
+                && r.get("ports") == Some(&json!([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]))
         });
         let extra = rules.len() - usize::from(web);
         let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {

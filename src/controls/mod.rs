@@ -76,8 +76,9 @@ pub struct ValuesView<'a> {
     pub values: &'a Value,
     /// The chart's own defaults (`Value::Null` when unknown).
     pub defaults: &'a Value,
-    /// Emitted manifests; empty when only values are known.
-    pub manifests: &'a [Value],
+    /// Emitted manifests; `None` when only values are known (an audit of
+    /// existing values), `Some` (possibly empty) after a compile.
+    pub manifests: Option<&'a [Value]>,
     pub chart: ChartLine,
 }
 
@@ -98,7 +99,7 @@ impl ValuesView<'_> {
             .is_some_and(|m| m.values().filter_map(Value::as_str).any(|code| code.contains(needle)))
     }
     pub fn manifest(&self, kind: &str, name: Option<&str>) -> Option<&Value> {
-        self.manifests.iter().find(|m| {
+        self.manifests.unwrap_or_default().iter().find(|m| {
             m.get("kind").and_then(Value::as_str) == Some(kind)
                 && name.is_none_or(|n| m.pointer("/metadata/name").and_then(Value::as_str) == Some(n))
         })

@@ -109,6 +109,7 @@ impl Control for PodSecurityAdmission {
         let mut labels = serde_json::Map::new();
         labels.insert("app.kubernetes.io/managed-by".into(), json!("z2jh-policy"));
         labels.insert("app.kubernetes.io/part-of".into(), json!(p.metadata.name));
+        labels.insert("app.kubernetes.io/component".into(), json!("hub"));
         let version = psa_version(p);
         for (mode, level) in [("enforce", enforce), ("audit", ps.audit), ("warn", ps.warn)] {
             if level != PsaLevel::None {
@@ -116,7 +117,7 @@ impl Control for PodSecurityAdmission {
                 labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), json!(version));
             }
         }
-        if labels.len() == 2 {
+        if labels.len() == 3 {
             cx.warn(DEF.field, "the hub namespace gets no Pod Security labels", "nothing stops a weaker pod (from a profile override or a hand edit) from running; set `podSecurity.enforce: auto`");
             return;
         }
@@ -125,8 +126,15 @@ impl Control for PodSecurityAdmission {
         cx.note(DEF.field, format!("apply manifests/namespace.yaml before `helm install` (or label the existing namespace `{}`); Helm's --create-namespace would create it without labels", p.metadata.namespace));
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let Some(ns) = v.manifest("Namespace", None) else {
+        if v.manifests.is_none() {
             return ReadBack::CannotVerify { reason: "Pod Security labels live on the Namespace, not in Helm values".into() };
+        }
+        // pod-creator's workload namespace is labelled too; only the hub's counts here.
+        let hub_ns = v.manifests.unwrap_or_default().iter().find(|m| {
+            m["kind"] == "Namespace" && m.pointer("/metadata/labels/app.kubernetes.io~1component").and_then(Value::as_str) == Some("hub")
+        });
+        let Some(ns) = hub_ns else {
+            return ReadBack::Setting(Selected::of(3));
         };
         let label = ns.pointer("/metadata/labels").and_then(|l| l.get("pod-security.kubernetes.io/enforce")).and_then(Value::as_str);
         ReadBack::Setting(Selected::of(match label {

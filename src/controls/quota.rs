@@ -88,7 +88,7 @@ impl Control for QuotaControl {
         cx.note(DEF.field, format!("the quota allows {} user servers at their limits plus the chart's pods; servers beyond it fail to spawn with `exceeded quota`", q.max_users));
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        if v.manifests.is_empty() {
+        if v.manifests.is_none() {
             return ReadBack::CannotVerify { reason: "quotas are namespace objects, not Helm values".into() };
         }
         ReadBack::Setting(Selected::of(if v.manifest("ResourceQuota", None).is_some() { 0 } else { 1 }))

@@ -62,7 +62,7 @@ impl Control for StorageControl {
                     .get(&["singleuser", "storage", "dynamic", "storageAccessModes"])
                     .and_then(Value::as_array)
                     .is_some_and(|m| m.iter().any(|x| x == "ReadWriteMany"));
-                let nfs_class = class.and_then(|c| v.manifests.iter().find(|m| m["kind"] == "StorageClass" && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)))
+                let nfs_class = class.and_then(|c| v.manifests.unwrap_or_default().iter().find(|m| m["kind"] == "StorageClass" && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)))
                     .is_some_and(|m| m["provisioner"].as_str().is_some_and(|p| p.contains("nfs")));
                 let cap = v.str(&["singleuser", "storage", "capacity"]).unwrap_or("10Gi").to_string();
                 ReadBack::Setting(if rwx || nfs_class { Selected::with(2, cap) } else { Selected::with(1, cap) })

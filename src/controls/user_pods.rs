@@ -138,6 +138,8 @@ impl Control for RunAsNonRoot {
         if p.spec.user_pods.run_as_non_root {
             cx.set(&path(POD_CTX, &["runAsNonRoot"]), json!(true));
             cx.set(&path(CTR_CTX, &["runAsNonRoot"]), json!(true));
+        } else {
+            cx.warn(NON_ROOT.field, "nothing stops an image or profile from running user servers as root", "set `userPods.runAsNonRoot: true` (required for the restricted level)");
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
@@ -214,6 +216,8 @@ impl Control for CapabilitiesControl {
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.user_pods.capabilities == Capabilities::DropAll {
             cx.set(&path(CTR_CTX, &["capabilities"]), json!({"drop": ["ALL"]}));
+        } else {
+            cx.warn(CAPS.field, "user servers keep the runtime's default capabilities (CHOWN, SETUID, NET_RAW, …)", "set `userPods.capabilities: drop-all` (required for the restricted level)");
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
@@ -270,7 +274,7 @@ impl Control for Seccomp {
                 cx.set(&path(POD_CTX, &["seccompProfile"]), json!({"type": "Localhost", "localhostProfile": name}));
                 cx.note(SECCOMP.field, format!("the seccomp profile `{name}` must exist under the kubelet's seccomp root on every node, or user pods fail to start"));
             }
-            Profile::Unset => {}
+            Profile::Unset => cx.warn(SECCOMP.field, "user servers run without a seccomp profile (unconfined on most runtimes)", "set `userPods.seccomp: runtime-default` (required for the restricted level)"),
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {

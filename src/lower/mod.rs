@@ -68,7 +68,7 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
                 def.dotted_field(),
                 def.id,
                 old_s.name,
-                parent.origin,
+                parent.prov.source(def.field).map_or(parent.origin.as_str(), |s| s.name.as_str()),
                 new_s.name
             ))
             .control(def.id)

@@ -21,7 +21,9 @@ pub fn complete() -> &'static Value {
         let schema = schemars::generate::SchemaSettings::draft07()
             .into_generator()
             .into_root_schema_for::<Policy>();
-        schema.to_value()
+        let mut v = schema.to_value();
+        strip_null(&mut v);
+        v
     })
 }
 
@@ -51,6 +53,39 @@ pub fn file() -> &'static Value {
         }
         v
     })
+}
+
+/// `Option` fields mean "may be left out", never "may be null": drop the
+/// null alternative so errors inside them point at the real problem.
+fn strip_null(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let t = types[0].clone();
+                    map.insert("type".into(), t);
+                }
+            }
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(alts)) = map.get_mut(key) {
+                    alts.retain(|a| a.get("type").is_none_or(|t| t != "null") || a.as_object().is_some_and(|o| o.len() > 1));
+                    if alts.len() == 1 {
+                        let only = alts.remove(0);
+                        map.remove(key);
+                        if let Value::Object(o) = only {
+                            for (k, val) in o {
+                                map.entry(k).or_insert(val);
+                            }
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(strip_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
 }
 
 /// Definitions reached through `items`, `oneOf` or `anyOf`: a list element

@@ -99,11 +99,17 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
 fn describe(root: &Value, node: &Value) -> String {
     let node = resolve(root, node);
     if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array) {
+        let alts: Vec<&Value> = alts.iter().map(|a| resolve(root, a)).collect();
+        let words: Vec<String> = alts.iter().filter_map(|a| a.get("const").or_else(|| a.get("enum").and_then(|e| e.get(0).filter(|_| e.as_array().is_some_and(|x| x.len() == 1))))).map(|c| format!("`{}`", short(c))).collect();
+        if words.len() == alts.len() {
+            return format!("one of {}", words.join(", "));
+        }
         let parts: Vec<String> = alts.iter().map(|a| describe(root, a)).collect();
         return parts.join(", or ");
     }
     if let Some(opts) = node.get("enum").and_then(Value::as_array) {
-        return opts.iter().map(|o| format!("`{}`", short(o))).collect::<Vec<_>>().join(", ");
+        let words = opts.iter().map(|o| format!("`{}`", short(o))).collect::<Vec<_>>();
+        return if words.len() == 1 { words.join("") } else { format!("one of {}", words.join(", ")) };
     }
     if let Some(c) = node.get("const") {
         return format!("`{}`", short(c));
