@@ -15,7 +15,11 @@ pub const VERIFIED: &[&str] = &["4.4.0", "3.3.8"];
 impl ChartLine {
     /// The line of a version string already checked by the `chart-version` format.
     pub fn of(version: &str) -> ChartLine {
-        if version.starts_with("3.") { ChartLine::V3 } else { ChartLine::V4 }
+        if version.starts_with("3.") {
+            ChartLine::V3
+        } else {
+            ChartLine::V4
+        }
     }
 }
 
@@ -45,11 +49,22 @@ impl ChartDir {
         let schema_path = dir.join("values.schema.json");
         let schema_text = read("values.schema.json")?;
         let schema: Value = serde_json::from_str(&schema_text).map_err(|e| {
-            Diagnostic::error(format!("`{}` is not valid JSON: {e}", schema_path.display()))
+            Diagnostic::error(format!(
+                "`{}` is not valid JSON: {e}",
+                schema_path.display()
+            ))
         })?;
         Ok(ChartDir {
-            name: chart.get("name").and_then(Value::as_str).unwrap_or("?").to_string(),
-            version: chart.get("version").and_then(Value::as_str).unwrap_or("?").to_string(),
+            name: chart
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string(),
+            version: chart
+                .get("version")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string(),
             defaults,
             schema,
         })

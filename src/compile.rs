@@ -35,7 +35,12 @@ impl Compiled {
 pub fn compile(input: &Input, opts: &Options) -> Result<Compiled, Vec<Diagnostic>> {
     let mut loaded = parse::load(input)?;
     if let Some(v) = &opts.chart_version {
-        chart_version(v).map_err(|e| vec![Diagnostic::error(format!("invalid --chart-version `{v}`")).help(format!("expected {e}"))])?;
+        chart_version(v).map_err(|e| {
+            vec![
+                Diagnostic::error(format!("invalid --chart-version `{v}`"))
+                    .help(format!("expected {e}")),
+            ]
+        })?;
         loaded.policy.chart = v.clone();
     }
     let plan = lower::lower(&loaded);
@@ -43,9 +48,18 @@ pub fn compile(input: &Input, opts: &Options) -> Result<Compiled, Vec<Diagnostic
         return Err(plan.diagnostics);
     }
     let rendered = render::render(&plan)?;
-    let header = HeaderInfo { source: loaded.origin.clone(), policy_name: loaded.policy.metadata.name.clone(), chart_version: loaded.policy.chart.clone() };
+    let header = HeaderInfo {
+        source: loaded.origin.clone(),
+        policy_name: loaded.policy.metadata.name.clone(),
+        chart_version: loaded.policy.chart.clone(),
+    };
     let output = emit::layout(&rendered, &header);
-    Ok(Compiled { loaded, plan, rendered, output })
+    Ok(Compiled {
+        loaded,
+        plan,
+        rendered,
+        output,
+    })
 }
 
 /// Location of a loaded policy's file, for messages about the whole file.

@@ -150,7 +150,10 @@ fn render_loc(out: &mut String, loc: &Loc, arrow: &str) {
         out.push_str(&format!("  {arrow} {}\n", loc.file));
         return;
     }
-    out.push_str(&format!("  {arrow} {}:{}:{}\n", loc.file, loc.line, loc.column));
+    out.push_str(&format!(
+        "  {arrow} {}:{}:{}\n",
+        loc.file, loc.line, loc.column
+    ));
     if let Some(src) = &loc.source_line {
         let num = loc.line.to_string();
         let pad = " ".repeat(num.len());
@@ -165,7 +168,8 @@ fn render_loc(out: &mut String, loc: &Loc, arrow: &str) {
 
 /// Renders one diagnostic as a single JSON line.
 pub fn render_json(d: &Diagnostic) -> String {
-    serde_json::to_string(d).unwrap_or_else(|e| format!("{{\"severity\":\"error\",\"message\":\"{e}\"}}"))
+    serde_json::to_string(d)
+        .unwrap_or_else(|e| format!("{{\"severity\":\"error\",\"message\":\"{e}\"}}"))
 }
 
 pub fn render(d: &Diagnostic, format: ErrorFormat) -> String {
@@ -207,7 +211,11 @@ mod tests {
     #[test]
     fn renders_caret_under_column() {
         let d = Diagnostic::error("unknown key `egres`")
-            .at(Loc::new("p.yaml", "a: 1\n  egres: x\n", Pos { line: 2, column: 3 }))
+            .at(Loc::new(
+                "p.yaml",
+                "a: 1\n  egres: x\n",
+                Pos { line: 2, column: 3 },
+            ))
             .help("did you mean `egress`?");
         assert_eq!(
             render_human(&d),

@@ -43,7 +43,13 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [Group::Namespace, Group::Rbac, Group::Network, Group::Storage, Group::Quota];
+    pub const ALL: [Group; 5] = [
+        Group::Namespace,
+        Group::Rbac,
+        Group::Network,
+        Group::Storage,
+        Group::Quota,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -76,10 +82,16 @@ pub struct Selected {
 
 impl Selected {
     pub fn of(index: usize) -> Self {
-        Selected { index, detail: None }
+        Selected {
+            index,
+            detail: None,
+        }
     }
     pub fn with(index: usize, detail: impl Into<String>) -> Self {
-        Selected { index, detail: Some(detail.into()) }
+        Selected {
+            index,
+            detail: Some(detail.into()),
+        }
     }
 }
 

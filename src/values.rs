@@ -31,7 +31,12 @@ fn merge_maps(base: &mut Map<String, Value>, over: &Map<String, Value>) {
 /// A null inside a newly added mapping also means "absent" to Helm.
 fn strip_nulls(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -58,8 +63,12 @@ pub fn set(root: &mut Value, path: &[String], value: Value) -> bool {
     };
     let mut node = root;
     for key in parents {
-        let Value::Object(map) = node else { return false };
-        node = map.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(map) = node else {
+            return false;
+        };
+        node = map
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     match node {
         Value::Object(map) => {
@@ -78,8 +87,14 @@ mod tests {
     #[test]
     fn helm_rules() {
         let mut base = json!({"a": {"b": 1, "c": [1, 2], "d": "x"}, "e": 1});
-        helm_merge(&mut base, &json!({"a": {"c": [3], "d": null, "f": {"g": null, "h": 2}}}));
-        assert_eq!(base, json!({"a": {"b": 1, "c": [3], "f": {"h": 2}}, "e": 1}));
+        helm_merge(
+            &mut base,
+            &json!({"a": {"c": [3], "d": null, "f": {"g": null, "h": 2}}}),
+        );
+        assert_eq!(
+            base,
+            json!({"a": {"b": 1, "c": [3], "f": {"h": 2}}, "e": 1})
+        );
     }
 
     #[test]
@@ -87,6 +102,10 @@ mod tests {
         let mut v = json!({});
         assert!(set(&mut v, &["a".into(), "b.c".into()], json!(1)));
         assert_eq!(v, json!({"a": {"b.c": 1}}));
-        assert!(!set(&mut v, &["a".into(), "b.c".into(), "d".into()], json!(1)));
+        assert!(!set(
+            &mut v,
+            &["a".into(), "b.c".into(), "d".into()],
+            json!(1)
+        ));
     }
 }

@@ -42,7 +42,13 @@ impl SpanMap {
             }
             match p.rfind('/') {
                 Some(i) => p.truncate(i),
-                None => return self.0.get("").copied().unwrap_or(Pos { line: 1, column: 1 }),
+                None => {
+                    return self
+                        .0
+                        .get("")
+                        .copied()
+                        .unwrap_or(Pos { line: 1, column: 1 });
+                }
             }
         }
     }
@@ -114,8 +120,8 @@ pub fn parse(text: &str) -> Result<Doc, YamlError> {
             message: "file contains a NUL byte; expected YAML text".into(),
         });
     }
-    let docs: Vec<Spanned<Node>> =
-        serde_saphyr::from_str_multiple_with_options(text, options()).map_err(|e| {
+    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, options())
+        .map_err(|e| {
             let pos = e.location().map(|l| Pos {
                 line: l.line() as u32,
                 column: l.column() as u32,
@@ -151,7 +157,11 @@ pub fn parse(text: &str) -> Result<Doc, YamlError> {
 
 fn first_line(s: &str) -> String {
     // The backend's message may carry a location suffix; the caller prints its own.
-    s.lines().next().unwrap_or("invalid YAML").trim().to_string()
+    s.lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string()
 }
 
 fn pos_of<T>(s: &Spanned<T>) -> Pos {
@@ -313,6 +323,24 @@ pub fn to_string(value: &Value) -> String {
     s
 }
 
+/// Parses a stream of documents (as `kubectl apply -f` reads), skipping empty ones.
+pub fn parse_stream(text: &str) -> Result<Vec<Value>, YamlError> {
+    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, options())
+        .map_err(|e| YamlError {
+            pos: e.location().map(|l| Pos {
+                line: l.line() as u32,
+                column: l.column() as u32,
+            }),
+            message: first_line(&e.without_snippet().render()),
+        })?;
+    let mut spans = SpanMap::default();
+    Ok(docs
+        .into_iter()
+        .map(|d| flatten(d, String::new(), &mut spans))
+        .filter(|v| !v.is_null())
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,7 +351,13 @@ mod tests {
         assert_eq!(doc.value["a"]["b"], Value::String("no".into()));
         assert_eq!(doc.value["d"], Value::String("012".into()));
         assert_eq!(doc.spans.locate("/a/b"), Pos { line: 2, column: 6 });
-        assert_eq!(doc.spans.locate("/a/c/1"), Pos { line: 3, column: 10 });
+        assert_eq!(
+            doc.spans.locate("/a/c/1"),
+            Pos {
+                line: 3,
+                column: 10
+            }
+        );
         assert_eq!(doc.spans.locate_key("/a/c"), Pos { line: 3, column: 3 });
     }
 
@@ -332,9 +366,19 @@ mod tests {
         let e = parse("a: 1\na: 2\n").unwrap_err();
         assert!(e.message.contains("duplicate"), "{}", e.message);
         assert_eq!(e.pos.map(|p| p.line), Some(2));
-        assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("second"));
+        assert!(
+            parse("a: 1\n---\nb: 2\n")
+                .unwrap_err()
+                .message
+                .contains("second")
+        );
         assert!(parse("").unwrap_err().message.contains("empty"));
-        assert!(parse("# only a comment\n").unwrap_err().message.contains("empty"));
+        assert!(
+            parse("# only a comment\n")
+                .unwrap_err()
+                .message
+                .contains("empty")
+        );
     }
 
     #[test]
@@ -354,20 +398,16 @@ mod tests {
     fn quotes_yaml11_booleans_on_output() {
         let v = serde_json::json!({"country": "no", "flag": "on", "y": "y", "n": "1.0", "t": true});
         let out = to_string(&v);
-        assert!(out.contains("country: \"no\"") || out.contains("country: 'no'"), "{out}");
-        assert!(out.contains("flag: \"on\"") || out.contains("flag: 'on'"), "{out}");
+        assert!(
+            out.contains("country: \"no\"") || out.contains("country: 'no'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("flag: \"on\"") || out.contains("flag: 'on'"),
+            "{out}"
+        );
         assert!(out.contains("t: true"), "{out}");
         let back = parse(&out).unwrap();
         assert_eq!(back.value, v);
     }
-}
-
-/// Parses a stream of documents (as `kubectl apply -f` reads), skipping empty ones.
-pub fn parse_stream(text: &str) -> Result<Vec<Value>, YamlError> {
-    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, options()).map_err(|e| YamlError {
-        pos: e.location().map(|l| Pos { line: l.line() as u32, column: l.column() as u32 }),
-        message: first_line(&e.without_snippet().render()),
-    })?;
-    let mut spans = SpanMap::default();
-    Ok(docs.into_iter().map(|d| flatten(d, String::new(), &mut spans)).filter(|v| !v.is_null()).collect())
 }

@@ -24,21 +24,34 @@ fn golden_outputs_match() {
                 Ok(c) => {
                     let stream = z2jh_policy::emit::stream(&c.output);
                     failures.extend(check_file(&dir.join(format!("out-{v}.yaml")), &stream));
-                    failures.extend(check_file(&dir.join(format!("diagnostics-{v}.txt")), &render_diags(c.diagnostics())));
+                    failures.extend(check_file(
+                        &dir.join(format!("diagnostics-{v}.txt")),
+                        &render_diags(c.diagnostics()),
+                    ));
                     if case.starts_with("error-") {
                         failures.push(format!("{case} ({v}): compiled, but error cases must fail"));
                     }
                 }
                 Err(diags) => {
-                    failures.extend(check_file(&dir.join(format!("error-{v}.txt")), &render_diags(&diags)));
+                    failures.extend(check_file(
+                        &dir.join(format!("error-{v}.txt")),
+                        &render_diags(&diags),
+                    ));
                     if !case.starts_with("error-") {
-                        failures.push(format!("{case} ({v}): failed to compile:\n{}", render_diags(&diags)));
+                        failures.push(format!(
+                            "{case} ({v}): failed to compile:\n{}",
+                            render_diags(&diags)
+                        ));
                     }
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -59,7 +72,11 @@ fn every_setting_of_every_control_has_a_golden_case() {
         .filter(|k| !covered.contains(k))
         .map(|(c, s)| format!("{c}: {s}"))
         .collect();
-    assert!(missing.is_empty(), "settings without a golden case:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "settings without a golden case:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -68,7 +85,9 @@ fn compiled_values_pass_the_chart_schema() {
     for v in VERSIONS {
         let chart = chart(v);
         for case in cases() {
-            let Ok(c) = compile_case(&case, v) else { continue };
+            let Ok(c) = compile_case(&case, v) else {
+                continue;
+            };
             let text = z2jh_policy::yaml::to_string(&c.rendered.values);
             let file = ValuesFile::from_text(&format!("{case}/values.yaml"), text).unwrap();
             let errors = validate_against_chart(&chart, &[file]);
@@ -86,18 +105,35 @@ fn every_control_reads_back_what_it_compiled() {
     for v in VERSIONS {
         let chart = chart(v);
         for case in cases() {
-            let Ok(c) = compile_case(&case, v) else { continue };
-            let file = ValuesFile::from_text("values.yaml", z2jh_policy::yaml::to_string(&c.rendered.values)).unwrap();
+            let Ok(c) = compile_case(&case, v) else {
+                continue;
+            };
+            let file = ValuesFile::from_text(
+                "values.yaml",
+                z2jh_policy::yaml::to_string(&c.rendered.values),
+            )
+            .unwrap();
             let values = merged(&chart.defaults, &[file]);
             let manifests = manifests(&c);
-            let view = ValuesView { values: &values, defaults: &chart.defaults, manifests: Some(&manifests), chart: ChartLine::of(v) };
+            let view = ValuesView {
+                values: &values,
+                defaults: &chart.defaults,
+                manifests: Some(&manifests),
+                chart: ChartLine::of(v),
+            };
             for control in ALL {
                 let want = control.selected(&c.loaded.policy);
                 match control.read_back(&view) {
                     ReadBack::Setting(got) if got.index == want.index => {}
                     ReadBack::CannotVerify { .. } if matches!(control.def().id, "pid-limit") => {}
-                    ReadBack::CannotVerify { .. } if control.def().id == "pod-security-admission" && manifests.iter().all(|m| m["kind"] != "Namespace") => {}
-                    other => failures.push(format!("{case} on {v}: {} compiled `{}` but reads back {other:?}", control.def().id, control.def().setting(&want).name)),
+                    ReadBack::CannotVerify { .. }
+                        if control.def().id == "pod-security-admission"
+                            && manifests.iter().all(|m| m["kind"] != "Namespace") => {}
+                    other => failures.push(format!(
+                        "{case} on {v}: {} compiled `{}` but reads back {other:?}",
+                        control.def().id,
+                        control.def().setting(&want).name
+                    )),
                 }
             }
         }
@@ -109,19 +145,26 @@ fn every_control_reads_back_what_it_compiled() {
 /// a misspelt or misplaced field would be dropped and the comparison fails.
 #[test]
 fn manifests_round_trip_through_kubernetes_types() {
-    use k8s_openapi::api::core::v1::{LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, ResourceQuota, ServiceAccount};
+    use k8s_openapi::api::core::v1::{
+        LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, ResourceQuota,
+        ServiceAccount,
+    };
     use k8s_openapi::api::networking::v1::NetworkPolicy;
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     use k8s_openapi::api::storage::v1::StorageClass;
 
-    fn round<T: serde::de::DeserializeOwned + serde::Serialize>(v: &Value) -> Result<Value, String> {
+    fn round<T: serde::de::DeserializeOwned + serde::Serialize>(
+        v: &Value,
+    ) -> Result<Value, String> {
         let typed: T = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
         serde_json::to_value(typed).map_err(|e| e.to_string())
     }
     let mut failures = Vec::new();
     let mut kinds = BTreeSet::new();
     for case in cases() {
-        let Ok(c) = compile_case(&case, "4.4.0") else { continue };
+        let Ok(c) = compile_case(&case, "4.4.0") else {
+            continue;
+        };
         for m in manifests(&c) {
             let kind = m["kind"].as_str().unwrap_or_default().to_string();
             let back = match kind.as_str() {
@@ -140,23 +183,33 @@ fn manifests_round_trip_through_kubernetes_types() {
             kinds.insert(kind.clone());
             match back {
                 Ok(b) if b == m => {}
-                Ok(b) => failures.push(format!("{case}: {kind} changed in a round trip:\n  ours: {m}\n  back: {b}")),
+                Ok(b) => failures.push(format!(
+                    "{case}: {kind} changed in a round trip:\n  ours: {m}\n  back: {b}"
+                )),
                 Err(e) => failures.push(format!("{case}: {kind}: {e}")),
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(kinds.len() >= 10, "cases should exercise every manifest kind, saw {kinds:?}");
+    assert!(
+        kinds.len() >= 10,
+        "cases should exercise every manifest kind, saw {kinds:?}"
+    );
 }
 
 /// Helm reads YAML 1.1: an unquoted `no`, `yes`, `on` or `off` becomes a boolean.
 #[test]
 fn no_yaml11_boolean_words_are_left_unquoted() {
-    let words = ["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+    let words = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
     let mut failures = Vec::new();
     for case in cases() {
         for v in VERSIONS {
-            let Ok(text) = std::fs::read_to_string(format!("golden/{case}/out-{v}.yaml")) else { continue };
+            let Ok(text) = std::fs::read_to_string(format!("golden/{case}/out-{v}.yaml")) else {
+                continue;
+            };
             for (i, line) in text.lines().enumerate() {
                 let scalar = line.trim_start().trim_start_matches("- ");
                 let value = scalar.rsplit_once(": ").map_or(scalar, |(_, v)| v);
@@ -169,7 +222,10 @@ fn no_yaml11_boolean_words_are_left_unquoted() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // The case written to prove it: strings such as `no` reach Helm quoted.
     let text = std::fs::read_to_string("golden/yaml-norway-strings/out-4.4.0.yaml").unwrap();
-    assert!(text.contains("tag: \"no\""), "user image tag `no` must be quoted");
+    assert!(
+        text.contains("tag: \"no\""),
+        "user image tag `no` must be quoted"
+    );
     assert!(text.contains("encrypted: \"yes\""));
 }
 
@@ -184,15 +240,30 @@ fn examples_compile_and_pass_the_chart_schema() {
         }
         seen += 1;
         for v in VERSIONS {
-            match z2jh_policy::compile::compile(&Input::File(path.clone()), &z2jh_policy::compile::Options { chart_version: Some(v.to_string()) }) {
+            match z2jh_policy::compile::compile(
+                &Input::File(path.clone()),
+                &z2jh_policy::compile::Options {
+                    chart_version: Some(v.to_string()),
+                },
+            ) {
                 Ok(c) => {
-                    let file = ValuesFile::from_text("values.yaml", z2jh_policy::yaml::to_string(&c.rendered.values)).unwrap();
+                    let file = ValuesFile::from_text(
+                        "values.yaml",
+                        z2jh_policy::yaml::to_string(&c.rendered.values),
+                    )
+                    .unwrap();
                     let errors = validate_against_chart(&chart(v), &[file]);
                     if !errors.is_empty() {
-                        failures.push(format!("{} on {v}:\n{}", path.display(), render_diags(&errors)));
+                        failures.push(format!(
+                            "{} on {v}:\n{}",
+                            path.display(),
+                            render_diags(&errors)
+                        ));
                     }
                 }
-                Err(d) => failures.push(format!("{} on {v}:\n{}", path.display(), render_diags(&d))),
+                Err(d) => {
+                    failures.push(format!("{} on {v}:\n{}", path.display(), render_diags(&d)))
+                }
             }
         }
     }

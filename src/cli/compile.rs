@@ -31,7 +31,9 @@ pub struct Args {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let opts = Options { chart_version: a.chart_version.clone() };
+    let opts = Options {
+        chart_version: a.chart_version.clone(),
+    };
     let compiled = match compile(&Input::File(a.policy.clone()), &opts) {
         Ok(c) => c,
         Err(diags) => {
@@ -59,12 +61,23 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     if a.output == "-" {
         let text = emit::stream(&compiled.output);
         let mut stdout = std::io::stdout().lock();
-        if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+        if stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+            .is_err()
+        {
             return exit::ERROR;
         }
     } else if let Err(e) = emit::write_dir(&PathBuf::from(&a.output), &compiled.output, a.force) {
         report(&diags, fmt);
-        report(&[Diagnostic::error(format!("cannot write `{}`: {}", e.path.display(), e.message))], fmt);
+        report(
+            &[Diagnostic::error(format!(
+                "cannot write `{}`: {}",
+                e.path.display(),
+                e.message
+            ))],
+            fmt,
+        );
         return exit::ERROR;
     }
     report(&diags, fmt);

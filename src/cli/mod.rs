@@ -67,11 +67,21 @@ pub fn report(diags: &[Diagnostic], fmt: ErrorFormat) {
             out.push('\n');
         }
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     if fmt == ErrorFormat::Human && (errors > 0 || warnings > 0) {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-        out.push_str(&format!("{}, {}\n", plural(errors, "error"), plural(warnings, "warning")));
+        out.push_str(&format!(
+            "{}, {}\n",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ));
     }
     eprint!("{out}");
 }

@@ -37,7 +37,12 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     }
     let errors = validate_against_chart(&chart, &files);
     if errors.is_empty() {
-        eprintln!("ok: {} value file(s) valid for chart {} {}", files.len(), chart.name, chart.version);
+        eprintln!(
+            "ok: {} value file(s) valid for chart {} {}",
+            files.len(),
+            chart.name,
+            chart.version
+        );
         exit::OK
     } else {
         report(&errors, fmt);

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{ApiAccessMode, Policy, PodCreatorExtra};
+use crate::policy::{ApiAccessMode, PodCreatorExtra, Policy};
 
 pub struct ApiAccessControl;
 
@@ -16,8 +16,16 @@ static API_ACCESS: ControlDef = ControlDef {
     rationale: "A service-account token in a user pod lets the user talk to the Kubernetes API as that account; \
         without a token a compromised server cannot touch the cluster.",
     settings: &[
-        Setting { name: "none", rank: 0, summary: "no token in user pods (`serviceAccountName: null` gives `automountServiceAccountToken: false`)" },
-        Setting { name: "pod-creator", rank: 1, summary: "user pods get a ServiceAccount that may create pods and PVCs in a separate workload namespace" },
+        Setting {
+            name: "none",
+            rank: 0,
+            summary: "no token in user pods (`serviceAccountName: null` gives `automountServiceAccountToken: false`)",
+        },
+        Setting {
+            name: "pod-creator",
+            rank: 1,
+            summary: "user pods get a ServiceAccount that may create pods and PVCs in a separate workload namespace",
+        },
     ],
 };
 
@@ -38,7 +46,15 @@ impl Control for ApiAccessControl {
             ApiAccessMode::None => {
                 // null, never "": an empty name makes the API server mount the namespace default token.
                 cx.set(&["singleuser", "serviceAccountName"], Value::Null);
-                cx.set(&["hub", "config", "KubeSpawner", "automount_service_account_token"], json!(false));
+                cx.set(
+                    &[
+                        "hub",
+                        "config",
+                        "KubeSpawner",
+                        "automount_service_account_token",
+                    ],
+                    json!(false),
+                );
             }
             ApiAccessMode::PodCreator => lower_pod_creator(p, cx),
         }
@@ -46,10 +62,17 @@ impl Control for ApiAccessControl {
 
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.extra_config_mentions("service_account") {
-            return ReadBack::CannotVerify { reason: "hub.extraConfig sets KubeSpawner service account options in Python".into() };
+            return ReadBack::CannotVerify {
+                reason: "hub.extraConfig sets KubeSpawner service account options in Python".into(),
+            };
         }
         let sa = v.str(&["singleuser", "serviceAccountName"]);
-        let automount = v.bool(&["hub", "config", "KubeSpawner", "automount_service_account_token"]);
+        let automount = v.bool(&[
+            "hub",
+            "config",
+            "KubeSpawner",
+            "automount_service_account_token",
+        ]);
         match sa {
             None if automount != Some(true) => ReadBack::Setting(Selected::of(0)),
             Some(name) if !name.is_empty() => ReadBack::Setting(Selected::with(1, name)),
@@ -78,13 +101,41 @@ fn lower_pod_creator(p: &Policy, cx: &mut Lowering) {
         );
         return;
     }
-    cx.set(&["singleuser", "serviceAccountName"], json!(pc.service_account));
-    cx.set(&["singleuser", "extraEnv", "USER_WORKLOAD_NAMESPACE"], json!(pc.workload_namespace));
+    cx.set(
+        &["singleuser", "serviceAccountName"],
+        json!(pc.service_account),
+    );
+    cx.set(
+        &["singleuser", "extraEnv", "USER_WORKLOAD_NAMESPACE"],
+        json!(pc.workload_namespace),
+    );
     // The ServiceAccount opts out of automounting, so pods must opt back in.
-    cx.set(&["hub", "config", "KubeSpawner", "automount_service_account_token"], json!(true));
-    let to: Vec<Value> = pc.api_server.cidrs.iter().map(|c| json!({"ipBlock": {"cidr": c.0}})).collect();
-    let ports: Vec<Value> = pc.api_server.ports.iter().map(|p| json!({"protocol": "TCP", "port": p.0})).collect();
-    cx.append_at(&format!("{PTR}/apiServer"), &["singleuser", "networkPolicy", "egress"], json!({"to": to, "ports": ports}));
+    cx.set(
+        &[
+            "hub",
+            "config",
+            "KubeSpawner",
+            "automount_service_account_token",
+        ],
+        json!(true),
+    );
+    let to: Vec<Value> = pc
+        .api_server
+        .cidrs
+        .iter()
+        .map(|c| json!({"ipBlock": {"cidr": c.0}}))
+        .collect();
+    let ports: Vec<Value> = pc
+        .api_server
+        .ports
+        .iter()
+        .map(|p| json!({"protocol": "TCP", "port": p.0}))
+        .collect();
+    cx.append_at(
+        &format!("{PTR}/apiServer"),
+        &["singleuser", "networkPolicy", "egress"],
+        json!({"to": to, "ports": ports}),
+    );
 
     let mut rules = vec![
         json!({"apiGroups": [""], "resources": ["pods", "persistentvolumeclaims"], "verbs": ["get", "watch", "list", "create", "delete"]}),
@@ -130,8 +181,16 @@ static PROXY_TOKEN: ControlDef = ControlDef {
     rationale: "The chart gives the proxy pod the namespace's default token although the proxy never calls the API; \
         a compromised proxy should not hold credentials.",
     settings: &[
-        Setting { name: "disabled", rank: 0, summary: "`proxy.chp.extraPodSpec.automountServiceAccountToken: false`" },
-        Setting { name: "mounted", rank: 1, summary: "the chart default: the `default` ServiceAccount token is mounted" },
+        Setting {
+            name: "disabled",
+            rank: 0,
+            summary: "`proxy.chp.extraPodSpec.automountServiceAccountToken: false`",
+        },
+        Setting {
+            name: "mounted",
+            rank: 1,
+            summary: "the chart default: the `default` ServiceAccount token is mounted",
+        },
     ],
 };
 
@@ -144,11 +203,24 @@ impl Control for ProxyToken {
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if !p.spec.api_access.proxy_token {
-            cx.set(&["proxy", "chp", "extraPodSpec", "automountServiceAccountToken"], json!(false));
+            cx.set(
+                &[
+                    "proxy",
+                    "chp",
+                    "extraPodSpec",
+                    "automountServiceAccountToken",
+                ],
+                json!(false),
+            );
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let off = v.bool(&["proxy", "chp", "extraPodSpec", "automountServiceAccountToken"]) == Some(false);
+        let off = v.bool(&[
+            "proxy",
+            "chp",
+            "extraPodSpec",
+            "automountServiceAccountToken",
+        ]) == Some(false);
         ReadBack::Setting(Selected::of(if off { 0 } else { 1 }))
     }
 }

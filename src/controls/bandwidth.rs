@@ -15,19 +15,39 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/bandwidth",
     rationale: "Without a cap one server can saturate a node's link (bulk downloads, abuse) for everyone on it.",
     settings: &[
-        Setting { name: "limited", rank: 0, summary: "`kubernetes.io/ingress-bandwidth` and `egress-bandwidth` annotations (bits/s)" },
-        Setting { name: "partial", rank: 1, summary: "one direction limited" },
-        Setting { name: "unlimited", rank: 2, summary: "no annotations" },
+        Setting {
+            name: "limited",
+            rank: 0,
+            summary: "`kubernetes.io/ingress-bandwidth` and `egress-bandwidth` annotations (bits/s)",
+        },
+        Setting {
+            name: "partial",
+            rank: 1,
+            summary: "one direction limited",
+        },
+        Setting {
+            name: "unlimited",
+            rank: 2,
+            summary: "no annotations",
+        },
     ],
 };
 
-const ANN: [&str; 2] = ["kubernetes.io/ingress-bandwidth", "kubernetes.io/egress-bandwidth"];
+const ANN: [&str; 2] = [
+    "kubernetes.io/ingress-bandwidth",
+    "kubernetes.io/egress-bandwidth",
+];
 
 fn classify(ingress: Option<&str>, egress: Option<&str>) -> Selected {
     match (ingress, egress) {
         (Some(i), Some(e)) => Selected::with(0, format!("in {i}, out {e}")),
         (None, None) => Selected::of(2),
-        (i, e) => Selected::with(1, i.map(|i| format!("in {i}")).or(e.map(|e| format!("out {e}"))).unwrap_or_default()),
+        (i, e) => Selected::with(
+            1,
+            i.map(|i| format!("in {i}"))
+                .or(e.map(|e| format!("out {e}")))
+                .unwrap_or_default(),
+        ),
     }
 }
 
@@ -36,14 +56,24 @@ impl Control for BandwidthControl {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        classify(p.spec.bandwidth.ingress.as_deref(), p.spec.bandwidth.egress.as_deref())
+        classify(
+            p.spec.bandwidth.ingress.as_deref(),
+            p.spec.bandwidth.egress.as_deref(),
+        )
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let b = &p.spec.bandwidth;
-        for (ann, value, field) in [(ANN[0], &b.ingress, "ingress"), (ANN[1], &b.egress, "egress")] {
+        for (ann, value, field) in [
+            (ANN[0], &b.ingress, "ingress"),
+            (ANN[1], &b.egress, "egress"),
+        ] {
             if let Some(v) = value {
                 // The chart's schema wants strings here; a bare number is rejected.
-                cx.set_at(&format!("/spec/bandwidth/{field}"), &["singleuser", "extraAnnotations", ann], json!(v));
+                cx.set_at(
+                    &format!("/spec/bandwidth/{field}"),
+                    &["singleuser", "extraAnnotations", ann],
+                    json!(v),
+                );
             }
         }
         if b.ingress.is_some() || b.egress.is_some() {

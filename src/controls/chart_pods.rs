@@ -32,8 +32,16 @@ static HARDENING: ControlDef = ControlDef {
     rationale: "Chart 4.x already runs its pods at the restricted level; chart 3.x does not (no runAsNonRoot, seccomp or \
         drop ALL), so a namespace enforcing `restricted` would refuse them.",
     settings: &[
-        Setting { name: "restricted", rank: 0, summary: "runAsNonRoot, no privilege escalation, drop ALL and seccomp RuntimeDefault on every chart container (plus AppArmor RuntimeDefault when user pods set AppArmor, Kubernetes ≥ 1.30)" },
-        Setting { name: "chart-default", rank: 1, summary: "the chart's defaults: restricted on 4.x, baseline on 3.x" },
+        Setting {
+            name: "restricted",
+            rank: 0,
+            summary: "runAsNonRoot, no privilege escalation, drop ALL and seccomp RuntimeDefault on every chart container (plus AppArmor RuntimeDefault when user pods set AppArmor, Kubernetes ≥ 1.30)",
+        },
+        Setting {
+            name: "chart-default",
+            rank: 1,
+            summary: "the chart's defaults: restricted on 4.x, baseline on 3.x",
+        },
     ],
 };
 
@@ -61,13 +69,23 @@ impl Control for Hardening {
             cx.set(&with(base, "runAsNonRoot"), json!(true));
             cx.set(&with(base, "allowPrivilegeEscalation"), json!(false));
             cx.set(&with(base, "capabilities"), json!({"drop": ["ALL"]}));
-            cx.set(&with(base, "seccompProfile"), json!({"type": "RuntimeDefault"}));
+            cx.set(
+                &with(base, "seccompProfile"),
+                json!({"type": "RuntimeDefault"}),
+            );
             if apparmor && cx.k8s_minor >= 30 {
-                cx.set_at("/spec/userPods/appArmor", &with(base, "appArmorProfile"), json!({"type": "RuntimeDefault"}));
+                cx.set_at(
+                    "/spec/userPods/appArmor",
+                    &with(base, "appArmorProfile"),
+                    json!({"type": "RuntimeDefault"}),
+                );
             }
         }
         cx.set(&with(HUB_POD_CONTEXT, "runAsNonRoot"), json!(true));
-        cx.set(&with(HUB_POD_CONTEXT, "seccompProfile"), json!({"type": "RuntimeDefault"}));
+        cx.set(
+            &with(HUB_POD_CONTEXT, "seccompProfile"),
+            json!({"type": "RuntimeDefault"}),
+        );
         if apparmor && cx.k8s_minor < 30 {
             cx.note("/spec/userPods/appArmor", "AppArmor for the chart's own pods needs Kubernetes ≥ 1.30 (the autohttps pod has no annotation key); they run under the node default");
         }
@@ -76,15 +94,25 @@ impl Control for Hardening {
         let hardened = |ctx: &Value| {
             ctx.get("runAsNonRoot") == Some(&json!(true))
                 && ctx.get("allowPrivilegeEscalation") == Some(&json!(false))
-                && ctx.pointer("/capabilities/drop").and_then(Value::as_array).is_some_and(|d| d.iter().any(|c| c == "ALL"))
-                && matches!(ctx.pointer("/seccompProfile/type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
+                && ctx
+                    .pointer("/capabilities/drop")
+                    .and_then(Value::as_array)
+                    .is_some_and(|d| d.iter().any(|c| c == "ALL"))
+                && matches!(
+                    ctx.pointer("/seccompProfile/type").and_then(Value::as_str),
+                    Some("RuntimeDefault" | "Localhost")
+                )
         };
         let weak: Vec<String> = CONTAINER_CONTEXTS
             .iter()
             .filter(|p| !v.get(p).is_some_and(hardened))
             .map(|p| p.join("."))
             .collect();
-        ReadBack::Setting(if weak.is_empty() { Selected::of(0) } else { Selected::with(1, weak.join(", ")) })
+        ReadBack::Setting(if weak.is_empty() {
+            Selected::of(0)
+        } else {
+            Selected::with(1, weak.join(", "))
+        })
     }
 }
 
@@ -96,21 +124,65 @@ static RESOURCES: ControlDef = ControlDef {
     field: "/spec/chartPods/resources",
     rationale: "Without limits a busy or compromised hub or proxy can starve the node; without requests the scheduler cannot place them well.",
     settings: &[
-        Setting { name: "limited", rank: 0, summary: "requests and limits on the hub, proxy, autohttps, scheduler, pullers and network-tools containers" },
-        Setting { name: "chart-default", rank: 1, summary: "no requests or limits (chart default `{}`)" },
+        Setting {
+            name: "limited",
+            rank: 0,
+            summary: "requests and limits on the hub, proxy, autohttps, scheduler, pullers and network-tools containers",
+        },
+        Setting {
+            name: "chart-default",
+            rank: 1,
+            summary: "no requests or limits (chart default `{}`)",
+        },
     ],
 };
 
 /// (values path, requests cpu, requests memory, limits cpu, limits memory).
 const SIZES: &[(&[&str], &str, &str, &str, &str)] = &[
     (&["hub", "resources"], "100m", "512Mi", "1", "1Gi"),
-    (&["proxy", "chp", "resources"], "100m", "128Mi", "1", "512Mi"),
-    (&["proxy", "traefik", "resources"], "100m", "128Mi", "1", "512Mi"),
-    (&["proxy", "secretSync", "resources"], "10m", "32Mi", "100m", "64Mi"),
-    (&["scheduling", "userScheduler", "resources"], "50m", "256Mi", "500m", "512Mi"),
+    (
+        &["proxy", "chp", "resources"],
+        "100m",
+        "128Mi",
+        "1",
+        "512Mi",
+    ),
+    (
+        &["proxy", "traefik", "resources"],
+        "100m",
+        "128Mi",
+        "1",
+        "512Mi",
+    ),
+    (
+        &["proxy", "secretSync", "resources"],
+        "10m",
+        "32Mi",
+        "100m",
+        "64Mi",
+    ),
+    (
+        &["scheduling", "userScheduler", "resources"],
+        "50m",
+        "256Mi",
+        "500m",
+        "512Mi",
+    ),
     (&["prePuller", "resources"], "10m", "8Mi", "100m", "64Mi"),
-    (&["prePuller", "hook", "resources"], "10m", "32Mi", "100m", "64Mi"),
-    (&["singleuser", "networkTools", "resources"], "10m", "16Mi", "100m", "64Mi"),
+    (
+        &["prePuller", "hook", "resources"],
+        "10m",
+        "32Mi",
+        "100m",
+        "64Mi",
+    ),
+    (
+        &["singleuser", "networkTools", "resources"],
+        "10m",
+        "16Mi",
+        "100m",
+        "64Mi",
+    ),
 ];
 
 impl Control for ChartResourcesControl {
@@ -128,13 +200,20 @@ impl Control for ChartResourcesControl {
             return;
         }
         for (path, rc, rm, lc, lm) in SIZES {
-            cx.set(path, json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}));
+            cx.set(
+                path,
+                json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}),
+            );
         }
         cx.note(RESOURCES.field, "chart pods get modest requests and limits (hub: 1 CPU, 1Gi); raise `hub.resources` in your own values for hubs with thousands of users");
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let limited = ["hub", "proxy"].iter().all(|c| {
-            let path: &[&str] = if *c == "hub" { &["hub", "resources", "limits", "memory"] } else { &["proxy", "chp", "resources", "limits", "memory"] };
+            let path: &[&str] = if *c == "hub" {
+                &["hub", "resources", "limits", "memory"]
+            } else {
+                &["proxy", "chp", "resources", "limits", "memory"]
+            };
             v.get(path).is_some()
         });
         ReadBack::Setting(Selected::of(if limited { 0 } else { 1 }))

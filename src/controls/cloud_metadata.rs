@@ -16,9 +16,21 @@ static DEF: ControlDef = ControlDef {
     rationale: "The metadata server hands out node credentials and cloud identity to anything that asks; \
         a user who reaches it can act as the node.",
     settings: &[
-        Setting { name: "network-policy", rank: 0, summary: "the user NetworkPolicy excludes the address on every port; no privileged container (needs an enforcing CNI)" },
-        Setting { name: "iptables", rank: 1, summary: "a privileged root init container drops TCP/80 to the address (chart default)" },
-        Setting { name: "allow", rank: 2, summary: "user pods may reach the metadata server" },
+        Setting {
+            name: "network-policy",
+            rank: 0,
+            summary: "the user NetworkPolicy excludes the address on every port; no privileged container (needs an enforcing CNI)",
+        },
+        Setting {
+            name: "iptables",
+            rank: 1,
+            summary: "a privileged root init container drops TCP/80 to the address (chart default)",
+        },
+        Setting {
+            name: "allow",
+            rank: 2,
+            summary: "user pods may reach the metadata server",
+        },
     ],
 };
 
@@ -37,7 +49,11 @@ impl Control for CloudMetadataControl {
 
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let cm = &p.spec.cloud_metadata;
-        cx.set_at("/spec/cloudMetadata/ip", &["singleuser", "cloudMetadata", "ip"], json!(cm.ip));
+        cx.set_at(
+            "/spec/cloudMetadata/ip",
+            &["singleuser", "cloudMetadata", "ip"],
+            json!(cm.ip),
+        );
         let netpol = p.spec.network_policy.singleuser;
         match cm.mode {
             MetadataMode::NetworkPolicy => {
@@ -49,14 +65,36 @@ impl Control for CloudMetadataControl {
                     );
                     return;
                 }
-                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(false));
-                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(false));
+                cx.set(
+                    &["singleuser", "cloudMetadata", "blockWithIptables"],
+                    json!(false),
+                );
+                cx.set(
+                    &[
+                        "singleuser",
+                        "networkPolicy",
+                        "egressAllowRules",
+                        "cloudMetadataServer",
+                    ],
+                    json!(false),
+                );
                 cx.note(DEF.field, "metadata blocking relies on the user NetworkPolicy: without an enforcing CNI the server is reachable");
             }
             MetadataMode::Iptables => {
-                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(true));
+                cx.set(
+                    &["singleuser", "cloudMetadata", "blockWithIptables"],
+                    json!(true),
+                );
                 // The chart refuses iptables blocking together with an allow rule for the server.
-                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(false));
+                cx.set(
+                    &[
+                        "singleuser",
+                        "networkPolicy",
+                        "egressAllowRules",
+                        "cloudMetadataServer",
+                    ],
+                    json!(false),
+                );
                 cx.warn(
                     DEF.field,
                     "metadata blocking uses a privileged root init container with NET_ADMIN, and blocks TCP port 80 only",
@@ -64,8 +102,19 @@ impl Control for CloudMetadataControl {
                 );
             }
             MetadataMode::Allow => {
-                cx.set(&["singleuser", "cloudMetadata", "blockWithIptables"], json!(false));
-                cx.set(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"], json!(true));
+                cx.set(
+                    &["singleuser", "cloudMetadata", "blockWithIptables"],
+                    json!(false),
+                );
+                cx.set(
+                    &[
+                        "singleuser",
+                        "networkPolicy",
+                        "egressAllowRules",
+                        "cloudMetadataServer",
+                    ],
+                    json!(true),
+                );
                 cx.warn(
                     DEF.field,
                     format!("user pods can reach the cloud metadata server at {}", cm.ip),
@@ -76,15 +125,33 @@ impl Control for CloudMetadataControl {
     }
 
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let iptables = v.bool(&["singleuser", "cloudMetadata", "blockWithIptables"]).unwrap_or(true);
-        if iptables && v.get(&["hub", "config", "KubeSpawner", "init_containers"]).is_some() {
-            return ReadBack::CannotVerify { reason: "hub.config.KubeSpawner.init_containers replaces the iptables init container".into() };
+        let iptables = v
+            .bool(&["singleuser", "cloudMetadata", "blockWithIptables"])
+            .unwrap_or(true);
+        if iptables
+            && v.get(&["hub", "config", "KubeSpawner", "init_containers"])
+                .is_some()
+        {
+            return ReadBack::CannotVerify {
+                reason:
+                    "hub.config.KubeSpawner.init_containers replaces the iptables init container"
+                        .into(),
+            };
         }
         if iptables {
             return ReadBack::Setting(Selected::of(1));
         }
-        let netpol = v.bool(&["singleuser", "networkPolicy", "enabled"]).unwrap_or(true);
-        let allowed = v.bool(&["singleuser", "networkPolicy", "egressAllowRules", "cloudMetadataServer"]).unwrap_or(false);
+        let netpol = v
+            .bool(&["singleuser", "networkPolicy", "enabled"])
+            .unwrap_or(true);
+        let allowed = v
+            .bool(&[
+                "singleuser",
+                "networkPolicy",
+                "egressAllowRules",
+                "cloudMetadataServer",
+            ])
+            .unwrap_or(false);
         ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
     }
 }

@@ -18,15 +18,36 @@ static DEF: ControlDef = ControlDef {
     rationale: "Open egress lets a server scan the cluster, reach internal services and the API server, mine and exfiltrate; \
         each profile trades that against what notebooks can download.",
     settings: &[
-        Setting { name: "none", rank: 0, summary: "only the hub and proxy; no DNS" },
-        Setting { name: "dns-only", rank: 1, summary: "DNS (port 53) to the cluster resolver, nothing else" },
-        Setting { name: "http-https", rank: 2, summary: "DNS plus TCP 80 and 443 to public IPv4 addresses (private and link-local ranges excluded)" },
-        Setting { name: "internet", rank: 3, summary: "every port to public IPv4 addresses (chart default)" },
+        Setting {
+            name: "none",
+            rank: 0,
+            summary: "only the hub and proxy; no DNS",
+        },
+        Setting {
+            name: "dns-only",
+            rank: 1,
+            summary: "DNS (port 53) to the cluster resolver, nothing else",
+        },
+        Setting {
+            name: "http-https",
+            rank: 2,
+            summary: "DNS plus TCP 80 and 443 to public IPv4 addresses (private and link-local ranges excluded)",
+        },
+        Setting {
+            name: "internet",
+            rank: 3,
+            summary: "every port to public IPv4 addresses (chart default)",
+        },
     ],
 };
 
 /// Private and link-local ranges kept out of "public" rules.
-pub const PRIVATE_RANGES: &[&str] = &["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"];
+pub const PRIVATE_RANGES: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+];
 const FLAGS: &[&str] = &["singleuser", "networkPolicy", "egressAllowRules"];
 
 fn flag(name: &'static str) -> Vec<&'static str> {
@@ -47,7 +68,10 @@ impl Control for EgressControl {
         };
         match e.allow.len() {
             0 => Selected::of(i),
-            n => Selected::with(i, format!("+{n} allow rule{}", if n == 1 { "" } else { "s" })),
+            n => Selected::with(
+                i,
+                format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
+            ),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -58,10 +82,17 @@ impl Control for EgressControl {
             return;
         }
         let dns = e.profile != EgressProfile::None;
-        for name in ["dnsPortsCloudMetadataServer", "dnsPortsKubeSystemNamespace", "dnsPortsPrivateIPs"] {
+        for name in [
+            "dnsPortsCloudMetadataServer",
+            "dnsPortsKubeSystemNamespace",
+            "dnsPortsPrivateIPs",
+        ] {
             cx.set(&flag(name), json!(dns));
         }
-        cx.set(&flag("nonPrivateIPs"), json!(e.profile == EgressProfile::Internet));
+        cx.set(
+            &flag("nonPrivateIPs"),
+            json!(e.profile == EgressProfile::Internet),
+        );
         cx.set(&flag("privateIPs"), json!(false));
         match e.profile {
             EgressProfile::None => cx.note(DEF.field, "user pods cannot resolve names or reach anything but the hub and proxy; package installs and git clones fail"),
@@ -85,11 +116,18 @@ impl Control for EgressControl {
             let ptr = format!("/spec/egress/allow/{i}");
             for (j, ex) in rule.except.iter().enumerate() {
                 if !cidr_contains(&rule.cidr.0, &ex.0) {
-                    cx.error(&format!("{ptr}/except/{j}"), format!("`{}` is not inside `{}`", ex.0, rule.cidr.0), "`except` lists addresses within `cidr` that stay blocked");
+                    cx.error(
+                        &format!("{ptr}/except/{j}"),
+                        format!("`{}` is not inside `{}`", ex.0, rule.cidr.0),
+                        "`except` lists addresses within `cidr` that stay blocked",
+                    );
                 }
             }
             let mut except: Vec<String> = rule.except.iter().map(|c| c.0.clone()).collect();
-            if block_metadata && cidr_contains(&rule.cidr.0, &metadata_ip) && !except.iter().any(|x| cidr_contains(x, &metadata_ip)) {
+            if block_metadata
+                && cidr_contains(&rule.cidr.0, &metadata_ip)
+                && !except.iter().any(|x| cidr_contains(x, &metadata_ip))
+            {
                 if rule.cidr.0 != metadata_ip {
                     except.push(metadata_ip.clone());
                     cx.note(&format!("{ptr}/cidr"), format!("`{}` contains the metadata server; `{metadata_ip}` was added to its `except` list", rule.cidr.0));
@@ -97,7 +135,10 @@ impl Control for EgressControl {
                     cx.error(&format!("{ptr}/cidr"), "this rule allows the cloud metadata server, which `cloudMetadata.mode` blocks", "set `cloudMetadata.mode: allow` if user pods must reach it");
                 }
             }
-            if PRIVATE_RANGES[..3].iter().any(|r| cidr_contains(&rule.cidr.0, r) || cidr_contains(r, &rule.cidr.0)) {
+            if PRIVATE_RANGES[..3]
+                .iter()
+                .any(|r| cidr_contains(&rule.cidr.0, r) || cidr_contains(r, &rule.cidr.0))
+            {
                 cx.warn(&format!("{ptr}/cidr"), format!("`{}` opens egress into private address space", rule.cidr.0), "cluster-internal services, node ports and the API server may become reachable; allow the narrowest CIDR and ports");
             }
             let mut block = json!({"cidr": rule.cidr.0});
@@ -106,9 +147,18 @@ impl Control for EgressControl {
             }
             let mut item = json!({"to": [{"ipBlock": block}]});
             if !rule.ports.is_empty() {
-                item["ports"] = Value::Array(rule.ports.iter().map(|p| json!({"protocol": p.protocol.as_str(), "port": p.port.0})).collect());
+                item["ports"] = Value::Array(
+                    rule.ports
+                        .iter()
+                        .map(|p| json!({"protocol": p.protocol.as_str(), "port": p.port.0}))
+                        .collect(),
+                );
             } else {
-                cx.warn(&format!("{ptr}/ports"), format!("the rule for `{}` opens every port", rule.cidr.0), "list the ports the destination needs");
+                cx.warn(
+                    &format!("{ptr}/ports"),
+                    format!("the rule for `{}` opens every port", rule.cidr.0),
+                    "list the ports the destination needs",
+                );
             }
             cx.append_at(&ptr, &["singleuser", "networkPolicy", "egress"], item);
         }
@@ -118,25 +168,38 @@ impl Control for EgressControl {
             return ReadBack::Setting(Selected::with(3, "no user NetworkPolicy"));
         }
         let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
-        let rules = v.get(&["singleuser", "networkPolicy", "egress"]).and_then(Value::as_array).cloned().unwrap_or_default();
+        let rules = v
+            .get(&["singleuser", "networkPolicy", "egress"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
         let web = rules.iter().any(|r| {
             r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
-                && r.get("ports") == Some(&json!([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]))
+                && r.get("ports")
+                    == Some(
+                        &json!([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]),
+                    )
         });
         let extra = rules.len() - usize::from(web);
         let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
             3
         } else if web {
             2
-        } else if f("dnsPortsKubeSystemNamespace", true) || f("dnsPortsPrivateIPs", true) || f("dnsPortsCloudMetadataServer", true) {
+        } else if f("dnsPortsKubeSystemNamespace", true)
+            || f("dnsPortsPrivateIPs", true)
+            || f("dnsPortsCloudMetadataServer", true)
+        {
             1
         } else {
             0
         };
         ReadBack::Setting(match extra {
             0 => Selected::of(i),
-            n => Selected::with(i, format!("+{n} allow rule{}", if n == 1 { "" } else { "s" })),
+            n => Selected::with(
+                i,
+                format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
+            ),
         })
     }
 }

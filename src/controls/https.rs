@@ -17,11 +17,31 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/https/mode",
     rationale: "Logins, tokens and notebooks cross the network; without TLS anyone on the path reads them.",
     settings: &[
-        Setting { name: "letsencrypt", rank: 0, summary: "autohttps (Traefik) obtains certificates from Let's Encrypt for `hosts`" },
-        Setting { name: "secret", rank: 0, summary: "the proxy serves a certificate from an existing TLS Secret" },
-        Setting { name: "manual", rank: 0, summary: "the proxy serves a certificate and key given as PEM files (the key lands in values.yaml)" },
-        Setting { name: "offload", rank: 1, summary: "a cloud load balancer terminates TLS; plain HTTP behind it" },
-        Setting { name: "disabled", rank: 2, summary: "the proxy serves plain HTTP" },
+        Setting {
+            name: "letsencrypt",
+            rank: 0,
+            summary: "autohttps (Traefik) obtains certificates from Let's Encrypt for `hosts`",
+        },
+        Setting {
+            name: "secret",
+            rank: 0,
+            summary: "the proxy serves a certificate from an existing TLS Secret",
+        },
+        Setting {
+            name: "manual",
+            rank: 0,
+            summary: "the proxy serves a certificate and key given as PEM files (the key lands in values.yaml)",
+        },
+        Setting {
+            name: "offload",
+            rank: 1,
+            summary: "a cloud load balancer terminates TLS; plain HTTP behind it",
+        },
+        Setting {
+            name: "disabled",
+            rank: 2,
+            summary: "the proxy serves plain HTTP",
+        },
     ],
 };
 
@@ -47,7 +67,11 @@ impl Control for HttpsControl {
             cx.set(&["proxy", "https", "enabled"], json!(true));
             cx.set(&["proxy", "https", "type"], json!(ty));
             if !hosts.is_empty() {
-                cx.set_at(&format!("{PTR}/hosts"), &["proxy", "https", "hosts"], json!(hosts));
+                cx.set_at(
+                    &format!("{PTR}/hosts"),
+                    &["proxy", "https", "hosts"],
+                    json!(hosts),
+                );
             }
         };
         match h.mode {
@@ -59,14 +83,26 @@ impl Control for HttpsControl {
                     ok = false;
                 }
                 if h.letsencrypt.is_none() {
-                    cx.error(DEF.field, "`https.mode: letsencrypt` needs `spec.https.letsencrypt.contactEmail`", "add `letsencrypt: {contactEmail: admin@example.org}`");
+                    cx.error(
+                        DEF.field,
+                        "`https.mode: letsencrypt` needs `spec.https.letsencrypt.contactEmail`",
+                        "add `letsencrypt: {contactEmail: admin@example.org}`",
+                    );
                     ok = false;
                 }
                 if let (true, Some(le)) = (ok, &h.letsencrypt) {
                     on(cx, "letsencrypt");
-                    cx.set_at(&format!("{PTR}/letsencrypt/contactEmail"), &["proxy", "https", "letsencrypt", "contactEmail"], json!(le.contact_email));
+                    cx.set_at(
+                        &format!("{PTR}/letsencrypt/contactEmail"),
+                        &["proxy", "https", "letsencrypt", "contactEmail"],
+                        json!(le.contact_email),
+                    );
                     if let Some(acme) = &le.acme_server {
-                        cx.set_at(&format!("{PTR}/letsencrypt/acmeServer"), &["proxy", "https", "letsencrypt", "acmeServer"], json!(acme));
+                        cx.set_at(
+                            &format!("{PTR}/letsencrypt/acmeServer"),
+                            &["proxy", "https", "letsencrypt", "acmeServer"],
+                            json!(acme),
+                        );
                     }
                     cx.note(DEF.field, "Let's Encrypt must reach the hub on port 80 at every host name for the HTTP-01 challenge; do not set `proxy.service.disableHttpPort`");
                 }
@@ -74,25 +110,64 @@ impl Control for HttpsControl {
             HttpsMode::Secret => match &h.secret_name {
                 Some(name) => {
                     on(cx, "secret");
-                    cx.set_at(&format!("{PTR}/secretName"), &["proxy", "https", "secret", "name"], json!(name));
+                    cx.set_at(
+                        &format!("{PTR}/secretName"),
+                        &["proxy", "https", "secret", "name"],
+                        json!(name),
+                    );
                     cx.note(&format!("{PTR}/secretName"), format!("the TLS Secret `{name}` (keys tls.crt, tls.key) must exist in namespace `{}`", p.metadata.namespace));
                 }
-                None => cx.error(DEF.field, "`https.mode: secret` needs `spec.https.secretName`", "name an existing `kubernetes.io/tls` Secret in the hub namespace"),
+                None => cx.error(
+                    DEF.field,
+                    "`https.mode: secret` needs `spec.https.secretName`",
+                    "name an existing `kubernetes.io/tls` Secret in the hub namespace",
+                ),
             },
             HttpsMode::Manual => match &h.manual {
                 Some(m) => {
-                    let base = cx.prov.source(&format!("{PTR}/manual")).map(|s| s.name.clone()).unwrap_or_default();
-                    let dir = Path::new(&base).parent().unwrap_or(Path::new("")).to_path_buf();
-                    let cert = read_pem(cx, &dir, &m.cert_file, &format!("{PTR}/manual/certFile"), "CERTIFICATE");
-                    let key = read_pem(cx, &dir, &m.key_file, &format!("{PTR}/manual/keyFile"), "PRIVATE KEY");
+                    let base = cx
+                        .prov
+                        .source(&format!("{PTR}/manual"))
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
+                    let dir = Path::new(&base)
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .to_path_buf();
+                    let cert = read_pem(
+                        cx,
+                        &dir,
+                        &m.cert_file,
+                        &format!("{PTR}/manual/certFile"),
+                        "CERTIFICATE",
+                    );
+                    let key = read_pem(
+                        cx,
+                        &dir,
+                        &m.key_file,
+                        &format!("{PTR}/manual/keyFile"),
+                        "PRIVATE KEY",
+                    );
                     if let (Some(cert), Some(key)) = (cert, key) {
                         on(cx, "manual");
-                        cx.set_at(&format!("{PTR}/manual/certFile"), &["proxy", "https", "manual", "cert"], json!(cert));
-                        cx.set_at(&format!("{PTR}/manual/keyFile"), &["proxy", "https", "manual", "key"], json!(key));
+                        cx.set_at(
+                            &format!("{PTR}/manual/certFile"),
+                            &["proxy", "https", "manual", "cert"],
+                            json!(cert),
+                        );
+                        cx.set_at(
+                            &format!("{PTR}/manual/keyFile"),
+                            &["proxy", "https", "manual", "key"],
+                            json!(key),
+                        );
                         cx.warn(&format!("{PTR}/manual/keyFile"), "the TLS private key is written into values.yaml", "keep that file out of git, or use `mode: secret` with a Secret managed elsewhere (e.g. cert-manager)");
                     }
                 }
-                None => cx.error(DEF.field, "`https.mode: manual` needs `spec.https.manual.certFile` and `keyFile`", "give PEM files relative to the policy file"),
+                None => cx.error(
+                    DEF.field,
+                    "`https.mode: manual` needs `spec.https.manual.certFile` and `keyFile`",
+                    "give PEM files relative to the policy file",
+                ),
             },
             HttpsMode::Offload => {
                 on(cx, "offload");
@@ -108,28 +183,41 @@ impl Control for HttpsControl {
         if v.bool(&["proxy", "https", "enabled"]) != Some(true) {
             return ReadBack::Setting(Selected::of(4));
         }
-        let hosts = v.get(&["proxy", "https", "hosts"]).and_then(Value::as_array).is_some_and(|h| !h.is_empty());
-        ReadBack::Setting(match v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt") {
-            "letsencrypt" if hosts => Selected::of(0),
-            "letsencrypt" => Selected::with(4, "letsencrypt without hosts serves plain HTTP"),
-            "secret" => Selected::of(1),
-            "manual" => Selected::of(2),
-            "offload" => Selected::of(3),
-            _ => Selected::of(4),
-        })
+        let hosts = v
+            .get(&["proxy", "https", "hosts"])
+            .and_then(Value::as_array)
+            .is_some_and(|h| !h.is_empty());
+        ReadBack::Setting(
+            match v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt") {
+                "letsencrypt" if hosts => Selected::of(0),
+                "letsencrypt" => Selected::with(4, "letsencrypt without hosts serves plain HTTP"),
+                "secret" => Selected::of(1),
+                "manual" => Selected::of(2),
+                "offload" => Selected::of(3),
+                _ => Selected::of(4),
+            },
+        )
     }
 }
 
 fn read_pem(cx: &mut Lowering, dir: &Path, file: &str, ptr: &str, label: &str) -> Option<String> {
     let path = dir.join(file);
     match std::fs::read_to_string(&path) {
-        Ok(text) if text.contains(&format!("-----BEGIN ")) && text.contains(label) => Some(text),
+        Ok(text) if text.contains("-----BEGIN ") && text.contains(label) => Some(text),
         Ok(_) => {
-            cx.error(ptr, format!("`{}` is not a PEM {}", path.display(), label.to_lowercase()), format!("expected a file with a `-----BEGIN ...{label}-----` block"));
+            cx.error(
+                ptr,
+                format!("`{}` is not a PEM {}", path.display(), label.to_lowercase()),
+                format!("expected a file with a `-----BEGIN ...{label}-----` block"),
+            );
             None
         }
         Err(e) => {
-            cx.error(ptr, format!("cannot read `{}`: {e}", path.display()), "paths are relative to the policy file");
+            cx.error(
+                ptr,
+                format!("cannot read `{}`: {e}", path.display()),
+                "paths are relative to the policy file",
+            );
             None
         }
     }

@@ -16,9 +16,21 @@ static PULL: ControlDef = ControlDef {
     rationale: "`Always` makes the node check with the registry on every start, so a private image is never served \
         from a node's cache to someone without pull rights and a moved tag is picked up.",
     settings: &[
-        Setting { name: "always", rank: 0, summary: "`singleuser.image.pullPolicy: Always`" },
-        Setting { name: "if-not-present", rank: 1, summary: "`IfNotPresent`: cached images are reused" },
-        Setting { name: "chart-default", rank: 2, summary: "the chart's default (unset: Kubernetes decides from the tag)" },
+        Setting {
+            name: "always",
+            rank: 0,
+            summary: "`singleuser.image.pullPolicy: Always`",
+        },
+        Setting {
+            name: "if-not-present",
+            rank: 1,
+            summary: "`IfNotPresent`: cached images are reused",
+        },
+        Setting {
+            name: "chart-default",
+            rank: 2,
+            summary: "the chart's default (unset: Kubernetes decides from the tag)",
+        },
     ],
 };
 
@@ -42,11 +54,13 @@ impl Control for PullPolicyControl {
         cx.set(&["singleuser", "image", "pullPolicy"], json!(v));
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        ReadBack::Setting(Selected::of(match v.str(&["singleuser", "image", "pullPolicy"]) {
-            Some("Always") => 0,
-            Some("IfNotPresent") => 1,
-            _ => 2,
-        }))
+        ReadBack::Setting(Selected::of(
+            match v.str(&["singleuser", "image", "pullPolicy"]) {
+                Some("Always") => 0,
+                Some("IfNotPresent") => 1,
+                _ => 2,
+            },
+        ))
     }
 }
 
@@ -58,9 +72,21 @@ static PIN: ControlDef = ControlDef {
     field: "/spec/images/userImage",
     rationale: "A tag can be moved to different content; a digest names exactly the image that was reviewed.",
     settings: &[
-        Setting { name: "digest", rank: 0, summary: "`name:tag@sha256:…` — the content is fixed" },
-        Setting { name: "tag", rank: 1, summary: "`name:tag` — the registry decides what the tag means" },
-        Setting { name: "chart-default", rank: 2, summary: "the chart's default user image" },
+        Setting {
+            name: "digest",
+            rank: 0,
+            summary: "`name:tag@sha256:…` — the content is fixed",
+        },
+        Setting {
+            name: "tag",
+            rank: 1,
+            summary: "`name:tag` — the registry decides what the tag means",
+        },
+        Setting {
+            name: "chart-default",
+            rank: 2,
+            summary: "the chart's default user image",
+        },
     ],
 };
 
@@ -76,7 +102,9 @@ impl Control for ImagePinning {
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
-        let Some(img) = &p.spec.images.user_image else { return };
+        let Some(img) = &p.spec.images.user_image else {
+            return;
+        };
         cx.set(&["singleuser", "image", "name"], json!(img.name));
         let tag = match &img.digest {
             Some(d) => format!("{}@{d}", img.tag),
@@ -85,19 +113,35 @@ impl Control for ImagePinning {
         cx.set(&["singleuser", "image", "tag"], json!(tag));
         if img.digest.is_none() {
             if img.tag == "latest" {
-                cx.warn(PIN.field, "the user image tag `latest` changes under you", "pin a dated tag, and a digest (`userImage.digest`)");
+                cx.warn(
+                    PIN.field,
+                    "the user image tag `latest` changes under you",
+                    "pin a dated tag, and a digest (`userImage.digest`)",
+                );
             } else {
-                cx.note(PIN.field, "the user image is pinned by tag only; add `digest` to pin its content");
+                cx.note(
+                    PIN.field,
+                    "the user image is pinned by tag only; add `digest` to pin its content",
+                );
             }
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let tag = v.str(&["singleuser", "image", "tag"]).unwrap_or_default();
-        let default_tag = v.defaults.pointer("/singleuser/image/tag").and_then(serde_json::Value::as_str);
-        let name = v.str(&["singleuser", "image", "name"]).unwrap_or_default().to_string();
+        let default_tag = v
+            .defaults
+            .pointer("/singleuser/image/tag")
+            .and_then(serde_json::Value::as_str);
+        let name = v
+            .str(&["singleuser", "image", "name"])
+            .unwrap_or_default()
+            .to_string();
         ReadBack::Setting(if tag.contains("@sha256:") {
             Selected::with(0, name)
-        } else if Some(tag) == default_tag && v.get(&["singleuser", "image", "name"]) == v.defaults.pointer("/singleuser/image/name") {
+        } else if Some(tag) == default_tag
+            && v.get(&["singleuser", "image", "name"])
+                == v.defaults.pointer("/singleuser/image/name")
+        {
             Selected::of(2)
         } else {
             Selected::with(1, format!("{name}:{tag}"))

@@ -13,8 +13,16 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/internalTls",
     rationale: "Traffic between proxy, hub and user servers is plain HTTP in z2jh; anyone who can sniff the pod network reads it.",
     settings: &[
-        Setting { name: "required", rank: 0, summary: "refused: the chart cannot configure internal TLS" },
-        Setting { name: "not-required", rank: 1, summary: "plain HTTP inside the cluster, as the chart does" },
+        Setting {
+            name: "required",
+            rank: 0,
+            summary: "refused: the chart cannot configure internal TLS",
+        },
+        Setting {
+            name: "not-required",
+            rank: 1,
+            summary: "plain HTTP inside the cluster, as the chart does",
+        },
     ],
 };
 
@@ -40,7 +48,9 @@ impl Control for InternalTlsControl {
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.extra_config_mentions("internal_ssl") {
-            return ReadBack::CannotVerify { reason: "hub.extraConfig sets internal_ssl in Python".into() };
+            return ReadBack::CannotVerify {
+                reason: "hub.extraConfig sets internal_ssl in Python".into(),
+            };
         }
         ReadBack::Setting(Selected::of(1))
     }

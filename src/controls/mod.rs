@@ -68,7 +68,9 @@ impl ControlDef {
 pub enum ReadBack {
     Setting(Selected),
     /// The state depends on something that cannot be read statically.
-    CannotVerify { reason: String },
+    CannotVerify {
+        reason: String,
+    },
 }
 
 /// Merged values (user files over the chart defaults) plus manifests, for read-back.
@@ -96,12 +98,17 @@ impl ValuesView<'_> {
     pub fn extra_config_mentions(&self, needle: &str) -> bool {
         self.get(&["hub", "extraConfig"])
             .and_then(Value::as_object)
-            .is_some_and(|m| m.values().filter_map(Value::as_str).any(|code| code.contains(needle)))
+            .is_some_and(|m| {
+                m.values()
+                    .filter_map(Value::as_str)
+                    .any(|code| code.contains(needle))
+            })
     }
     pub fn manifest(&self, kind: &str, name: Option<&str>) -> Option<&Value> {
         self.manifests.unwrap_or_default().iter().find(|m| {
             m.get("kind").and_then(Value::as_str) == Some(kind)
-                && name.is_none_or(|n| m.pointer("/metadata/name").and_then(Value::as_str) == Some(n))
+                && name
+                    .is_none_or(|n| m.pointer("/metadata/name").and_then(Value::as_str) == Some(n))
         })
     }
 }

@@ -16,16 +16,31 @@ static DEF: ControlDef = ControlDef {
     rationale: "NetworkPolicies limit who can talk to each component; without them a user server can reach the hub API, \
         other users' servers and everything in the cluster.",
     settings: &[
-        Setting { name: "all", rank: 0, summary: "all four policies enabled" },
-        Setting { name: "partial", rank: 1, summary: "some policies disabled" },
-        Setting { name: "none", rank: 2, summary: "no NetworkPolicies" },
+        Setting {
+            name: "all",
+            rank: 0,
+            summary: "all four policies enabled",
+        },
+        Setting {
+            name: "partial",
+            rank: 1,
+            summary: "some policies disabled",
+        },
+        Setting {
+            name: "none",
+            rank: 2,
+            summary: "no NetworkPolicies",
+        },
     ],
 };
 
 const COMPONENTS: &[(&str, &[&str])] = &[
     ("hub", &["hub", "networkPolicy", "enabled"]),
     ("proxy", &["proxy", "chp", "networkPolicy", "enabled"]),
-    ("autohttps", &["proxy", "traefik", "networkPolicy", "enabled"]),
+    (
+        "autohttps",
+        &["proxy", "traefik", "networkPolicy", "enabled"],
+    ),
     ("singleuser", &["singleuser", "networkPolicy", "enabled"]),
 ];
 
@@ -44,7 +59,14 @@ impl Control for NetworkPolicyControl {
     fn selected(&self, p: &Policy) -> Selected {
         let n = &p.spec.network_policy;
         let flags = [n.hub, n.proxy, n.autohttps, n.singleuser];
-        classify(COMPONENTS.iter().zip(flags).filter(|(_, on)| !on).map(|((name, _), _)| *name).collect())
+        classify(
+            COMPONENTS
+                .iter()
+                .zip(flags)
+                .filter(|(_, on)| !on)
+                .map(|((name, _), _)| *name)
+                .collect(),
+        )
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let n = &p.spec.network_policy;
@@ -52,7 +74,11 @@ impl Control for NetworkPolicyControl {
         for ((name, path), on) in COMPONENTS.iter().zip(flags) {
             cx.set_at(&format!("/spec/networkPolicy/{name}"), path, json!(on));
             if !on {
-                cx.warn(&format!("/spec/networkPolicy/{name}"), format!("the {name} NetworkPolicy is disabled"), format!("any pod in the cluster can connect to the {name} pods"));
+                cx.warn(
+                    &format!("/spec/networkPolicy/{name}"),
+                    format!("the {name} NetworkPolicy is disabled"),
+                    format!("any pod in the cluster can connect to the {name} pods"),
+                );
             }
         }
         if flags.iter().any(|f| *f) {
@@ -60,6 +86,12 @@ impl Control for NetworkPolicyControl {
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        ReadBack::Setting(classify(COMPONENTS.iter().filter(|(_, path)| v.bool(path) == Some(false)).map(|(n, _)| *n).collect()))
+        ReadBack::Setting(classify(
+            COMPONENTS
+                .iter()
+                .filter(|(_, path)| v.bool(path) == Some(false))
+                .map(|(n, _)| *n)
+                .collect(),
+        ))
     }
 }

@@ -14,8 +14,16 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/pids/limit",
     rationale: "A fork bomb in one server can use up the node's process IDs and take down every pod on it.",
     settings: &[
-        Setting { name: "limited", rank: 0, summary: "a node requirement: kubelet `podPidsLimit` (printed as a note; nothing in values)" },
-        Setting { name: "unlimited", rank: 1, summary: "no requirement stated" },
+        Setting {
+            name: "limited",
+            rank: 0,
+            summary: "a node requirement: kubelet `podPidsLimit` (printed as a note; nothing in values)",
+        },
+        Setting {
+            name: "unlimited",
+            rank: 1,
+            summary: "no requirement stated",
+        },
     ],
 };
 
@@ -43,6 +51,8 @@ impl Control for PidsControl {
         }
     }
     fn read_back(&self, _v: &ValuesView) -> ReadBack {
-        ReadBack::CannotVerify { reason: "PID limits are kubelet configuration (podPidsLimit), not Helm values".into() }
+        ReadBack::CannotVerify {
+            reason: "PID limits are kubelet configuration (podPidsLimit), not Helm values".into(),
+        }
     }
 }

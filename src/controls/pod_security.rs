@@ -7,7 +7,9 @@ use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::chart::ChartLine;
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{Capabilities, ChartHardening, EnforceLevel, MetadataMode, Policy, Profile, PsaLevel};
+use crate::policy::{
+    Capabilities, ChartHardening, EnforceLevel, MetadataMode, Policy, Profile, PsaLevel,
+};
 
 pub struct PodSecurityAdmission;
 
@@ -18,10 +20,26 @@ static DEF: ControlDef = ControlDef {
     rationale: "The namespace label makes the API server refuse pods weaker than the level, so a mistake in values \
         (or a profile override) fails loudly instead of running.",
     settings: &[
-        Setting { name: "restricted", rank: 0, summary: "`pod-security.kubernetes.io/enforce: restricted`" },
-        Setting { name: "baseline", rank: 1, summary: "`enforce: baseline` (no privileged or host access)" },
-        Setting { name: "privileged", rank: 2, summary: "`enforce: privileged` (labels for audit and warn only)" },
-        Setting { name: "none", rank: 3, summary: "no enforce label" },
+        Setting {
+            name: "restricted",
+            rank: 0,
+            summary: "`pod-security.kubernetes.io/enforce: restricted`",
+        },
+        Setting {
+            name: "baseline",
+            rank: 1,
+            summary: "`enforce: baseline` (no privileged or host access)",
+        },
+        Setting {
+            name: "privileged",
+            rank: 2,
+            summary: "`enforce: privileged` (labels for audit and warn only)",
+        },
+        Setting {
+            name: "none",
+            rank: 3,
+            summary: "no enforce label",
+        },
     ],
 };
 
@@ -39,7 +57,10 @@ pub fn implied_level(p: &Policy) -> (PsaLevel, Vec<String>) {
     let up = &p.spec.user_pods;
     let mut reasons = Vec::new();
     if p.spec.cloud_metadata.mode == MetadataMode::Iptables {
-        reasons.push("`cloudMetadata.mode: iptables` adds a privileged root init container to user pods".to_string());
+        reasons.push(
+            "`cloudMetadata.mode: iptables` adds a privileged root init container to user pods"
+                .to_string(),
+        );
         return (PsaLevel::Privileged, reasons);
     }
     if !up.run_as_non_root {
@@ -54,10 +75,19 @@ pub fn implied_level(p: &Policy) -> (PsaLevel, Vec<String>) {
     if up.seccomp == Profile::Unset {
         reasons.push("`userPods.seccomp` is unset".into());
     }
-    if ChartLine::of(&p.chart) == ChartLine::V3 && p.spec.chart_pods.hardening != ChartHardening::Restricted {
+    if ChartLine::of(&p.chart) == ChartLine::V3
+        && p.spec.chart_pods.hardening != ChartHardening::Restricted
+    {
         reasons.push("chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless `chartPods.hardening: restricted`".into());
     }
-    (if reasons.is_empty() { PsaLevel::Restricted } else { PsaLevel::Baseline }, reasons)
+    (
+        if reasons.is_empty() {
+            PsaLevel::Restricted
+        } else {
+            PsaLevel::Baseline
+        },
+        reasons,
+    )
 }
 
 /// The enforce level the policy resolves to.
@@ -98,13 +128,27 @@ impl Control for PodSecurityAdmission {
         if enforce != PsaLevel::None && enforce < implied {
             cx.error(
                 DEF.field,
-                format!("`enforce: {}` would refuse the pods this policy creates (they meet `{}`)", enforce.as_str(), implied.as_str()),
-                format!("{}; use `enforce: auto` or strengthen those settings", reasons.join("; ")),
+                format!(
+                    "`enforce: {}` would refuse the pods this policy creates (they meet `{}`)",
+                    enforce.as_str(),
+                    implied.as_str()
+                ),
+                format!(
+                    "{}; use `enforce: auto` or strengthen those settings",
+                    reasons.join("; ")
+                ),
             );
             return;
         }
         if ps.enforce == EnforceLevel::Auto && !reasons.is_empty() {
-            cx.note(DEF.field, format!("`enforce: auto` resolves to `{}`: {}", implied.as_str(), reasons.join("; ")));
+            cx.note(
+                DEF.field,
+                format!(
+                    "`enforce: auto` resolves to `{}`: {}",
+                    implied.as_str(),
+                    reasons.join("; ")
+                ),
+            );
         }
         let mut labels = serde_json::Map::new();
         labels.insert("app.kubernetes.io/managed-by".into(), json!("z2jh-policy"));
@@ -113,30 +157,45 @@ impl Control for PodSecurityAdmission {
         let version = psa_version(p);
         for (mode, level) in [("enforce", enforce), ("audit", ps.audit), ("warn", ps.warn)] {
             if level != PsaLevel::None {
-                labels.insert(format!("pod-security.kubernetes.io/{mode}"), json!(level.as_str()));
-                labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), json!(version));
+                labels.insert(
+                    format!("pod-security.kubernetes.io/{mode}"),
+                    json!(level.as_str()),
+                );
+                labels.insert(
+                    format!("pod-security.kubernetes.io/{mode}-version"),
+                    json!(version),
+                );
             }
         }
         if labels.len() == 3 {
             cx.warn(DEF.field, "the hub namespace gets no Pod Security labels", "nothing stops a weaker pod (from a profile override or a hand edit) from running; set `podSecurity.enforce: auto`");
             return;
         }
-        let ctx = json!({"hub": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels});
+        let ctx =
+            json!({"hub": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels});
         cx.manifest(Group::Namespace, "hub-namespace.yaml", ctx);
         cx.note(DEF.field, format!("apply manifests/namespace.yaml before `helm install` (or label the existing namespace `{}`); Helm's --create-namespace would create it without labels", p.metadata.namespace));
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.manifests.is_none() {
-            return ReadBack::CannotVerify { reason: "Pod Security labels live on the Namespace, not in Helm values".into() };
+            return ReadBack::CannotVerify {
+                reason: "Pod Security labels live on the Namespace, not in Helm values".into(),
+            };
         }
         // pod-creator's workload namespace is labelled too; only the hub's counts here.
         let hub_ns = v.manifests.unwrap_or_default().iter().find(|m| {
-            m["kind"] == "Namespace" && m.pointer("/metadata/labels/app.kubernetes.io~1component").and_then(Value::as_str) == Some("hub")
+            m["kind"] == "Namespace"
+                && m.pointer("/metadata/labels/app.kubernetes.io~1component")
+                    .and_then(Value::as_str)
+                    == Some("hub")
         });
         let Some(ns) = hub_ns else {
             return ReadBack::Setting(Selected::of(3));
         };
-        let label = ns.pointer("/metadata/labels").and_then(|l| l.get("pod-security.kubernetes.io/enforce")).and_then(Value::as_str);
+        let label = ns
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get("pod-security.kubernetes.io/enforce"))
+            .and_then(Value::as_str);
         ReadBack::Setting(Selected::of(match label {
             Some("restricted") => 0,
             Some("baseline") => 1,

@@ -19,8 +19,16 @@ static DEF: ControlDef = ControlDef {
     rationale: "A quota caps what the whole hub can take from the cluster, and the LimitRange gives every container \
         (including ones a profile or extra container adds) a default limit.",
     settings: &[
-        Setting { name: "enabled", rank: 0, summary: "ResourceQuota sized for `maxUsers` servers plus the chart's pods, and a LimitRange with the user defaults" },
-        Setting { name: "disabled", rank: 1, summary: "no namespace-wide cap" },
+        Setting {
+            name: "enabled",
+            rank: 0,
+            summary: "ResourceQuota sized for `maxUsers` servers plus the chart's pods, and a LimitRange with the user defaults",
+        },
+        Setting {
+            name: "disabled",
+            rank: 1,
+            summary: "no namespace-wide cap",
+        },
     ],
 };
 
@@ -42,7 +50,11 @@ impl Control for QuotaControl {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        if p.spec.quota.enabled { Selected::with(0, format!("{} users", p.spec.quota.max_users)) } else { Selected::of(1) }
+        if p.spec.quota.enabled {
+            Selected::with(0, format!("{} users", p.spec.quota.max_users))
+        } else {
+            Selected::of(1)
+        }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let q = &p.spec.quota;
@@ -51,25 +63,49 @@ impl Control for QuotaControl {
         }
         let r = &p.spec.resources;
         let (Some(cpu_l), Some(mem_l)) = (r.cpu.limit.as_ref(), r.memory.limit.as_deref()) else {
-            cx.error(DEF.field, "`quota.enabled` needs `resources.cpu.limit` and `resources.memory.limit`", "the quota is sized from the per-user limits");
+            cx.error(
+                DEF.field,
+                "`quota.enabled` needs `resources.cpu.limit` and `resources.memory.limit`",
+                "the quota is sized from the per-user limits",
+            );
             return;
         };
         let users = f64::from(q.max_users);
         let cpu_l = cpu_cores(cpu_l);
         let cpu_g = r.cpu.guarantee.as_ref().map(cpu_cores).unwrap_or(cpu_l);
         let mem_l = quantity_value(mem_l).unwrap_or(0.0);
-        let mem_g = r.memory.guarantee.as_deref().and_then(quantity_value).unwrap_or(mem_l);
+        let mem_g = r
+            .memory
+            .guarantee
+            .as_deref()
+            .and_then(quantity_value)
+            .unwrap_or(mem_l);
         let chart_mem = CHART_MEMORY_MI as f64 * 1048576.0;
         let mut hard = serde_json::Map::new();
         hard.insert("pods".into(), json!((q.max_users + CHART_PODS).to_string()));
-        hard.insert("requests.cpu".into(), json!(millicores(cpu_g * users + CHART_CPU)));
-        hard.insert("limits.cpu".into(), json!(millicores(cpu_l * users + CHART_CPU)));
-        hard.insert("requests.memory".into(), json!(mi(mem_g * users + chart_mem)));
+        hard.insert(
+            "requests.cpu".into(),
+            json!(millicores(cpu_g * users + CHART_CPU)),
+        );
+        hard.insert(
+            "limits.cpu".into(),
+            json!(millicores(cpu_l * users + CHART_CPU)),
+        );
+        hard.insert(
+            "requests.memory".into(),
+            json!(mi(mem_g * users + chart_mem)),
+        );
         hard.insert("limits.memory".into(), json!(mi(mem_l * users + chart_mem)));
         if p.spec.storage.kind != StorageType::None {
             let cap = quantity_value(&p.spec.storage.capacity).unwrap_or(0.0);
-            hard.insert("persistentvolumeclaims".into(), json!((q.max_users + 5).to_string()));
-            hard.insert("requests.storage".into(), json!(mi(cap * users + 10.0 * 1073741824.0)));
+            hard.insert(
+                "persistentvolumeclaims".into(),
+                json!((q.max_users + 5).to_string()),
+            );
+            hard.insert(
+                "requests.storage".into(),
+                json!(mi(cap * users + 10.0 * 1073741824.0)),
+            );
         }
         let mut default = serde_json::Map::new();
         default.insert("cpu".into(), json!(millicores(cpu_l)));
@@ -89,8 +125,16 @@ impl Control for QuotaControl {
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.manifests.is_none() {
-            return ReadBack::CannotVerify { reason: "quotas are namespace objects, not Helm values".into() };
+            return ReadBack::CannotVerify {
+                reason: "quotas are namespace objects, not Helm values".into(),
+            };
         }
-        ReadBack::Setting(Selected::of(if v.manifest("ResourceQuota", None).is_some() { 0 } else { 1 }))
+        ReadBack::Setting(Selected::of(
+            if v.manifest("ResourceQuota", None).is_some() {
+                0
+            } else {
+                1
+            },
+        ))
     }
 }

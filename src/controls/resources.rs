@@ -16,9 +16,21 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/resources",
     rationale: "Without limits one user's runaway notebook takes a node's CPU and memory from everyone else on it.",
     settings: &[
-        Setting { name: "limited", rank: 0, summary: "CPU and memory limits (and guarantees) on every user server" },
-        Setting { name: "partial", rank: 1, summary: "only CPU or only memory limited" },
-        Setting { name: "unlimited", rank: 2, summary: "no limits (chart default; memory guarantee 1G)" },
+        Setting {
+            name: "limited",
+            rank: 0,
+            summary: "CPU and memory limits (and guarantees) on every user server",
+        },
+        Setting {
+            name: "partial",
+            rank: 1,
+            summary: "only CPU or only memory limited",
+        },
+        Setting {
+            name: "unlimited",
+            rank: 2,
+            summary: "no limits (chart default; memory guarantee 1G)",
+        },
     ],
 };
 
@@ -33,7 +45,11 @@ pub fn cpu_cores(c: &Cpu) -> f64 {
 /// Cores as JSON: whole numbers without a fraction (`2`, not `2.0`).
 fn cpu_json(c: &Cpu) -> Value {
     let n = cpu_cores(c);
-    if n.fract() == 0.0 && n < 1e9 { json!(n as u64) } else { json!(n) }
+    if n.fract() == 0.0 && n < 1e9 {
+        json!(n as u64)
+    } else {
+        json!(n)
+    }
 }
 
 /// KubeSpawner's memory form: the same 1024-based number with K/M/G/T.
@@ -68,16 +84,38 @@ impl Control for ResourcesControl {
         let r = &p.spec.resources;
         let base = "/spec/resources";
         let pairs = [
-            ("cpu", r.cpu.guarantee.as_ref().map(cpu_cores), r.cpu.limit.as_ref().map(cpu_cores)),
-            ("memory", r.memory.guarantee.as_deref().and_then(quantity_value), r.memory.limit.as_deref().and_then(quantity_value)),
-            ("ephemeralStorage", r.ephemeral_storage.guarantee.as_deref().and_then(quantity_value), r.ephemeral_storage.limit.as_deref().and_then(quantity_value)),
+            (
+                "cpu",
+                r.cpu.guarantee.as_ref().map(cpu_cores),
+                r.cpu.limit.as_ref().map(cpu_cores),
+            ),
+            (
+                "memory",
+                r.memory.guarantee.as_deref().and_then(quantity_value),
+                r.memory.limit.as_deref().and_then(quantity_value),
+            ),
+            (
+                "ephemeralStorage",
+                r.ephemeral_storage
+                    .guarantee
+                    .as_deref()
+                    .and_then(quantity_value),
+                r.ephemeral_storage
+                    .limit
+                    .as_deref()
+                    .and_then(quantity_value),
+            ),
         ];
         let mut ok = true;
         for (name, g, l) in pairs {
             if let (Some(g), Some(l)) = (g, l)
                 && g > l
             {
-                cx.error(&format!("{base}/{name}/guarantee"), format!("`resources.{name}.guarantee` is larger than its limit"), "the guarantee (request) must not exceed the limit");
+                cx.error(
+                    &format!("{base}/{name}/guarantee"),
+                    format!("`resources.{name}.guarantee` is larger than its limit"),
+                    "the guarantee (request) must not exceed the limit",
+                );
                 ok = false;
             }
         }
@@ -85,22 +123,56 @@ impl Control for ResourcesControl {
             return;
         }
         if let Some(g) = &r.cpu.guarantee {
-            cx.set_at(&format!("{base}/cpu/guarantee"), &["singleuser", "cpu", "guarantee"], cpu_json(g));
+            cx.set_at(
+                &format!("{base}/cpu/guarantee"),
+                &["singleuser", "cpu", "guarantee"],
+                cpu_json(g),
+            );
         }
         if let Some(l) = &r.cpu.limit {
-            cx.set_at(&format!("{base}/cpu/limit"), &["singleuser", "cpu", "limit"], cpu_json(l));
+            cx.set_at(
+                &format!("{base}/cpu/limit"),
+                &["singleuser", "cpu", "limit"],
+                cpu_json(l),
+            );
         }
         // Explicit null drops the chart's 1G default guarantee when the policy sets none.
-        let mg = r.memory.guarantee.as_deref().map(kubespawner_memory).unwrap_or(Value::Null);
-        cx.set_at(&format!("{base}/memory/guarantee"), &["singleuser", "memory", "guarantee"], mg);
+        let mg = r
+            .memory
+            .guarantee
+            .as_deref()
+            .map(kubespawner_memory)
+            .unwrap_or(Value::Null);
+        cx.set_at(
+            &format!("{base}/memory/guarantee"),
+            &["singleuser", "memory", "guarantee"],
+            mg,
+        );
         if let Some(l) = &r.memory.limit {
-            cx.set_at(&format!("{base}/memory/limit"), &["singleuser", "memory", "limit"], kubespawner_memory(l));
+            cx.set_at(
+                &format!("{base}/memory/limit"),
+                &["singleuser", "memory", "limit"],
+                kubespawner_memory(l),
+            );
         }
         if let Some(g) = &r.ephemeral_storage.guarantee {
-            cx.set_at(&format!("{base}/ephemeralStorage/guarantee"), &["singleuser", "extraResource", "guarantees", "ephemeral-storage"], json!(g));
+            cx.set_at(
+                &format!("{base}/ephemeralStorage/guarantee"),
+                &[
+                    "singleuser",
+                    "extraResource",
+                    "guarantees",
+                    "ephemeral-storage",
+                ],
+                json!(g),
+            );
         }
         if let Some(l) = &r.ephemeral_storage.limit {
-            cx.set_at(&format!("{base}/ephemeralStorage/limit"), &["singleuser", "extraResource", "limits", "ephemeral-storage"], json!(l));
+            cx.set_at(
+                &format!("{base}/ephemeralStorage/limit"),
+                &["singleuser", "extraResource", "limits", "ephemeral-storage"],
+                json!(l),
+            );
             cx.note(&format!("{base}/ephemeralStorage/limit"), "a pod over its ephemeral-storage limit is evicted by the kubelet, not stopped at a quota");
         }
         match classify(r.cpu.limit.is_some(), r.memory.limit.is_some()) {
@@ -110,8 +182,12 @@ impl Control for ResourcesControl {
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let cpu = v.get(&["singleuser", "cpu", "limit"]).is_some_and(|x| !x.is_null());
-        let mem = v.get(&["singleuser", "memory", "limit"]).is_some_and(|x| !x.is_null());
+        let cpu = v
+            .get(&["singleuser", "cpu", "limit"])
+            .is_some_and(|x| !x.is_null());
+        let mem = v
+            .get(&["singleuser", "memory", "limit"])
+            .is_some_and(|x| !x.is_null());
         ReadBack::Setting(Selected::of(classify(cpu, mem)))
     }
 }

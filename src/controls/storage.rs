@@ -16,10 +16,26 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/storage/type",
     rationale: "How homes are stored decides what a container breakout exposes: one user's volume, or every user's files.",
     settings: &[
-        Setting { name: "none", rank: 0, summary: "no persistent home; nothing outlives the server" },
-        Setting { name: "block", rank: 1, summary: "a block PVC per user, group-owned through fsGroup (one attach per node slot; costs per volume)" },
-        Setting { name: "nfs-per-user-volume", rank: 2, summary: "one NFS directory per user through the nfs-subdir-external-provisioner StorageClass (directories are mode 0777; capacity not enforced)" },
-        Setting { name: "nfs-shared-subpath", rank: 3, summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)" },
+        Setting {
+            name: "none",
+            rank: 0,
+            summary: "no persistent home; nothing outlives the server",
+        },
+        Setting {
+            name: "block",
+            rank: 1,
+            summary: "a block PVC per user, group-owned through fsGroup (one attach per node slot; costs per volume)",
+        },
+        Setting {
+            name: "nfs-per-user-volume",
+            rank: 2,
+            summary: "one NFS directory per user through the nfs-subdir-external-provisioner StorageClass (directories are mode 0777; capacity not enforced)",
+        },
+        Setting {
+            name: "nfs-shared-subpath",
+            rank: 3,
+            summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)",
+        },
     ],
 };
 
@@ -45,14 +61,19 @@ impl Control for StorageControl {
         match s.kind {
             StorageType::None => {
                 cx.set(&["singleuser", "storage", "type"], json!("none"));
-                cx.note(DEF.field, "user servers have no persistent home: files are lost when a server stops");
+                cx.note(
+                    DEF.field,
+                    "user servers have no persistent home: files are lost when a server stops",
+                );
             }
             StorageType::Block => lower_block(p, cx),
             StorageType::Nfs => lower_nfs(p, cx),
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let ty = v.str(&["singleuser", "storage", "type"]).unwrap_or("dynamic");
+        let ty = v
+            .str(&["singleuser", "storage", "type"])
+            .unwrap_or("dynamic");
         match ty {
             "none" => ReadBack::Setting(Selected::of(0)),
             "static" => ReadBack::Setting(Selected::of(3)),
@@ -62,10 +83,23 @@ impl Control for StorageControl {
                     .get(&["singleuser", "storage", "dynamic", "storageAccessModes"])
                     .and_then(Value::as_array)
                     .is_some_and(|m| m.iter().any(|x| x == "ReadWriteMany"));
-                let nfs_class = class.and_then(|c| v.manifests.unwrap_or_default().iter().find(|m| m["kind"] == "StorageClass" && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)))
+                let nfs_class = class
+                    .and_then(|c| {
+                        v.manifests.unwrap_or_default().iter().find(|m| {
+                            m["kind"] == "StorageClass"
+                                && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)
+                        })
+                    })
                     .is_some_and(|m| m["provisioner"].as_str().is_some_and(|p| p.contains("nfs")));
-                let cap = v.str(&["singleuser", "storage", "capacity"]).unwrap_or("10Gi").to_string();
-                ReadBack::Setting(if rwx || nfs_class { Selected::with(2, cap) } else { Selected::with(1, cap) })
+                let cap = v
+                    .str(&["singleuser", "storage", "capacity"])
+                    .unwrap_or("10Gi")
+                    .to_string();
+                ReadBack::Setting(if rwx || nfs_class {
+                    Selected::with(2, cap)
+                } else {
+                    Selected::with(1, cap)
+                })
             }
         }
     }
@@ -74,11 +108,22 @@ impl Control for StorageControl {
 fn lower_block(p: &Policy, cx: &mut Lowering) {
     let s = &p.spec.storage;
     cx.set(&["singleuser", "storage", "type"], json!("dynamic"));
-    cx.set_at("/spec/storage/capacity", &["singleuser", "storage", "capacity"], json!(s.capacity));
-    cx.set(&["singleuser", "storage", "dynamic", "storageAccessModes"], json!(["ReadWriteOnce"]));
+    cx.set_at(
+        "/spec/storage/capacity",
+        &["singleuser", "storage", "capacity"],
+        json!(s.capacity),
+    );
+    cx.set(
+        &["singleuser", "storage", "dynamic", "storageAccessModes"],
+        json!(["ReadWriteOnce"]),
+    );
     match s.block.as_ref().and_then(|b| b.storage_class.as_ref()) {
         Some(sc) => {
-            cx.set_at("/spec/storage/block/storageClass", &["singleuser", "storage", "dynamic", "storageClass"], json!(sc.name));
+            cx.set_at(
+                "/spec/storage/block/storageClass",
+                &["singleuser", "storage", "dynamic", "storageClass"],
+                json!(sc.name),
+            );
             let ctx = json!({
                 "hub": p.metadata.name,
                 "name": sc.name,
@@ -90,11 +135,18 @@ fn lower_block(p: &Policy, cx: &mut Lowering) {
             });
             cx.manifest(Group::Storage, "storage-class.yaml", ctx);
             if sc.reclaim_policy == ReclaimPolicy::Delete {
-                cx.warn("/spec/storage/block/storageClass/reclaimPolicy", "deleting a user's PVC deletes their home volume", "`reclaimPolicy: Retain` keeps the volume after the claim goes");
+                cx.warn(
+                    "/spec/storage/block/storageClass/reclaimPolicy",
+                    "deleting a user's PVC deletes their home volume",
+                    "`reclaimPolicy: Retain` keeps the volume after the claim goes",
+                );
             }
         }
         None => {
-            cx.set(&["singleuser", "storage", "dynamic", "storageClass"], Value::Null);
+            cx.set(
+                &["singleuser", "storage", "dynamic", "storageClass"],
+                Value::Null,
+            );
             cx.note(DEF.field, "home volumes use the cluster's default StorageClass; set `storage.block.storageClass` to control encryption, reclaim policy and expansion");
         }
     }
@@ -122,16 +174,30 @@ fn lower_nfs(p: &Policy, cx: &mut Lowering) {
                 return;
             };
             cx.set(&["singleuser", "storage", "type"], json!("dynamic"));
-            cx.set_at("/spec/storage/capacity", &["singleuser", "storage", "capacity"], json!(s.capacity));
-            cx.set_at("/spec/storage/nfs/storageClass", &["singleuser", "storage", "dynamic", "storageClass"], json!(sc.name));
-            cx.set(&["singleuser", "storage", "dynamic", "storageAccessModes"], json!(["ReadWriteMany"]));
+            cx.set_at(
+                "/spec/storage/capacity",
+                &["singleuser", "storage", "capacity"],
+                json!(s.capacity),
+            );
+            cx.set_at(
+                "/spec/storage/nfs/storageClass",
+                &["singleuser", "storage", "dynamic", "storageClass"],
+                json!(sc.name),
+            );
+            cx.set(
+                &["singleuser", "storage", "dynamic", "storageAccessModes"],
+                json!(["ReadWriteMany"]),
+            );
             let (on_delete, archive) = match sc.on_delete {
                 NfsOnDelete::Retain => ("retain", "true"),
                 NfsOnDelete::Archive => ("archive", "true"),
                 NfsOnDelete::Delete => ("delete", "false"),
             };
             let mut params = serde_json::Map::new();
-            params.insert("pathPattern".into(), json!("${.PVC.namespace}/${.PVC.name}"));
+            params.insert(
+                "pathPattern".into(),
+                json!("${.PVC.namespace}/${.PVC.name}"),
+            );
             // `archive` is expressed through archiveOnDelete; onDelete only knows retain and delete.
             if on_delete != "archive" {
                 params.insert("onDelete".into(), json!(on_delete));
@@ -154,13 +220,20 @@ fn lower_nfs(p: &Policy, cx: &mut Lowering) {
         }
         NfsIsolation::SharedSubpath => {
             let (Some(server), Some(path)) = (&nfs.server, &nfs.path) else {
-                cx.error(&format!("{PTR}/nfs/isolation"), "`isolation: shared-subpath` needs `storage.nfs.server` and `storage.nfs.path`", "add the NFS server and the exported directory");
+                cx.error(
+                    &format!("{PTR}/nfs/isolation"),
+                    "`isolation: shared-subpath` needs `storage.nfs.server` and `storage.nfs.path`",
+                    "add the NFS server and the exported directory",
+                );
                 return;
             };
             let pvc = format!("{}-home-nfs", p.metadata.name);
             cx.set(&["singleuser", "storage", "type"], json!("static"));
             cx.set(&["singleuser", "storage", "static", "pvcName"], json!(pvc));
-            cx.set(&["singleuser", "storage", "static", "subPath"], json!("{username}"));
+            cx.set(
+                &["singleuser", "storage", "static", "subPath"],
+                json!("{username}"),
+            );
             let ctx = json!({
                 "hub": p.metadata.name,
                 "namespace": p.metadata.namespace,

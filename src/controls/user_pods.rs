@@ -37,9 +37,21 @@ static IDENTITY: ControlDef = ControlDef {
     rationale: "With one uid for everyone, files on shared storage belong to every user alike; per-user uids let the \
         file system keep users apart, but images must work under any uid.",
     settings: &[
-        Setting { name: "per-user", rank: 0, summary: "uid = perUserBase + the user's hub id, set by a KubeSpawner callable in hub.extraConfig" },
-        Setting { name: "fixed", rank: 1, summary: "every user runs as `uid` with group `fsGid`" },
-        Setting { name: "image-default", rank: 2, summary: "the image's USER decides (may be root)" },
+        Setting {
+            name: "per-user",
+            rank: 0,
+            summary: "uid = perUserBase + the user's hub id, set by a KubeSpawner callable in hub.extraConfig",
+        },
+        Setting {
+            name: "fixed",
+            rank: 1,
+            summary: "every user runs as `uid` with group `fsGid`",
+        },
+        Setting {
+            name: "image-default",
+            rank: 2,
+            summary: "the image's USER decides (may be root)",
+        },
     ],
 };
 
@@ -58,17 +70,29 @@ impl Control for IdentityControl {
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let up = &p.spec.user_pods;
         let id = &up.identity;
-        cx.set_at("/spec/userPods/identity/fsGid", &["singleuser", "fsGid"], json!(id.fs_gid));
+        cx.set_at(
+            "/spec/userPods/identity/fsGid",
+            &["singleuser", "fsGid"],
+            json!(id.fs_gid),
+        );
         match id.mode {
             IdentityMode::Fixed => {
                 if id.uid == 0 && up.run_as_non_root {
-                    cx.error("/spec/userPods/identity/uid", "`identity.uid: 0` is root, but `runAsNonRoot: true` forbids it", "pick a uid other than 0 (1000 is the Jupyter images' user)");
+                    cx.error(
+                        "/spec/userPods/identity/uid",
+                        "`identity.uid: 0` is root, but `runAsNonRoot: true` forbids it",
+                        "pick a uid other than 0 (1000 is the Jupyter images' user)",
+                    );
                     return;
                 }
                 if id.uid == 0 {
                     cx.warn("/spec/userPods/identity/uid", "user servers run as root (uid 0)", "a root process in a container is one kernel bug away from the node; use a non-zero uid");
                 }
-                cx.set_at("/spec/userPods/identity/uid", &["singleuser", "uid"], json!(id.uid));
+                cx.set_at(
+                    "/spec/userPods/identity/uid",
+                    &["singleuser", "uid"],
+                    json!(id.uid),
+                );
             }
             IdentityMode::PerUser => {
                 cx.set(&["singleuser", "uid"], Value::Null);
@@ -89,19 +113,28 @@ impl Control for IdentityControl {
             }
             IdentityMode::ImageDefault => {
                 cx.set(&["singleuser", "uid"], Value::Null);
-                cx.warn(IDENTITY.field, "the image's USER decides the uid, which may be root", "set `identity.mode: fixed` (uid 1000) or `per-user`");
+                cx.warn(
+                    IDENTITY.field,
+                    "the image's USER decides the uid, which may be root",
+                    "set `identity.mode: fixed` (uid 1000) or `per-user`",
+                );
             }
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let ours = v.get(&["hub", "extraConfig", IDENTITY_KEY]).is_some();
         if v.extra_config_mentions("KubeSpawner.uid") && !ours {
-            return ReadBack::CannotVerify { reason: "hub.extraConfig sets KubeSpawner.uid in Python".into() };
+            return ReadBack::CannotVerify {
+                reason: "hub.extraConfig sets KubeSpawner.uid in Python".into(),
+            };
         }
         if ours {
             return ReadBack::Setting(Selected::of(0));
         }
-        if let Some(uid) = v.get(&["hub", "config", "KubeSpawner", "uid"]).and_then(Value::as_u64) {
+        if let Some(uid) = v
+            .get(&["hub", "config", "KubeSpawner", "uid"])
+            .and_then(Value::as_u64)
+        {
             return ReadBack::Setting(Selected::with(1, format!("uid {uid}")));
         }
         match v.get(&["singleuser", "uid"]).and_then(Value::as_u64) {
@@ -122,8 +155,16 @@ static NON_ROOT: ControlDef = ControlDef {
     rationale: "`runAsNonRoot: true` makes the kubelet refuse an image or setting that would run as uid 0; \
         required by the restricted Pod Security level.",
     settings: &[
-        Setting { name: "required", rank: 0, summary: "`runAsNonRoot: true` in the pod and notebook container security contexts" },
-        Setting { name: "not-required", rank: 1, summary: "no check; a root image runs as root" },
+        Setting {
+            name: "required",
+            rank: 0,
+            summary: "`runAsNonRoot: true` in the pod and notebook container security contexts",
+        },
+        Setting {
+            name: "not-required",
+            rank: 1,
+            summary: "no check; a root image runs as root",
+        },
     ],
 };
 
@@ -132,18 +173,28 @@ impl Control for RunAsNonRoot {
         &NON_ROOT
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(if p.spec.user_pods.run_as_non_root { 0 } else { 1 })
+        Selected::of(if p.spec.user_pods.run_as_non_root {
+            0
+        } else {
+            1
+        })
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.user_pods.run_as_non_root {
             cx.set(&path(POD_CTX, &["runAsNonRoot"]), json!(true));
             cx.set(&path(CTR_CTX, &["runAsNonRoot"]), json!(true));
         } else {
-            cx.warn(NON_ROOT.field, "nothing stops an image or profile from running user servers as root", "set `userPods.runAsNonRoot: true` (required for the restricted level)");
+            cx.warn(
+                NON_ROOT.field,
+                "nothing stops an image or profile from running user servers as root",
+                "set `userPods.runAsNonRoot: true` (required for the restricted level)",
+            );
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let on = [POD_CTX, CTR_CTX].iter().any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
+        let on = [POD_CTX, CTR_CTX]
+            .iter()
+            .any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
         ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
     }
 }
@@ -158,8 +209,16 @@ static APE: ControlDef = ControlDef {
     field: "/spec/userPods/allowPrivilegeEscalation",
     rationale: "With escalation allowed, setuid programs such as sudo can gain privileges the container did not start with.",
     settings: &[
-        Setting { name: "denied", rank: 0, summary: "`allowPrivilegeEscalation: false` (explicit, as the restricted level requires)" },
-        Setting { name: "allowed", rank: 1, summary: "setuid binaries work (e.g. sudo in the image)" },
+        Setting {
+            name: "denied",
+            rank: 0,
+            summary: "`allowPrivilegeEscalation: false` (explicit, as the restricted level requires)",
+        },
+        Setting {
+            name: "allowed",
+            rank: 1,
+            summary: "setuid binaries work (e.g. sudo in the image)",
+        },
     ],
 };
 
@@ -198,8 +257,16 @@ static CAPS: ControlDef = ControlDef {
     field: "/spec/userPods/capabilities",
     rationale: "The runtime's default set includes capabilities such as CHOWN, SETUID and NET_RAW that a notebook does not need.",
     settings: &[
-        Setting { name: "drop-all", rank: 0, summary: "`capabilities.drop: [ALL]`" },
-        Setting { name: "runtime-default", rank: 1, summary: "the container runtime's default capability set" },
+        Setting {
+            name: "drop-all",
+            rank: 0,
+            summary: "`capabilities.drop: [ALL]`",
+        },
+        Setting {
+            name: "runtime-default",
+            rank: 1,
+            summary: "the container runtime's default capability set",
+        },
     ],
 };
 
@@ -217,7 +284,11 @@ impl Control for CapabilitiesControl {
         if p.spec.user_pods.capabilities == Capabilities::DropAll {
             cx.set(&path(CTR_CTX, &["capabilities"]), json!({"drop": ["ALL"]}));
         } else {
-            cx.warn(CAPS.field, "user servers keep the runtime's default capabilities (CHOWN, SETUID, NET_RAW, …)", "set `userPods.capabilities: drop-all` (required for the restricted level)");
+            cx.warn(
+                CAPS.field,
+                "user servers keep the runtime's default capabilities (CHOWN, SETUID, NET_RAW, …)",
+                "set `userPods.capabilities: drop-all` (required for the restricted level)",
+            );
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
@@ -254,9 +325,21 @@ static SECCOMP: ControlDef = ControlDef {
     field: "/spec/userPods/seccomp",
     rationale: "seccomp filters the system calls a container may make, removing much of the kernel's attack surface.",
     settings: &[
-        Setting { name: "runtime-default", rank: 0, summary: "`seccompProfile: {type: RuntimeDefault}` on the pod" },
-        Setting { name: "localhost", rank: 0, summary: "a profile file installed on every node" },
-        Setting { name: "unset", rank: 1, summary: "no profile: most runtimes run the pod unconfined" },
+        Setting {
+            name: "runtime-default",
+            rank: 0,
+            summary: "`seccompProfile: {type: RuntimeDefault}` on the pod",
+        },
+        Setting {
+            name: "localhost",
+            rank: 0,
+            summary: "a profile file installed on every node",
+        },
+        Setting {
+            name: "unset",
+            rank: 1,
+            summary: "no profile: most runtimes run the pod unconfined",
+        },
     ],
 };
 
@@ -269,20 +352,39 @@ impl Control for Seccomp {
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         match &p.spec.user_pods.seccomp {
-            Profile::RuntimeDefault => cx.set(&path(POD_CTX, &["seccompProfile"]), json!({"type": "RuntimeDefault"})),
+            Profile::RuntimeDefault => cx.set(
+                &path(POD_CTX, &["seccompProfile"]),
+                json!({"type": "RuntimeDefault"}),
+            ),
             Profile::Localhost(name) => {
-                cx.set(&path(POD_CTX, &["seccompProfile"]), json!({"type": "Localhost", "localhostProfile": name}));
+                cx.set(
+                    &path(POD_CTX, &["seccompProfile"]),
+                    json!({"type": "Localhost", "localhostProfile": name}),
+                );
                 cx.note(SECCOMP.field, format!("the seccomp profile `{name}` must exist under the kubelet's seccomp root on every node, or user pods fail to start"));
             }
-            Profile::Unset => cx.warn(SECCOMP.field, "user servers run without a seccomp profile (unconfined on most runtimes)", "set `userPods.seccomp: runtime-default` (required for the restricted level)"),
+            Profile::Unset => cx.warn(
+                SECCOMP.field,
+                "user servers run without a seccomp profile (unconfined on most runtimes)",
+                "set `userPods.seccomp: runtime-default` (required for the restricted level)",
+            ),
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let at = |b: &[&str]| {
             let ty = ctx_get(v, b, &["seccompProfile", "type"]).and_then(Value::as_str);
-            ty.map(|t| profile_from_type(Some(t), ctx_get(v, b, &["seccompProfile", "localhostProfile"]).and_then(Value::as_str)))
+            ty.map(|t| {
+                profile_from_type(
+                    Some(t),
+                    ctx_get(v, b, &["seccompProfile", "localhostProfile"]).and_then(Value::as_str),
+                )
+            })
         };
-        ReadBack::Setting(at(CTR_CTX).or_else(|| at(POD_CTX)).unwrap_or(Selected::of(2)))
+        ReadBack::Setting(
+            at(CTR_CTX)
+                .or_else(|| at(POD_CTX))
+                .unwrap_or(Selected::of(2)),
+        )
     }
 }
 
@@ -294,9 +396,21 @@ static APPARMOR: ControlDef = ControlDef {
     field: "/spec/userPods/appArmor",
     rationale: "AppArmor confines file and capability use on nodes that run it; stating it also documents intent for policy engines.",
     settings: &[
-        Setting { name: "runtime-default", rank: 0, summary: "`appArmorProfile: {type: RuntimeDefault}` (Kubernetes ≥ 1.30) or the beta annotation before" },
-        Setting { name: "localhost", rank: 0, summary: "a profile loaded on every node" },
-        Setting { name: "unset", rank: 1, summary: "the runtime decides" },
+        Setting {
+            name: "runtime-default",
+            rank: 0,
+            summary: "`appArmorProfile: {type: RuntimeDefault}` (Kubernetes ≥ 1.30) or the beta annotation before",
+        },
+        Setting {
+            name: "localhost",
+            rank: 0,
+            summary: "a profile loaded on every node",
+        },
+        Setting {
+            name: "unset",
+            rank: 1,
+            summary: "the runtime decides",
+        },
     ],
 };
 
@@ -326,7 +440,10 @@ impl Control for AppArmor {
                 Profile::Localhost(name) => format!("localhost/{name}"),
                 _ => "runtime/default".to_string(),
             };
-            cx.set(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION], json!(v));
+            cx.set(
+                &["singleuser", "extraAnnotations", APPARMOR_ANNOTATION],
+                json!(v),
+            );
         }
         if let Profile::Localhost(name) = profile {
             cx.note(APPARMOR.field, format!("the AppArmor profile `{name}` must be loaded on every node, or user pods fail to start"));
@@ -334,12 +451,15 @@ impl Control for AppArmor {
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if let Some(t) = ctx_get(v, CTR_CTX, &["appArmorProfile", "type"]).and_then(Value::as_str) {
-            let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"]).and_then(Value::as_str);
+            let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"])
+                .and_then(Value::as_str);
             return ReadBack::Setting(profile_from_type(Some(t), name));
         }
         match v.str(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION]) {
             Some("runtime/default") => ReadBack::Setting(Selected::of(0)),
-            Some(s) if s.starts_with("localhost/") => ReadBack::Setting(Selected::with(1, &s["localhost/".len()..])),
+            Some(s) if s.starts_with("localhost/") => {
+                ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
+            }
             _ => ReadBack::Setting(Selected::of(2)),
         }
     }

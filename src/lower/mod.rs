@@ -33,21 +33,32 @@ pub fn lower(loaded: &Loaded) -> Plan {
         prov: &loaded.prov,
         chart: ChartLine::of(&policy.chart),
         k8s_minor: kubernetes_minor(&policy.kubernetes_version).unwrap_or(30),
-        plan: Plan { chart_version: policy.chart.clone(), ..Plan::default() },
+        plan: Plan {
+            chart_version: policy.chart.clone(),
+            ..Plan::default()
+        },
         current: None,
     };
     if !VERIFIED.contains(&policy.chart.as_str()) {
         let d = Diagnostic::warning(format!(
             "chart {} has not been verified; output follows the {} line as verified on {}",
             policy.chart,
-            if cx.chart == ChartLine::V3 { "3.x" } else { "4.x" },
+            if cx.chart == ChartLine::V3 {
+                "3.x"
+            } else {
+                "4.x"
+            },
             VERIFIED.join(" and ")
         ));
-        cx.plan.diagnostics.push(d.at_opt(loaded.prov.loc("/chart")));
+        cx.plan
+            .diagnostics
+            .push(d.at_opt(loaded.prov.loc("/chart")));
     }
     for control in ALL {
         cx.current = Some(control.def());
-        cx.plan.settings.push((control.def().id, control.selected(policy)));
+        cx.plan
+            .settings
+            .push((control.def().id, control.selected(policy)));
         control.lower(policy, &mut cx);
     }
     cx.current = None;
@@ -60,7 +71,10 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
     let Some(parent) = &loaded.parent else { return };
     for control in ALL {
         let def = control.def();
-        let (old, new) = (control.selected(&parent.policy), control.selected(&loaded.policy));
+        let (old, new) = (
+            control.selected(&parent.policy),
+            control.selected(&loaded.policy),
+        );
         let (old_s, new_s) = (def.setting(&old), def.setting(&new));
         if new_s.rank > old_s.rank {
             let mut d = Diagnostic::warning(format!(
@@ -68,7 +82,10 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
                 def.dotted_field(),
                 def.id,
                 old_s.name,
-                parent.prov.source(def.field).map_or(parent.origin.as_str(), |s| s.name.as_str()),
+                parent
+                    .prov
+                    .source(def.field)
+                    .map_or(parent.origin.as_str(), |s| s.name.as_str()),
                 new_s.name
             ))
             .control(def.id)
@@ -83,7 +100,8 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
 
 impl Lowering<'_> {
     fn def(&self) -> &'static ControlDef {
-        self.current.expect("controls run with a current definition")
+        self.current
+            .expect("controls run with a current definition")
     }
 
     /// Origin stamp for output produced from policy field `pointer`.
@@ -117,7 +135,12 @@ impl Lowering<'_> {
 
     fn set_from(&mut self, path: &[&str], value: Value, origin: Origin) {
         let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        if let Some(prev) = self.plan.values.iter().find(|e| e.path == path && !e.append) {
+        if let Some(prev) = self
+            .plan
+            .values
+            .iter()
+            .find(|e| e.path == path && !e.append)
+        {
             if prev.value != value {
                 let msg = format!(
                     "controls `{}` and `{}` both set `{}` to different values",
@@ -125,11 +148,19 @@ impl Lowering<'_> {
                     origin.control,
                     path.join(".")
                 );
-                self.plan.diagnostics.push(Diagnostic::error(msg).help("this is a bug in z2jh-policy; please report it with the policy"));
+                self.plan.diagnostics.push(
+                    Diagnostic::error(msg)
+                        .help("this is a bug in z2jh-policy; please report it with the policy"),
+                );
             }
             return;
         }
-        self.plan.values.push(crate::plan::ValueEntry { path, value, append: false, origin });
+        self.plan.values.push(crate::plan::ValueEntry {
+            path,
+            value,
+            append: false,
+            origin,
+        });
     }
 
     /// Appends one item to a list several controls fill.
@@ -145,13 +176,23 @@ impl Lowering<'_> {
 
     fn append_at_origin(&mut self, path: &[&str], item: Value, origin: Origin) {
         let path = path.iter().map(|s| s.to_string()).collect();
-        self.plan.values.push(crate::plan::ValueEntry { path, value: item, append: true, origin });
+        self.plan.values.push(crate::plan::ValueEntry {
+            path,
+            value: item,
+            append: true,
+            origin,
+        });
     }
 
     /// Requests a manifest rendered from `templates/<template>`.
     pub fn manifest(&mut self, group: Group, template: &'static str, context: Value) {
         let origin = self.origin();
-        self.plan.manifests.push(ManifestRequest { group, template, context, origin });
+        self.plan.manifests.push(ManifestRequest {
+            group,
+            template,
+            context,
+            origin,
+        });
     }
 
     /// Location of a policy field, for diagnostics.

@@ -39,7 +39,11 @@ pub enum Input {
     File(PathBuf),
     /// Policy text given directly (e.g. Terraform's `policy_yaml`); `base`
     /// is the directory relative `extends` paths resolve against.
-    Inline { name: String, text: String, base: PathBuf },
+    Inline {
+        name: String,
+        text: String,
+        base: PathBuf,
+    },
     Preset(String),
 }
 
@@ -58,20 +62,38 @@ fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagn
         }
         Input::Inline { name, text, base } => (name.clone(), None, text.clone(), base.clone()),
         Input::Preset(p) => {
-            let text = presets::get(p).ok_or_else(|| vec![Diagnostic::error(format!("unknown preset `{p}`"))])?;
-            (format!("preset:{p}"), Some(p.clone()), text.to_string(), PathBuf::new())
+            let text = presets::get(p)
+                .ok_or_else(|| vec![Diagnostic::error(format!("unknown preset `{p}`"))])?;
+            (
+                format!("preset:{p}"),
+                Some(p.clone()),
+                text.to_string(),
+                PathBuf::new(),
+            )
         }
     };
     let identity = match input {
-        Input::File(p) => std::fs::canonicalize(p).map(|p| p.display().to_string()).unwrap_or(name.clone()),
+        Input::File(p) => std::fs::canonicalize(p)
+            .map(|p| p.display().to_string())
+            .unwrap_or(name.clone()),
         _ => name.clone(),
     };
     if seen.contains(&identity) {
-        let chain = seen.iter().chain(std::iter::once(&identity)).cloned().collect::<Vec<_>>().join(" → ");
-        return Err(vec![Diagnostic::error(format!("`extends` forms a cycle: {chain}"))]);
+        let chain = seen
+            .iter()
+            .chain(std::iter::once(&identity))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" → ");
+        return Err(vec![Diagnostic::error(format!(
+            "`extends` forms a cycle: {chain}"
+        ))]);
     }
     if seen.len() >= MAX_CHAIN {
-        return Err(vec![Diagnostic::error(format!("`extends` chain is longer than {MAX_CHAIN} files")).at(Loc::file(&name))]);
+        return Err(vec![
+            Diagnostic::error(format!("`extends` chain is longer than {MAX_CHAIN} files"))
+                .at(Loc::file(&name)),
+        ]);
     }
     seen.push(identity);
 
@@ -83,7 +105,12 @@ fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagn
         return Err(errors);
     }
 
-    let source = Source { name: name.clone(), preset, text: Arc::from(text.as_str()), spans: doc.spans.clone() };
+    let source = Source {
+        name: name.clone(),
+        preset,
+        text: Arc::from(text.as_str()),
+        spans: doc.spans.clone(),
+    };
     let parent_input = match doc.value.get("extends").and_then(Value::as_str) {
         Some(ext) => Some(resolve_extends(ext, &base_dir).map_err(|d| {
             vec![d.at_opt(Some(Loc::new(&name, &text, doc.spans.locate("/extends"))))]
@@ -103,14 +130,20 @@ fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagn
             let parent = load_inner(&pi, seen)?;
             let mut prov = parent.prov.clone();
             let idx = prov.add_source(source);
-            let mut merged = serde_json::to_value(&parent.policy).map_err(|e| vec![Diagnostic::error(e.to_string())])?;
+            let mut merged = serde_json::to_value(&parent.policy)
+                .map_err(|e| vec![Diagnostic::error(e.to_string())])?;
             merge(&mut merged, &doc.value, idx, &mut prov);
             (merged, prov, Some(Box::new(parent)))
         }
     };
 
     let policy = complete(&merged, &prov, &name)?;
-    Ok(Loaded { policy, prov, parent, origin: name })
+    Ok(Loaded {
+        policy,
+        prov,
+        parent,
+        origin: name,
+    })
 }
 
 /// Checks that the merged chain is a complete policy and types it.
@@ -121,14 +154,23 @@ fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec
         .iter_errors(merged)
         .map(|e| {
             let ptr = e.instance_path().as_str().to_string();
-            Diagnostic::error(format!("the merged policy is incomplete at `{}`: {}", schema_check::dotted(&ptr), e.masked()))
-                .at_opt(prov.loc(&ptr).or_else(|| Some(Loc::file(name))))
+            Diagnostic::error(format!(
+                "the merged policy is incomplete at `{}`: {}",
+                schema_check::dotted(&ptr),
+                e.masked()
+            ))
+            .at_opt(prov.loc(&ptr).or_else(|| Some(Loc::file(name))))
         })
         .collect();
     if !missing.is_empty() {
         return Err(missing);
     }
-    serde_json::from_value(merged.clone()).map_err(|e| vec![Diagnostic::error(format!("the merged policy does not fit the language: {e}")).at(Loc::file(name))])
+    serde_json::from_value(merged.clone()).map_err(|e| {
+        vec![
+            Diagnostic::error(format!("the merged policy does not fit the language: {e}"))
+                .at(Loc::file(name)),
+        ]
+    })
 }
 
 fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {
@@ -139,8 +181,13 @@ fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {
             None => {
                 let mut d = Diagnostic::error(format!("unknown preset `{ext}` in `extends`"));
                 d = match suggest(ext, presets::names()) {
-                    Some(s) => d.help(format!("did you mean `{s}`? (a file path must end in .yaml or contain `/`)")),
-                    None => d.help(format!("presets are: {}; a file path must end in .yaml or contain `/`", presets::names().collect::<Vec<_>>().join(", "))),
+                    Some(s) => d.help(format!(
+                        "did you mean `{s}`? (a file path must end in .yaml or contain `/`)"
+                    )),
+                    None => d.help(format!(
+                        "presets are: {}; a file path must end in .yaml or contain `/`",
+                        presets::names().collect::<Vec<_>>().join(", ")
+                    )),
                 };
                 Err(d)
             }
@@ -148,7 +195,9 @@ fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {
     }
     if base.as_os_str().is_empty() && Path::new(ext).is_relative() && !Path::new(ext).exists() {
         // Presets cannot extend files.
-        return Err(Diagnostic::error(format!("cannot resolve `extends: {ext}`")));
+        return Err(Diagnostic::error(format!(
+            "cannot resolve `extends: {ext}`"
+        )));
     }
     Ok(Input::File(base.join(ext)))
 }
@@ -161,7 +210,10 @@ mod tests {
     fn presets_load_and_restricted_inherits_baseline() {
         let l = load(&Input::Preset("restricted".into())).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(l.policy.metadata.name, "restricted");
-        assert_eq!(l.prov.preset("/spec/cloudMetadata/mode"), Some("restricted"));
+        assert_eq!(
+            l.prov.preset("/spec/cloudMetadata/mode"),
+            Some("restricted")
+        );
         assert_eq!(l.prov.preset("/spec/cloudMetadata/ip"), Some("baseline"));
         assert!(l.parent.is_some());
     }
@@ -169,12 +221,33 @@ mod tests {
     #[test]
     fn every_error_of_a_file_is_reported() {
         let text = "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: Bad_Name, namespace: jhub}\nspec:\n  egres: {}\n  cloudMetadata: {mode: block}\n  egress: {allow: [{cidr: 10.0.0.0/33}]}\n";
-        let errs = load(&Input::Inline { name: "p.yaml".into(), text: text.into(), base: PathBuf::new() }).unwrap_err();
-        let msgs: Vec<String> = errs.iter().map(|d| format!("{}:{} {}", d.location.as_ref().unwrap().line, d.location.as_ref().unwrap().column, d.message)).collect();
+        let errs = load(&Input::Inline {
+            name: "p.yaml".into(),
+            text: text.into(),
+            base: PathBuf::new(),
+        })
+        .unwrap_err();
+        let msgs: Vec<String> = errs
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {}",
+                    d.location.as_ref().unwrap().line,
+                    d.location.as_ref().unwrap().column,
+                    d.message
+                )
+            })
+            .collect();
         assert_eq!(msgs.len(), 4, "{msgs:#?}");
-        assert!(msgs[0].starts_with("3:18 invalid `metadata.name`"), "{msgs:#?}");
+        assert!(
+            msgs[0].starts_with("3:18 invalid `metadata.name`"),
+            "{msgs:#?}"
+        );
         assert!(msgs[1].starts_with("5:3 unknown key `egres`"), "{msgs:#?}");
-        assert!(msgs[2].starts_with("6:25 `block` is not a valid `spec.cloudMetadata.mode`"), "{msgs:#?}");
+        assert!(
+            msgs[2].starts_with("6:25 `block` is not a valid `spec.cloudMetadata.mode`"),
+            "{msgs:#?}"
+        );
         assert!(msgs[3].contains("spec.egress.allow[0].cidr"), "{msgs:#?}");
         assert_eq!(errs[1].help.as_deref(), Some("did you mean `egress`?"));
     }

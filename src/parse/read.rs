@@ -9,14 +9,22 @@ use crate::yaml::{self, Doc, MAX_INPUT_BYTES};
 /// Reads a file as UTF-8 text, refusing directories, huge and binary files.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
     if meta.is_dir() {
-        return Err(Diagnostic::error(format!("`{name}` is a directory; expected a YAML file")));
+        return Err(Diagnostic::error(format!(
+            "`{name}` is a directory; expected a YAML file"
+        )));
     }
     if meta.len() > MAX_INPUT_BYTES as u64 {
-        return Err(Diagnostic::error(format!("`{name}` is {} bytes; files over {MAX_INPUT_BYTES} bytes are refused", meta.len())).at(Loc::file(&name)));
+        return Err(Diagnostic::error(format!(
+            "`{name}` is {} bytes; files over {MAX_INPUT_BYTES} bytes are refused",
+            meta.len()
+        ))
+        .at(Loc::file(&name)));
     }
-    let bytes = std::fs::read(path).map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
     decode(&name, bytes)
 }
 
@@ -30,9 +38,20 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
             let prefix = String::from_utf8_lossy(&bytes[..valid]);
             let line = prefix.matches('\n').count() as u32 + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-            let what = if bytes.contains(&0) { "binary data" } else { "bytes that are not UTF-8" };
-            Err(Diagnostic::error(format!("`{name}` contains {what}; expected UTF-8 YAML text"))
-                .at(Loc { file: name.to_string(), line, column, source_line: None }))
+            let what = if bytes.contains(&0) {
+                "binary data"
+            } else {
+                "bytes that are not UTF-8"
+            };
+            Err(Diagnostic::error(format!(
+                "`{name}` contains {what}; expected UTF-8 YAML text"
+            ))
+            .at(Loc {
+                file: name.to_string(),
+                line,
+                column,
+                source_line: None,
+            }))
         }
     }
 }
@@ -65,7 +84,12 @@ mod tests {
         let d = decode("f.yaml", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
         let loc = d.location.unwrap();
         assert_eq!((loc.line, loc.column), (2, 4));
-        assert!(decode("f.yaml", b"\x00\x01\xff".to_vec()).unwrap_err().message.contains("binary"));
+        assert!(
+            decode("f.yaml", b"\x00\x01\xff".to_vec())
+                .unwrap_err()
+                .message
+                .contains("binary")
+        );
     }
 
     #[test]

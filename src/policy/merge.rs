@@ -96,7 +96,12 @@ impl Provenance {
 
     fn forget_below(&mut self, pointer: &str) {
         let prefix = format!("{pointer}/");
-        let stale: Vec<String> = self.origin.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()).collect();
+        let stale: Vec<String> = self
+            .origin
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in stale {
             self.origin.remove(&k);
         }
@@ -122,11 +127,25 @@ pub fn merge(parent: &mut Value, child: &Value, src: usize, prov: &mut Provenanc
     base.remove("extends");
 }
 
-fn merge_value(base: &mut Map<String, Value>, key: &str, v: &Value, ptr: &str, src: usize, prov: &mut Provenance) {
+fn merge_value(
+    base: &mut Map<String, Value>,
+    key: &str,
+    v: &Value,
+    ptr: &str,
+    src: usize,
+    prov: &mut Provenance,
+) {
     match (base.get_mut(key), v) {
         (Some(Value::Object(b)), Value::Object(o)) => {
             for (k, child) in o {
-                merge_value(b, k, child, &format!("{ptr}/{}", escape_pointer(k)), src, prov);
+                merge_value(
+                    b,
+                    k,
+                    child,
+                    &format!("{ptr}/{}", escape_pointer(k)),
+                    src,
+                    prov,
+                );
             }
         }
         _ => {
@@ -144,14 +163,22 @@ mod tests {
     #[test]
     fn maps_merge_lists_replace_and_origins_follow() {
         let mut prov = Provenance::default();
-        let src = |n: &str| Source { name: n.into(), preset: None, text: Arc::from(""), spans: SpanMap::default() };
+        let src = |n: &str| Source {
+            name: n.into(),
+            preset: None,
+            text: Arc::from(""),
+            spans: SpanMap::default(),
+        };
         let a = prov.add_source(src("parent"));
         let b = prov.add_source(src("child"));
         let mut merged = json!({"metadata": {"name": "p", "namespace": "x"}, "spec": {"egress": {"profile": "none", "allow": [1, 2]}, "pids": {"limit": 100}}});
         prov.record_all(&merged, "", a);
         let child = json!({"extends": "p.yaml", "metadata": {"name": "c", "namespace": "y"}, "spec": {"egress": {"allow": [3]}}});
         merge(&mut merged, &child, b, &mut prov);
-        assert_eq!(merged["spec"]["egress"], json!({"profile": "none", "allow": [3]}));
+        assert_eq!(
+            merged["spec"]["egress"],
+            json!({"profile": "none", "allow": [3]})
+        );
         assert!(merged.get("extends").is_none());
         assert_eq!(prov.source_index("/spec/egress/allow"), Some(b));
         assert_eq!(prov.source_index("/spec/egress/allow/0"), Some(b));

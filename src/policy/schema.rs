@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::model::Policy;
 
-pub const SCHEMA_ID: &str = "https://z2jh-policy.dev/schema/v1/policy.schema.json";
+pub const SCHEMA_ID: &str = "urn:z2jh-policy:schema:v1:policy";
 
 /// The schema of a complete (merged) policy.
 pub fn complete() -> &'static Value {
@@ -69,7 +69,10 @@ fn strip_null(v: &mut Value) {
             }
             for key in ["anyOf", "oneOf"] {
                 if let Some(Value::Array(alts)) = map.get_mut(key) {
-                    alts.retain(|a| a.get("type").is_none_or(|t| t != "null") || a.as_object().is_some_and(|o| o.len() > 1));
+                    alts.retain(|a| {
+                        a.get("type").is_none_or(|t| t != "null")
+                            || a.as_object().is_some_and(|o| o.len() > 1)
+                    });
                     if alts.len() == 1 {
                         let only = alts.remove(0);
                         map.remove(key);
@@ -94,7 +97,8 @@ fn defs_needing_required(schema: &Value) -> BTreeSet<String> {
     let mut keep = BTreeSet::new();
     collect_refs(schema, false, &mut keep);
     if let Some(defs) = schema.get("definitions").and_then(Value::as_object) {
-        defs.values().for_each(|d| collect_refs(d, false, &mut keep));
+        defs.values()
+            .for_each(|d| collect_refs(d, false, &mut keep));
     }
     // Follow references out of kept definitions until nothing new appears.
     loop {

@@ -27,8 +27,16 @@ impl Manifest {
     /// `Kind/name` (namespaced objects: `Kind/namespace/name`), for messages and explain.
     pub fn id(&self) -> String {
         let kind = self.object["kind"].as_str().unwrap_or("?");
-        let name = self.object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
-        match self.object.pointer("/metadata/namespace").and_then(Value::as_str) {
+        let name = self
+            .object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        match self
+            .object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+        {
             Some(ns) => format!("{kind}/{ns}/{name}"),
             None => format!("{kind}/{name}"),
         }
@@ -55,8 +63,15 @@ pub fn render(plan: &Plan) -> Result<Rendered, Vec<Diagnostic>> {
     let mut manifests = Vec::new();
     for req in &plan.manifests {
         match templates::render(req.template, &req.context) {
-            Ok(objects) => manifests.extend(objects.into_iter().map(|object| Manifest { group: req.group, object, origin: req.origin.clone() })),
-            Err(e) => errors.push(Diagnostic::error(format!("template `{}`: {e}", req.template)).help("this is a bug in z2jh-policy; please report it with the policy")),
+            Ok(objects) => manifests.extend(objects.into_iter().map(|object| Manifest {
+                group: req.group,
+                object,
+                origin: req.origin.clone(),
+            })),
+            Err(e) => errors.push(
+                Diagnostic::error(format!("template `{}`: {e}", req.template))
+                    .help("this is a bug in z2jh-policy; please report it with the policy"),
+            ),
         }
     }
     // Same kind, namespace and name twice would make `kubectl apply` fight itself.
@@ -64,29 +79,51 @@ pub fn render(plan: &Plan) -> Result<Rendered, Vec<Diagnostic>> {
     ids.sort();
     for pair in ids.windows(2) {
         if pair[0] == pair[1] {
-            errors.push(Diagnostic::error(format!("two manifests are both `{}`", pair[0])).help("give the objects different names in the policy"));
+            errors.push(
+                Diagnostic::error(format!("two manifests are both `{}`", pair[0]))
+                    .help("give the objects different names in the policy"),
+            );
         }
     }
-    if errors.is_empty() { Ok(Rendered { values, manifests }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Rendered { values, manifests })
+    } else {
+        Err(errors)
+    }
 }
 
 fn build_values(plan: &Plan, errors: &mut Vec<Diagnostic>) -> Value {
     let mut root = json!({});
     for entry in &plan.values {
         let ok = if entry.append {
-            match values::get(&root, &entry.path.iter().map(String::as_str).collect::<Vec<_>>()).cloned() {
+            match values::get(
+                &root,
+                &entry.path.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .cloned()
+            {
                 Some(Value::Array(mut items)) => {
                     items.push(entry.value.clone());
                     values::set(&mut root, &entry.path, Value::Array(items))
                 }
                 Some(_) => false,
-                None => values::set(&mut root, &entry.path, Value::Array(vec![entry.value.clone()])),
+                None => values::set(
+                    &mut root,
+                    &entry.path,
+                    Value::Array(vec![entry.value.clone()]),
+                ),
             }
         } else {
             values::set(&mut root, &entry.path, entry.value.clone())
         };
         if !ok {
-            errors.push(Diagnostic::error(format!("`{}` conflicts with another value", entry.path.join("."))).help("this is a bug in z2jh-policy; please report it with the policy"));
+            errors.push(
+                Diagnostic::error(format!(
+                    "`{}` conflicts with another value",
+                    entry.path.join(".")
+                ))
+                .help("this is a bug in z2jh-policy; please report it with the policy"),
+            );
         }
     }
     root

@@ -8,12 +8,30 @@ use serde_json::Value;
 use crate::yaml;
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("hub-namespace.yaml", include_str!("../../templates/hub-namespace.yaml")),
-    ("workload-namespace.yaml", include_str!("../../templates/workload-namespace.yaml")),
-    ("pod-creator-rbac.yaml", include_str!("../../templates/pod-creator-rbac.yaml")),
-    ("workload-network.yaml", include_str!("../../templates/workload-network.yaml")),
-    ("storage-class.yaml", include_str!("../../templates/storage-class.yaml")),
-    ("nfs-shared.yaml", include_str!("../../templates/nfs-shared.yaml")),
+    (
+        "hub-namespace.yaml",
+        include_str!("../../templates/hub-namespace.yaml"),
+    ),
+    (
+        "workload-namespace.yaml",
+        include_str!("../../templates/workload-namespace.yaml"),
+    ),
+    (
+        "pod-creator-rbac.yaml",
+        include_str!("../../templates/pod-creator-rbac.yaml"),
+    ),
+    (
+        "workload-network.yaml",
+        include_str!("../../templates/workload-network.yaml"),
+    ),
+    (
+        "storage-class.yaml",
+        include_str!("../../templates/storage-class.yaml"),
+    ),
+    (
+        "nfs-shared.yaml",
+        include_str!("../../templates/nfs-shared.yaml"),
+    ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
 ];
 
@@ -25,7 +43,8 @@ fn env() -> &'static Environment<'static> {
         env.set_auto_escape_callback(|_| AutoEscape::Json);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, src) in TEMPLATES {
-            env.add_template(name, src).unwrap_or_else(|e| panic!("built-in template {name} does not compile: {e}"));
+            env.add_template(name, src)
+                .unwrap_or_else(|e| panic!("built-in template {name} does not compile: {e}"));
         }
         env
     })
@@ -34,12 +53,16 @@ fn env() -> &'static Environment<'static> {
 /// Renders a template and parses its documents back into objects.
 pub fn render(name: &str, ctx: &Value) -> Result<Vec<Value>, String> {
     let tmpl = env().get_template(name).map_err(|e| e.to_string())?;
-    let text = tmpl.render(minijinja::value::Serde(ctx)).map_err(|e| e.to_string())?;
+    let text = tmpl
+        .render(minijinja::value::Serde(ctx))
+        .map_err(|e| e.to_string())?;
     let docs = yaml::parse_stream(&text).map_err(|e| format!("rendered text is not YAML: {e}"))?;
     for d in &docs {
         let ok = d.get("apiVersion").and_then(Value::as_str).is_some()
             && d.get("kind").and_then(Value::as_str).is_some()
-            && d.pointer("/metadata/name").and_then(Value::as_str).is_some();
+            && d.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .is_some();
         if !ok {
             return Err("rendered a document without apiVersion, kind and metadata.name".into());
         }

@@ -13,7 +13,6 @@ use crate::parse::{read_text, read_yaml};
 use crate::values::helm_merge;
 use crate::yaml::Doc;
 
-
 /// One user values file.
 #[derive(Debug, Clone)]
 pub struct ValuesFile {
@@ -33,10 +32,20 @@ impl ValuesFile {
         let mut doc = read_yaml(name, &text)?;
         // A file of only comments is an empty values file to Helm.
         if !doc.value.is_object() {
-            return Err(Diagnostic::error(format!("`{name}` must be a mapping of values")).at(Loc::new(name, &text, doc.spans.locate(""))));
+            return Err(
+                Diagnostic::error(format!("`{name}` must be a mapping of values")).at(Loc::new(
+                    name,
+                    &text,
+                    doc.spans.locate(""),
+                )),
+            );
         }
         doc.value = std::mem::take(&mut doc.value);
-        Ok(ValuesFile { name: name.to_string(), text, doc })
+        Ok(ValuesFile {
+            name: name.to_string(),
+            text,
+            doc,
+        })
     }
 }
 
@@ -55,7 +64,12 @@ pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Dia
     let v = merged(&chart.defaults, files);
     let validator = match schema_check::validator(&chart.schema) {
         Ok(v) => v,
-        Err(e) => return vec![Diagnostic::error(format!("chart {} {}: {e}", chart.name, chart.version))],
+        Err(e) => {
+            return vec![Diagnostic::error(format!(
+                "chart {} {}: {e}",
+                chart.name, chart.version
+            ))];
+        }
     };
     let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
     schema_check::check_value(&validator, &chart.schema, &v, &locate)
@@ -66,7 +80,12 @@ pub fn locate_in(files: &[ValuesFile], ptr: &str, key: bool) -> Option<Loc> {
     for f in files.iter().rev() {
         let mut p = ptr.to_string();
         loop {
-            let found = if key { f.doc.spans.get(&format!("{p}#key")) } else { None }.or_else(|| f.doc.spans.get(&p));
+            let found = if key {
+                f.doc.spans.get(&format!("{p}#key"))
+            } else {
+                None
+            }
+            .or_else(|| f.doc.spans.get(&p));
             if let Some(pos) = found.filter(|_| !p.is_empty()) {
                 return Some(Loc::new(&f.name, &f.text, pos));
             }

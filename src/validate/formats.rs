@@ -6,8 +6,11 @@
 
 use std::net::Ipv4Addr;
 
+/// A format check: `Err` holds what a valid value looks like.
+pub type Check = fn(&str) -> Result<(), String>;
+
 /// Every custom format the policy schema uses, with its check.
-pub const FORMATS: &[(&str, fn(&str) -> Result<(), String>)] = &[
+pub const FORMATS: &[(&str, Check)] = &[
     ("chart-version", chart_version),
     ("kubernetes-version", kubernetes_version),
     ("k8s-name", k8s_name),
@@ -46,7 +49,10 @@ fn printable(s: &str) -> Result<(), String> {
 
 pub fn chart_version(s: &str) -> Result<(), String> {
     let parts: Vec<&str> = s.split('.').collect();
-    let numeric = parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() < 6 && p.chars().all(|c| c.is_ascii_digit()));
+    let numeric = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() < 6 && p.chars().all(|c| c.is_ascii_digit()));
     if !numeric {
         return err("a chart version like `4.4.0` or `3.3.8`");
     }
@@ -60,7 +66,11 @@ pub fn chart_version(s: &str) -> Result<(), String> {
 pub fn kubernetes_minor(s: &str) -> Option<u32> {
     let s = s.strip_prefix('v').unwrap_or(s);
     let (major, minor) = s.split_once('.')?;
-    if major != "1" || minor.is_empty() || minor.len() > 3 || !minor.chars().all(|c| c.is_ascii_digit()) {
+    if major != "1"
+        || minor.is_empty()
+        || minor.len() > 3
+        || !minor.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     minor.parse().ok()
@@ -80,7 +90,9 @@ pub fn k8s_name(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 63 {
         return err(EXPECTED);
     }
-    let ok = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    let ok = s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-');
     if ok { Ok(()) } else { err(EXPECTED) }
@@ -88,11 +100,16 @@ pub fn k8s_name(s: &str) -> Result<(), String> {
 
 /// DNS-1123 subdomain: StorageClass and Secret names.
 pub fn k8s_subdomain(s: &str) -> Result<(), String> {
-    const EXPECTED: &str = "a DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels";
+    const EXPECTED: &str =
+        "a DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels";
     if s.is_empty() || s.len() > 253 {
         return err(EXPECTED);
     }
-    if s.split('.').all(|l| k8s_name(l).is_ok()) { Ok(()) } else { err(EXPECTED) }
+    if s.split('.').all(|l| k8s_name(l).is_ok()) {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
 }
 
 pub fn psa_version(s: &str) -> Result<(), String> {
@@ -106,7 +123,9 @@ pub fn psa_version(s: &str) -> Result<(), String> {
 }
 
 pub fn ipv4(s: &str) -> Result<(), String> {
-    s.parse::<Ipv4Addr>().map(|_| ()).map_err(|_| "an IPv4 address like `169.254.169.254`".to_string())
+    s.parse::<Ipv4Addr>()
+        .map(|_| ())
+        .map_err(|_| "an IPv4 address like `169.254.169.254`".to_string())
 }
 
 /// Parses an IPv4 CIDR into (network, prefix length).
@@ -127,7 +146,9 @@ pub fn cidr(s: &str) -> Result<(), String> {
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
     if u32::from(addr) & !mask != 0 {
         let net = Ipv4Addr::from(u32::from(addr) & mask);
-        return Err(format!("a CIDR whose host bits are zero (did you mean `{net}/{len}`?)"));
+        return Err(format!(
+            "a CIDR whose host bits are zero (did you mean `{net}/{len}`?)"
+        ));
     }
     Ok(())
 }
@@ -147,17 +168,29 @@ pub fn profile_name(s: &str) -> Result<(), String> {
     printable(s)?;
     let ok = !s.is_empty()
         && s.len() <= 253
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
         && !s.starts_with('/')
         && !s.split('/').any(|p| p == "..");
-    if ok { Ok(()) } else { err("a profile name or relative path of letters, digits, `.`, `_`, `-` and `/` (no `..`, not absolute)") }
+    if ok {
+        Ok(())
+    } else {
+        err(
+            "a profile name or relative path of letters, digits, `.`, `_`, `-` and `/` (no `..`, not absolute)",
+        )
+    }
 }
 
 /// Splits a Kubernetes quantity into its number and suffix.
 fn split_quantity(s: &str) -> Option<(&str, &str)> {
-    let idx = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let idx = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, suffix) = s.split_at(idx);
-    let valid_num = !num.is_empty() && num.chars().filter(|&c| c == '.').count() <= 1 && num != "." && num.len() <= 15;
+    let valid_num = !num.is_empty()
+        && num.chars().filter(|&c| c == '.').count() <= 1
+        && num != "."
+        && num.len() <= 15;
     valid_num.then_some((num, suffix))
 }
 
@@ -223,14 +256,22 @@ pub fn cpu(s: &str) -> Result<(), String> {
 pub fn provisioner(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 253
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
         && !s.starts_with(['/', '.', '-'])
         && !s.ends_with(['/', '.', '-']);
-    if ok { Ok(()) } else { err("a provisioner name like `ebs.csi.aws.com` or `cluster.local/nfs-subdir-external-provisioner`") }
+    if ok {
+        Ok(())
+    } else {
+        err(
+            "a provisioner name like `ebs.csi.aws.com` or `cluster.local/nfs-subdir-external-provisioner`",
+        )
+    }
 }
 
 pub fn hostname(s: &str) -> Result<(), String> {
-    const EXPECTED: &str = "a DNS host name like `hub.example.org` (letters, digits, `-`, dot-separated)";
+    const EXPECTED: &str =
+        "a DNS host name like `hub.example.org` (letters, digits, `-`, dot-separated)";
     if s.is_empty() || s.len() > 253 {
         return err(EXPECTED);
     }
@@ -241,7 +282,11 @@ pub fn hostname(s: &str) -> Result<(), String> {
             && !l.starts_with('-')
             && !l.ends_with('-')
     });
-    if ok && s.contains('.') { Ok(()) } else { err(EXPECTED) }
+    if ok && s.contains('.') {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
 }
 
 pub fn host(s: &str) -> Result<(), String> {
@@ -254,8 +299,15 @@ pub fn host(s: &str) -> Result<(), String> {
 
 pub fn abs_path(s: &str) -> Result<(), String> {
     printable(s)?;
-    let ok = s.starts_with('/') && s.len() <= 1024 && !s.split('/').any(|p| p == "..") && !s.contains(['"', '\'', '\\']);
-    if ok { Ok(()) } else { err("an absolute path like `/exports/home` (no `..`, no quotes)") }
+    let ok = s.starts_with('/')
+        && s.len() <= 1024
+        && !s.split('/').any(|p| p == "..")
+        && !s.contains(['"', '\'', '\\']);
+    if ok {
+        Ok(())
+    } else {
+        err("an absolute path like `/exports/home` (no `..`, no quotes)")
+    }
 }
 
 pub fn rel_path(s: &str) -> Result<(), String> {
@@ -273,10 +325,16 @@ pub fn email(s: &str) -> Result<(), String> {
     };
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&*+-/=?^_`{|}~.".contains(c))
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&*+-/=?^_`{|}~.".contains(c))
         && !local.starts_with('.')
         && !local.ends_with('.');
-    if local_ok && hostname(domain).is_ok() { Ok(()) } else { err(EXPECTED) }
+    if local_ok && hostname(domain).is_ok() {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
 }
 
 pub fn https_url(s: &str) -> Result<(), String> {
@@ -285,30 +343,52 @@ pub fn https_url(s: &str) -> Result<(), String> {
         return err("an https:// URL");
     };
     let host = rest.split(['/', ':']).next().unwrap_or("");
-    if hostname(host).is_ok() && !s.contains(char::is_whitespace) { Ok(()) } else { err("an https:// URL with a valid host name") }
+    if hostname(host).is_ok() && !s.contains(char::is_whitespace) {
+        Ok(())
+    } else {
+        err("an https:// URL with a valid host name")
+    }
 }
 
 pub fn image_name(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 255
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c))
         && !s.starts_with(['/', '.', '-', ':'])
         && !s.ends_with(['/', '.', '-', ':'])
         && !s.contains("//");
-    if ok { Ok(()) } else { err("an image repository like `quay.io/jupyter/scipy-notebook` (lower case, no tag)") }
+    if ok {
+        Ok(())
+    } else {
+        err("an image repository like `quay.io/jupyter/scipy-notebook` (lower case, no tag)")
+    }
 }
 
 pub fn image_tag(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         && !s.starts_with(['.', '-']);
-    if ok { Ok(()) } else { err("an image tag like `2025-01-06` (letters, digits, `.`, `_`, `-`)") }
+    if ok {
+        Ok(())
+    } else {
+        err("an image tag like `2025-01-06` (letters, digits, `.`, `_`, `-`)")
+    }
 }
 
 pub fn image_digest(s: &str) -> Result<(), String> {
-    let ok = s.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
-    if ok { Ok(()) } else { err("a digest `sha256:` followed by 64 lower-case hex digits") }
+    let ok = s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    });
+    if ok {
+        Ok(())
+    } else {
+        err("a digest `sha256:` followed by 64 lower-case hex digits")
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,8 @@ pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
         let check = *check;
         opts = opts.with_format(*name, move |s: &str| check(s).is_ok());
     }
-    opts.build(schema).map_err(|e| format!("invalid schema: {e}"))
+    opts.build(schema)
+        .map_err(|e| format!("invalid schema: {e}"))
 }
 
 /// `/spec/egress/allow/0/cidr` → `spec.egress.allow[0].cidr`.
@@ -35,7 +36,11 @@ pub fn dotted(pointer: &str) -> String {
             out.push_str(&seg);
         }
     }
-    if out.is_empty() { "(top level)".into() } else { out }
+    if out.is_empty() {
+        "(top level)".into()
+    } else {
+        out
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -55,7 +60,11 @@ fn short(v: &Value) -> String {
         other => other.to_string(),
     };
     let s: String = s.chars().flat_map(char::escape_default).collect();
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// The schema node that describes the instance at `pointer`.
@@ -98,9 +107,24 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
 /// Describes the accepted forms of a schema node in a short phrase.
 fn describe(root: &Value, node: &Value) -> String {
     let node = resolve(root, node);
-    if let Some(alts) = node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array) {
+    if let Some(alts) = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Value::as_array)
+    {
         let alts: Vec<&Value> = alts.iter().map(|a| resolve(root, a)).collect();
-        let words: Vec<String> = alts.iter().filter_map(|a| a.get("const").or_else(|| a.get("enum").and_then(|e| e.get(0).filter(|_| e.as_array().is_some_and(|x| x.len() == 1))))).map(|c| format!("`{}`", short(c))).collect();
+        let words: Vec<String> = alts
+            .iter()
+            .filter_map(|a| {
+                a.get("const").or_else(|| {
+                    a.get("enum").and_then(|e| {
+                        e.get(0)
+                            .filter(|_| e.as_array().is_some_and(|x| x.len() == 1))
+                    })
+                })
+            })
+            .map(|c| format!("`{}`", short(c)))
+            .collect();
         if words.len() == alts.len() {
             return format!("one of {}", words.join(", "));
         }
@@ -108,8 +132,15 @@ fn describe(root: &Value, node: &Value) -> String {
         return parts.join(", or ");
     }
     if let Some(opts) = node.get("enum").and_then(Value::as_array) {
-        let words = opts.iter().map(|o| format!("`{}`", short(o))).collect::<Vec<_>>();
-        return if words.len() == 1 { words.join("") } else { format!("one of {}", words.join(", ")) };
+        let words = opts
+            .iter()
+            .map(|o| format!("`{}`", short(o)))
+            .collect::<Vec<_>>();
+        return if words.len() == 1 {
+            words.join("")
+        } else {
+            format!("one of {}", words.join(", "))
+        };
     }
     if let Some(c) = node.get("const") {
         return format!("`{}`", short(c));
@@ -122,7 +153,10 @@ fn describe(root: &Value, node: &Value) -> String {
     }
     match node.get("type").and_then(Value::as_str) {
         Some("object") => match node.get("properties").and_then(Value::as_object) {
-            Some(p) if p.len() == 1 => format!("`{{{}: …}}`", p.keys().next().map(String::as_str).unwrap_or("")),
+            Some(p) if p.len() == 1 => format!(
+                "`{{{}: …}}`",
+                p.keys().next().map(String::as_str).unwrap_or("")
+            ),
             _ => "a mapping".into(),
         },
         Some("array") => "a list".into(),
@@ -138,22 +172,44 @@ fn describe(root: &Value, node: &Value) -> String {
 pub type Locate<'a> = dyn Fn(&str, bool) -> Option<Loc> + 'a;
 
 /// Validates `doc` and returns one diagnostic per violation, in file order.
-pub fn check(validator: &jsonschema::Validator, schema: &Value, doc: &Doc, file: &str, text: &str) -> Vec<Diagnostic> {
+pub fn check(
+    validator: &jsonschema::Validator,
+    schema: &Value,
+    doc: &Doc,
+    file: &str,
+    text: &str,
+) -> Vec<Diagnostic> {
     let locate = |ptr: &str, key: bool| {
-        let pos = if key { doc.spans.locate_key(ptr) } else { doc.spans.locate(ptr) };
+        let pos = if key {
+            doc.spans.locate_key(ptr)
+        } else {
+            doc.spans.locate(ptr)
+        };
         Some(Loc::new(file, text, pos))
     };
     check_value(validator, schema, &doc.value, &locate)
 }
 
 /// Validates a value whose source positions `locate` knows.
-pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Value, locate: &Locate) -> Vec<Diagnostic> {
-    let mut out: Vec<(Option<(String, u32, u32)>, Diagnostic)> = Vec::new();
+pub fn check_value(
+    validator: &jsonschema::Validator,
+    schema: &Value,
+    value: &Value,
+    locate: &Locate,
+) -> Vec<Diagnostic> {
+    // Sorted by (file, line, column) so errors read top to bottom.
+    type Keyed = (Option<(String, u32, u32)>, Diagnostic);
+    let mut out: Vec<Keyed> = Vec::new();
     for err in validator.iter_errors(value) {
         let ptr = err.instance_path().as_str().to_string();
         let path = dotted(&ptr);
         let instance = err.instance();
-        let mut push = |loc: Option<Loc>, d: Diagnostic| out.push((loc.as_ref().map(|l| (l.file.clone(), l.line, l.column)), d.at_opt(loc)));
+        let mut push = |loc: Option<Loc>, d: Diagnostic| {
+            out.push((
+                loc.as_ref().map(|l| (l.file.clone(), l.line, l.column)),
+                d.at_opt(loc),
+            ))
+        };
         match err.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let known: Vec<String> = schema_at(schema, &ptr)
@@ -163,10 +219,20 @@ pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Va
                     .unwrap_or_default();
                 for key in unexpected {
                     let kptr = format!("{ptr}/{}", escape_pointer(key));
-                    let mut d = Diagnostic::error(format!("unknown key `{}` in `{path}`", short(&Value::String(key.clone()))));
+                    let mut d = Diagnostic::error(format!(
+                        "unknown key `{}` in `{path}`",
+                        short(&Value::String(key.clone()))
+                    ));
                     d = match suggest(key, known.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None if !known.is_empty() => d.help(format!("expected one of: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
+                        None if !known.is_empty() => d.help(format!(
+                            "expected one of: {}",
+                            known
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
                         None => d,
                     };
                     push(locate(&kptr, true), d);
@@ -174,7 +240,10 @@ pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Va
             }
             ValidationErrorKind::Required { property } => {
                 let prop = property.as_str().unwrap_or_default();
-                push(locate(&ptr, true), Diagnostic::error(format!("missing key `{prop}` in `{path}`")));
+                push(
+                    locate(&ptr, true),
+                    Diagnostic::error(format!("missing key `{prop}` in `{path}`")),
+                );
             }
             ValidationErrorKind::Type { kind } => {
                 let name = |t: String| match t.as_str() {
@@ -187,19 +256,36 @@ pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Va
                 };
                 let expected = match kind {
                     TypeKind::Single(t) => name(t.to_string()),
-                    TypeKind::Multiple(ts) => ts.iter().map(|t| name(t.to_string())).collect::<Vec<_>>().join(" or "),
+                    TypeKind::Multiple(ts) => ts
+                        .iter()
+                        .map(|t| name(t.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
                 };
                 push(
                     locate(&ptr, false),
-                    Diagnostic::error(format!("`{path}` must be {expected}, found {} `{}`", type_name(instance), short(instance))),
+                    Diagnostic::error(format!(
+                        "`{path}` must be {expected}, found {} `{}`",
+                        type_name(instance),
+                        short(instance)
+                    )),
                 );
             }
-            ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. } | ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
-                let expected = schema_at(schema, &ptr).map(|s| describe(schema, s)).unwrap_or_else(|| "a valid value".into());
-                let mut d = Diagnostic::error(format!("`{}` is not a valid `{path}`", short(instance)));
+            ValidationErrorKind::Enum { .. }
+            | ValidationErrorKind::Constant { .. }
+            | ValidationErrorKind::OneOfNotValid { .. }
+            | ValidationErrorKind::AnyOf { .. } => {
+                let expected = schema_at(schema, &ptr)
+                    .map(|s| describe(schema, s))
+                    .unwrap_or_else(|| "a valid value".into());
+                let mut d =
+                    Diagnostic::error(format!("`{}` is not a valid `{path}`", short(instance)));
                 d = d.help(format!("expected {expected}"));
                 if let Value::String(s) = instance.as_ref()
-                    && let Some(opts) = schema_at(schema, &ptr).map(|n| resolve(schema, n)).and_then(|n| n.get("enum")).and_then(Value::as_array)
+                    && let Some(opts) = schema_at(schema, &ptr)
+                        .map(|n| resolve(schema, n))
+                        .and_then(|n| n.get("enum"))
+                        .and_then(Value::as_array)
                     && let Some(best) = suggest(s, opts.iter().filter_map(Value::as_str))
                 {
                     d = d.help(format!("did you mean `{best}`?"));
@@ -215,12 +301,16 @@ pub fn check_value(validator: &jsonschema::Validator, schema: &Value, value: &Va
                     .unwrap_or_else(|| format!("a valid {format}"));
                 push(
                     locate(&ptr, false),
-                    Diagnostic::error(format!("invalid `{path}`: `{}`", short(instance))).help(format!("expected {expected}")),
+                    Diagnostic::error(format!("invalid `{path}`: `{}`", short(instance)))
+                        .help(format!("expected {expected}")),
                 );
             }
             other => {
                 let _ = other;
-                push(locate(&ptr, false), Diagnostic::error(format!("invalid `{path}`: {}", err.masked())));
+                push(
+                    locate(&ptr, false),
+                    Diagnostic::error(format!("invalid `{path}`: {}", err.masked())),
+                );
             }
         }
     }
@@ -235,7 +325,10 @@ mod tests {
 
     #[test]
     fn dotted_paths() {
-        assert_eq!(dotted("/spec/egress/allow/0/cidr"), "spec.egress.allow[0].cidr");
+        assert_eq!(
+            dotted("/spec/egress/allow/0/cidr"),
+            "spec.egress.allow[0].cidr"
+        );
         assert_eq!(dotted("/a~1b"), "a/b");
         assert_eq!(dotted(""), "(top level)");
     }

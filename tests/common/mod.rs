@@ -21,7 +21,13 @@ pub fn chart_data() -> PathBuf {
 
 pub fn chart(version: &str) -> ChartDir {
     let dir = chart_data().join(version);
-    ChartDir::load(&dir).unwrap_or_else(|d| panic!("chart data for {version} missing at {}: {}", dir.display(), d.message))
+    ChartDir::load(&dir).unwrap_or_else(|d| {
+        panic!(
+            "chart data for {version} missing at {}: {}",
+            dir.display(),
+            d.message
+        )
+    })
 }
 
 /// Golden case directories (`golden/<case>/policy.yaml`), sorted.
@@ -42,7 +48,12 @@ pub fn policy_path(case: &str) -> PathBuf {
 }
 
 pub fn compile_case(case: &str, version: &str) -> Result<Compiled, Vec<Diagnostic>> {
-    compile(&Input::File(policy_path(case)), &Options { chart_version: Some(version.into()) })
+    compile(
+        &Input::File(policy_path(case)),
+        &Options {
+            chart_version: Some(version.into()),
+        },
+    )
 }
 
 pub fn render_diags(diags: &[Diagnostic]) -> String {
@@ -52,7 +63,8 @@ pub fn render_diags(diags: &[Diagnostic]) -> String {
 /// Compares `actual` with the file, or rewrites it when UPDATE_GOLDEN=1
 /// (never in CI). Returns a description of the mismatch.
 pub fn check_file(path: &Path, actual: &str) -> Option<String> {
-    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") && std::env::var_os("CI").is_none();
+    let update =
+        std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") && std::env::var_os("CI").is_none();
     if update {
         std::fs::write(path, actual).unwrap();
         return None;
@@ -60,7 +72,11 @@ pub fn check_file(path: &Path, actual: &str) -> Option<String> {
     match std::fs::read_to_string(path) {
         Ok(expected) if expected == actual => None,
         Ok(expected) => {
-            let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(expected.lines().count().min(actual.lines().count()));
+            let first = expected
+                .lines()
+                .zip(actual.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(expected.lines().count().min(actual.lines().count()));
             Some(format!(
                 "{}: differs from line {} (expected `{}`, got `{}`)",
                 path.display(),
@@ -69,7 +85,10 @@ pub fn check_file(path: &Path, actual: &str) -> Option<String> {
                 actual.lines().nth(first).unwrap_or("<end>")
             ))
         }
-        Err(_) => Some(format!("{}: missing (run `UPDATE_GOLDEN=1 cargo test --test golden`)", path.display())),
+        Err(_) => Some(format!(
+            "{}: missing (run `UPDATE_GOLDEN=1 cargo test --test golden`)",
+            path.display()
+        )),
     }
 }
 

@@ -1,0 +1,36 @@
+//! The README's policy reference and the committed JSON Schema are generated;
+//! these tests fail when they drift. `UPDATE_GOLDEN=1 cargo test --test docs` refreshes them.
+
+mod common;
+
+use common::check_file;
+use std::path::Path;
+
+const START: &str = "<!-- reference:start -->\n";
+const END: &str = "<!-- reference:end -->";
+
+#[test]
+fn readme_reference_matches_the_control_definitions() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let (head, rest) = readme
+        .split_once(START)
+        .expect("README has the reference start marker");
+    let (_, tail) = rest
+        .split_once(END)
+        .expect("README has the reference end marker");
+    let wanted = format!(
+        "{head}{START}{}{END}{tail}",
+        z2jh_policy::reference::markdown()
+    );
+    if let Some(e) = check_file(Path::new("README.md"), &wanted) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn committed_schema_matches_the_language() {
+    let schema = serde_json::to_string_pretty(z2jh_policy::policy::schema::file()).unwrap() + "\n";
+    if let Some(e) = check_file(Path::new("schema/policy.schema.json"), &schema) {
+        panic!("{e}");
+    }
+}
