@@ -1,6 +1,6 @@
 //! The whole pipeline as one call: parse → validate → lower → render → emit.
 
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::{Diagnostic, Loc, Severity};
 use crate::emit::{self, HeaderInfo, Output};
 use crate::lower::{self};
 use crate::parse::{self, Input, Loaded};
@@ -45,7 +45,12 @@ pub fn compile(input: &Input, opts: &Options) -> Result<Compiled, Vec<Diagnostic
     }
     let plan = lower::lower(&loaded);
     if plan.has_errors() {
-        return Err(plan.diagnostics);
+        // Notes describe output that will not be written; keep errors and warnings.
+        return Err(plan
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity != Severity::Note)
+            .collect());
     }
     let rendered = render::render(&plan)?;
     let header = HeaderInfo {

@@ -22,6 +22,16 @@ pub const CONTAINER_CONTEXTS: &[&[&str]] = &[
     &["prePuller", "pause", "containerSecurityContext"],
 ];
 const HUB_POD_CONTEXT: &[&str] = &["hub", "podSecurityContext"];
+/// Pod-annotation keys of chart pods, with the container each pod runs.
+const PRE_130_ANNOTATIONS: &[(&[&str], &str)] = &[
+    (&["hub", "annotations"], "hub"),
+    (&["proxy", "annotations"], "chp"),
+    (
+        &["scheduling", "userScheduler", "annotations"],
+        "kube-scheduler",
+    ),
+    (&["scheduling", "userPlaceholder", "annotations"], "pause"),
+];
 
 pub struct Hardening;
 
@@ -87,7 +97,17 @@ impl Control for Hardening {
             json!({"type": "RuntimeDefault"}),
         );
         if apparmor && cx.k8s_minor < 30 {
-            cx.note("/spec/userPods/appArmor", "AppArmor for the chart's own pods needs Kubernetes ≥ 1.30 (the autohttps pod has no annotation key); they run under the node default");
+            // Before 1.30 only the beta annotation exists, and only some chart pods take annotations.
+            for (path, container) in PRE_130_ANNOTATIONS {
+                let key = format!("container.apparmor.security.beta.kubernetes.io/{container}");
+                let full: Vec<&str> = path
+                    .iter()
+                    .copied()
+                    .chain(std::iter::once(key.as_str()))
+                    .collect();
+                cx.set_at("/spec/userPods/appArmor", &full, json!("runtime/default"));
+            }
+            cx.note("/spec/userPods/appArmor", "before Kubernetes 1.30 AppArmor is set by annotation on the hub, proxy, user-scheduler and user-placeholder pods; the autohttps and image-puller pods have no annotation key and run under the node default");
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {

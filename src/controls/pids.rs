@@ -42,9 +42,10 @@ impl Control for PidsControl {
             Some(n) => cx.note(
                 DEF.field,
                 format!(
-                    "PID limits are node configuration, not pod fields: set `podPidsLimit: {n}` in the KubeletConfiguration of the nodes that run user pods \
-                     (kubelet flag `--pod-max-pids={n}`; EKS: `kubeletExtraConfig` / bootstrap args; GKE: node system config `podPidsLimit`; \
-                     AKS: custom node configuration `podMaxPids`)"
+                    "PID limits are node configuration, not pod fields; add to the KubeletConfiguration of the nodes that run user pods:\n\
+                     \n    apiVersion: kubelet.config.k8s.io/v1beta1\n    kind: KubeletConfiguration\n    podPidsLimit: {n}\n\n\
+                     (kubelet flag `--pod-max-pids={n}`; EKS: kubelet extra config in the node group's bootstrap; GKE: node system config \
+                     `kubeletConfig.podPidsLimit`; AKS: custom node configuration `podMaxPids`)"
                 ),
             ),
             None => cx.note(DEF.field, "no PID limit is required: unless the kubelet sets `podPidsLimit`, one server can exhaust the node's PIDs"),
