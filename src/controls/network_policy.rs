@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::lower::Lowering;
-use crate::plan::Selected;
+use crate::plan::{Group, Selected};
 use crate::policy::Policy;
 
 pub struct NetworkPolicyControl;
@@ -19,7 +19,7 @@ static DEF: ControlDef = ControlDef {
         Setting {
             name: "all",
             rank: 0,
-            summary: "all four policies enabled",
+            summary: "all four policies enabled, plus a deny-all policy for the chart pods that never use the network (user placeholders, image pullers)",
         },
         Setting {
             name: "partial",
@@ -80,6 +80,10 @@ impl Control for NetworkPolicyControl {
                     format!("any pod in the cluster can connect to the {name} pods"),
                 );
             }
+        }
+        if flags.iter().all(|f| *f) {
+            let ctx = json!({"hub": p.metadata.name, "namespace": p.metadata.namespace});
+            cx.manifest(Group::Network, "chart-pods-deny-all.yaml", ctx);
         }
         if flags.iter().any(|f| *f) {
             cx.note(DEF.field, "NetworkPolicies take effect only where the cluster's CNI enforces them (Calico, Cilium, …); elsewhere they are silently ignored. The chart's rules are IPv4-only: add IPv6 rules yourself on dual-stack clusters");

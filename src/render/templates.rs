@@ -33,6 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/nfs-shared.yaml"),
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
+    (
+        "chart-pods-deny-all.yaml",
+        include_str!("../../templates/chart-pods-deny-all.yaml"),
+    ),
 ];
 
 fn env() -> &'static Environment<'static> {
