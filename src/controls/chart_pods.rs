@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::chart::ChartLine;
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{ChartHardening, ChartResources, Policy, Profile};
@@ -22,6 +23,13 @@ pub const CONTAINER_CONTEXTS: &[&[&str]] = &[
     &["prePuller", "pause", "containerSecurityContext"],
 ];
 const HUB_POD_CONTEXT: &[&str] = &["hub", "podSecurityContext"];
+/// `extraPodSpec` keys of chart pods without a pod security context of their own.
+const POD_SPECS: &[&[&str]] = &[
+    &["proxy", "chp", "extraPodSpec"],
+    &["proxy", "traefik", "extraPodSpec"],
+    &["scheduling", "userScheduler", "extraPodSpec"],
+    &["scheduling", "userPlaceholder", "extraPodSpec"],
+];
 /// Pod-annotation keys of chart pods, with the container each pod runs.
 const PRE_130_ANNOTATIONS: &[(&[&str], &str)] = &[
     (&["hub", "annotations"], "hub"),
@@ -96,6 +104,20 @@ impl Control for Hardening {
             &with(HUB_POD_CONTEXT, "seccompProfile"),
             json!({"type": "RuntimeDefault"}),
         );
+        // Pod-level contexts too, so scanners that look at the pod see them;
+        // the hub has podSecurityContext (its extraPodSpec would render a duplicate key).
+        for base in POD_SPECS {
+            if *base == ["scheduling", "userPlaceholder", "extraPodSpec"]
+                && cx.chart == ChartLine::V3
+            {
+                continue; // added in chart 4.1.0
+            }
+            let path = with(base, "securityContext");
+            cx.set(
+                &path,
+                json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}),
+            );
+        }
         if apparmor && cx.k8s_minor < 30 {
             // Before 1.30 only the beta annotation exists, and only some chart pods take annotations.
             for (path, container) in PRE_130_ANNOTATIONS {

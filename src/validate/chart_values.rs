@@ -75,24 +75,25 @@ pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Dia
     schema_check::check_value(&validator, &chart.schema, &v, &locate)
 }
 
-/// The last file that wrote `ptr` (or its nearest ancestor).
+/// The last file that wrote `ptr`; failing that, the last file that wrote
+/// its nearest ancestor.
 pub fn locate_in(files: &[ValuesFile], ptr: &str, key: bool) -> Option<Loc> {
-    for f in files.iter().rev() {
-        let mut p = ptr.to_string();
-        loop {
+    let mut p = ptr.to_string();
+    while !p.is_empty() {
+        for f in files.iter().rev() {
             let found = if key {
                 f.doc.spans.get(&format!("{p}#key"))
             } else {
                 None
             }
             .or_else(|| f.doc.spans.get(&p));
-            if let Some(pos) = found.filter(|_| !p.is_empty()) {
+            if let Some(pos) = found {
                 return Some(Loc::new(&f.name, &f.text, pos));
             }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => break,
-            }
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => break,
         }
     }
     None
