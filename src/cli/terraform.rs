@@ -14,10 +14,11 @@ use crate::yaml::MAX_INPUT_BYTES;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    long_about = "Run as the program of a Terraform `external` data source: reads the query \
-                  (a JSON object with `policy` or `policy_yaml`, and optionally `chart_version`, \
-                  `base_values`, `chart_dir`) on stdin and prints the result object (values_yaml, \
-                  manifests_yaml, per-group *_yaml, warnings, notes, chart_version, sha256) on stdout."
+    after_help = "Query keys (strings; \"\" or null = not given): policy | policy_yaml (exactly one), \
+    chart_version, base_values, chart_dir.\n\
+    Result keys (all strings): values_yaml, manifests_yaml, namespace_yaml, rbac_yaml, network_yaml, \
+    storage_yaml, quota_yaml, warnings and notes (JSON-encoded lists), chart_version, sha256.\n\
+    On error: nothing on stdout, one line per error on stderr, exit status 2. See docs/terraform.md."
 )]
 pub struct Args {}
 
@@ -40,10 +41,7 @@ pub fn run(_a: &Args, fmt: ErrorFormat) -> u8 {
         .take(MAX_INPUT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
     {
-        return fail(
-            &[Diagnostic::error(format!("cannot read stdin: {e}"))],
-            fmt,
-        );
+        return fail(&[Diagnostic::error(format!("cannot read stdin: {e}"))], fmt);
     }
     let q = match query::parse(&bytes) {
         Ok(q) => q,

@@ -50,9 +50,7 @@ pub fn combine(base: &Value, over: &Value) -> Value {
             let mut out: Map<String, Value> = b.clone();
             for (k, v) in o {
                 let merged = match out.get(k) {
-                    Some(existing) if existing.is_object() && v.is_object() => {
-                        combine(existing, v)
-                    }
+                    Some(existing) if existing.is_object() && v.is_object() => combine(existing, v),
                     _ => v.clone(),
                 };
                 out.insert(k.clone(), merged);
@@ -84,7 +82,8 @@ pub fn check_chart(chart: &ChartDir, combined: &Value, files: &[ValuesFile]) -> 
         }
     };
     let full = effective(Some(chart), combined);
-    let locate = |ptr: &str, key: bool| exact(files, ptr, key).or_else(|| locate_in(files, ptr, key));
+    let locate =
+        |ptr: &str, key: bool| exact(files, ptr, key).or_else(|| locate_in(files, ptr, key));
     schema_check::check_value(&validator, &chart.schema, &full, &locate)
 }
 

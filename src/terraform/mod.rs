@@ -77,8 +77,11 @@ pub fn run(q: &Query) -> Result<Outcome, Vec<Diagnostic>> {
     let opts = Options {
         chart_version: q.chart_version.clone(),
     };
-    let compiled = compile(&input, &opts)
-        .map_err(|d| d.into_iter().filter(Diagnostic::is_error).collect::<Vec<_>>())?;
+    // Only errors are reported on failure: warnings would read as more errors.
+    let compiled = compile(&input, &opts).map_err(|d| {
+        let errors: Vec<Diagnostic> = d.iter().filter(|d| d.is_error()).cloned().collect();
+        if errors.is_empty() { d } else { errors }
+    })?;
     let target = compiled.loaded.policy.chart.clone();
 
     let chart = match &q.chart_dir {
@@ -93,7 +96,9 @@ pub fn run(q: &Query) -> Result<Outcome, Vec<Diagnostic>> {
                         c.name,
                         c.version
                     ))
-                    .help("point `chart_dir` at the chart version you deploy, or set `chart_version`"),
+                    .help(
+                        "point `chart_dir` at the chart version you deploy, or set `chart_version`",
+                    ),
                 ]);
             }
             Some(c)

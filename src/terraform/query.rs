@@ -97,9 +97,7 @@ pub fn parse(bytes: &[u8]) -> Result<Query, String> {
     };
     let policy = match (get("policy"), get("policy_yaml")) {
         (Some(_), Some(_)) => {
-            return Err(
-                "the query gives both `policy` and `policy_yaml`; give exactly one".into(),
-            );
+            return Err("the query gives both `policy` and `policy_yaml`; give exactly one".into());
         }
         (None, None) => {
             return Err(
@@ -179,7 +177,9 @@ mod tests {
         assert!(err("").contains("stdin is empty"));
         assert!(err("{policy: x}").contains("not valid JSON"));
         assert!(err("[1]").contains("holds an array"));
-        assert!(err(r#"{"policy": "p", "chart_version": 4}"#).contains("`chart_version` is a number"));
+        assert!(
+            err(r#"{"policy": "p", "chart_version": 4}"#).contains("`chart_version` is a number")
+        );
         assert!(err(r#"{"policy": {"a": "b"}}"#).contains("`policy` is an object"));
         assert!(err(r#"{"policy": "a", "policy_yaml": "b"}"#).contains("both"));
         let e = err(r#"{"polcy": "p.yaml", "zzz": "1"}"#);
