@@ -19,6 +19,7 @@ pub mod plan;
 pub mod policy;
 pub mod reference;
 pub mod render;
+pub mod terraform;
 pub mod validate;
 pub mod values;
 pub mod yaml;

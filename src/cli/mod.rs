@@ -3,6 +3,7 @@
 
 mod compile;
 mod schema;
+mod terraform;
 mod validate;
 
 use std::process::ExitCode;
@@ -44,6 +45,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of the policy language.
     Schema(schema::Args),
+    /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
+    Terraform(terraform::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -52,6 +55,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compile(a) => compile::run(&a, fmt),
         Command::Validate(a) => validate::run(&a, fmt),
         Command::Schema(a) => schema::run(&a, fmt),
+        Command::Terraform(a) => terraform::run(&a, fmt),
     };
     ExitCode::from(code)
 }
