@@ -82,21 +82,8 @@ pub fn check_chart(chart: &ChartDir, combined: &Value, files: &[ValuesFile]) -> 
         }
     };
     let full = effective(Some(chart), combined);
-    let locate =
-        |ptr: &str, key: bool| exact(files, ptr, key).or_else(|| locate_in(files, ptr, key));
+    let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
     schema_check::check_value(&validator, &chart.schema, &full, &locate)
-}
-
-/// The last file that wrote exactly `ptr`. Tried before [`locate_in`], which
-/// settles for an ancestor in a later file: a misspelt key in the base must
-/// point into the base, not at its parent mapping in the policy's values.
-fn exact(files: &[ValuesFile], ptr: &str, key: bool) -> Option<Loc> {
-    files.iter().rev().find_map(|f| {
-        key.then(|| f.doc.spans.get(&format!("{ptr}#key")))
-            .flatten()
-            .or_else(|| f.doc.spans.get(ptr))
-            .map(|pos| Loc::new(&f.name, &f.text, pos))
-    })
 }
 
 /// One warning for every control whose state in the merged values is

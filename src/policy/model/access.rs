@@ -1,0 +1,211 @@
+//! API access, Pod Security Admission, cloud metadata, and the security contexts of user and chart pods.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Cidr, Port};
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiAccess {
+    /// Kubernetes API access for user pods.
+    pub mode: ApiAccessMode,
+    /// Mount a service-account token into the proxy pod (the chart does by default;
+    /// the proxy never uses it).
+    pub proxy_token: bool,
+    /// Settings for `mode: pod-creator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_creator: Option<PodCreator>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiAccessMode {
+    /// No token in user pods.
+    None,
+    /// Users may create pods (e.g. Dask) in a separate workload namespace.
+    PodCreator,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodCreator {
+    /// ServiceAccount for user pods, created in the hub namespace.
+    #[schemars(extend("format" = "k8s-name"))]
+    pub service_account: String,
+    /// Namespace where users' pods are created (never the hub namespace).
+    #[schemars(extend("format" = "k8s-name"))]
+    pub workload_namespace: String,
+    /// The API server endpoints (post-DNAT IPs of the `kubernetes` Service).
+    pub api_server: ApiServer,
+    /// Extra rights: `pods/log` (get) and `pods/exec` (create).
+    #[serde(default)]
+    pub extra_permissions: Vec<PodCreatorExtra>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApiServer {
+    #[schemars(length(min = 1))]
+    pub cidrs: Vec<Cidr>,
+    #[schemars(length(min = 1))]
+    pub ports: Vec<Port>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PodCreatorExtra {
+    Logs,
+    Exec,
+}
+
+// ---------------------------------------------------------------- Pod Security Admission
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodSecurity {
+    /// Level enforced on the hub namespace; `auto` takes the strongest level
+    /// the rest of the policy lets every pod meet.
+    pub enforce: EnforceLevel,
+    pub warn: PsaLevel,
+    pub audit: PsaLevel,
+    /// Pinned policy version (`v1.30`), `latest`, or `auto` (the policy's kubernetesVersion).
+    #[schemars(extend("format" = "psa-version"))]
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnforceLevel {
+    Auto,
+    Restricted,
+    Baseline,
+    Privileged,
+    None,
+}
+
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PsaLevel {
+    Restricted,
+    Baseline,
+    Privileged,
+    None,
+}
+
+impl PsaLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PsaLevel::Restricted => "restricted",
+            PsaLevel::Baseline => "baseline",
+            PsaLevel::Privileged => "privileged",
+            PsaLevel::None => "none",
+        }
+    }
+}
+
+// ---------------------------------------------------------------- cloud metadata
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudMetadata {
+    /// How user pods are kept from the cloud metadata server.
+    pub mode: MetadataMode,
+    /// The metadata server address.
+    #[schemars(extend("format" = "ipv4"))]
+    pub ip: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataMode {
+    /// Excluded by the user NetworkPolicy (all ports; needs an enforcing CNI).
+    NetworkPolicy,
+    /// A privileged init container drops TCP/80 with iptables (chart default).
+    Iptables,
+    /// Reachable (e.g. for workload identity).
+    Allow,
+}
+
+// ---------------------------------------------------------------- user pods
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserPods {
+    pub identity: Identity,
+    /// Require a non-root uid (`runAsNonRoot: true`).
+    pub run_as_non_root: bool,
+    pub allow_privilege_escalation: bool,
+    pub capabilities: Capabilities,
+    pub seccomp: Profile,
+    pub app_armor: Profile,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Identity {
+    pub mode: IdentityMode,
+    /// The uid for `mode: fixed`.
+    pub uid: u32,
+    /// Group of the home volume (`fsGroup`) and primary gid.
+    pub fs_gid: u32,
+    /// `mode: per-user`: uid = perUserBase + the user's hub id.
+    #[schemars(range(min = 1000))]
+    pub per_user_base: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityMode {
+    /// One uid per user, computed by the hub.
+    PerUser,
+    /// The same uid for every user.
+    Fixed,
+    /// Whatever the image's USER is (may be root).
+    ImageDefault,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capabilities {
+    DropAll,
+    RuntimeDefault,
+}
+
+/// A seccomp or AppArmor profile.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Profile {
+    RuntimeDefault,
+    /// A profile installed on the nodes (seccomp: path under the kubelet's
+    /// seccomp root; AppArmor: profile name).
+    Localhost(#[schemars(extend("format" = "profile-name"))] String),
+    Unset,
+}
+
+// ---------------------------------------------------------------- chart pods
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChartPods {
+    /// Security contexts of the chart's own pods (hub, proxy, autohttps, scheduler, pullers).
+    pub hardening: ChartHardening,
+    /// Resource requests and limits on the chart's own pods.
+    pub resources: ChartResources,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChartHardening {
+    Restricted,
+    ChartDefault,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChartResources {
+    Limited,
+    ChartDefault,
+}

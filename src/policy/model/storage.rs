@@ -1,0 +1,166 @@
+//! Home storage, HTTPS and internal TLS.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Host;
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Storage {
+    #[serde(rename = "type")]
+    pub kind: StorageType,
+    /// Size of each user's home volume (Kubernetes quantity, e.g. `10Gi`).
+    #[schemars(extend("format" = "quantity"))]
+    pub capacity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<BlockStorage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nfs: Option<NfsStorage>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageType {
+    /// No persistent home: everything is lost when the server stops.
+    None,
+    /// One block volume (PVC) per user.
+    Block,
+    /// Homes on an NFS server.
+    Nfs,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BlockStorage {
+    /// A StorageClass to emit; omit to use the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<StorageClassSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StorageClassSpec {
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub name: String,
+    /// CSI driver, e.g. `ebs.csi.aws.com`, `pd.csi.storage.gke.io`, `disk.csi.azure.com`.
+    #[schemars(extend("format" = "provisioner"))]
+    pub provisioner: String,
+    #[serde(default)]
+    pub parameters: IndexMap<String, String>,
+    pub reclaim_policy: ReclaimPolicy,
+    pub allow_volume_expansion: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum ReclaimPolicy {
+    Retain,
+    Delete,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NfsStorage {
+    pub isolation: NfsIsolation,
+    /// `per-user-volume`: the StorageClass to emit for the NFS subdir provisioner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<NfsStorageClass>,
+    /// `shared-subpath`: the NFS server (hostname or IPv4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "host"))]
+    pub server: Option<String>,
+    /// `shared-subpath`: the exported directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "abs-path"))]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NfsIsolation {
+    /// One NFS volume (directory) per user through a provisioner.
+    PerUserVolume,
+    /// One shared volume; each user mounts a `subPath`.
+    SharedSubpath,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NfsStorageClass {
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub name: String,
+    /// The provisioner's PROVISIONER_NAME.
+    #[schemars(extend("format" = "provisioner"))]
+    pub provisioner: String,
+    /// What happens to a user's directory when the volume is deleted.
+    pub on_delete: NfsOnDelete,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NfsOnDelete {
+    Retain,
+    Archive,
+    Delete,
+}
+
+// ---------------------------------------------------------------- HTTPS
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Https {
+    pub mode: HttpsMode,
+    /// Public host names of the hub.
+    #[serde(default)]
+    pub hosts: Vec<Host>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letsencrypt: Option<Letsencrypt>,
+    /// `mode: secret`: an existing `kubernetes.io/tls` Secret in the hub namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub secret_name: Option<String>,
+    /// `mode: manual`: PEM files, relative to the policy file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<ManualTls>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HttpsMode {
+    Letsencrypt,
+    Secret,
+    Manual,
+    /// TLS ends at a cloud load balancer in front of the proxy.
+    Offload,
+    /// Plain HTTP from the proxy; only behind something else that terminates TLS.
+    Disabled,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Letsencrypt {
+    #[schemars(extend("format" = "email"))]
+    pub contact_email: String,
+    /// ACME directory; omit for Let's Encrypt production.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "https-url"))]
+    pub acme_server: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ManualTls {
+    #[schemars(extend("format" = "rel-path"))]
+    pub cert_file: String,
+    #[schemars(extend("format" = "rel-path"))]
+    pub key_file: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum InternalTls {
+    NotRequired,
+    /// TLS between hub, proxy and user servers. The chart cannot do this.
+    Required,
+}
