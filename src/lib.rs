@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compile;
 pub mod controls;
 pub mod diag;
+pub mod diff;
 pub mod emit;
 pub mod lower;
 pub mod parse;

@@ -2,6 +2,7 @@
 //! subcommand; each returns the process exit code.
 
 mod compile;
+mod diff;
 mod schema;
 mod terraform;
 mod validate;
@@ -45,6 +46,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of the policy language.
     Schema(schema::Args),
+    /// Compare committed output with the policy (drift), or two policies; classify security changes.
+    Diff(diff::Args),
     /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
     Terraform(terraform::Args),
 }
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Compile(a) => compile::run(&a, fmt),
         Command::Validate(a) => validate::run(&a, fmt),
         Command::Schema(a) => schema::run(&a, fmt),
+        Command::Diff(a) => diff::run(&a, fmt),
         Command::Terraform(a) => terraform::run(&a, fmt),
     };
     ExitCode::from(code)

@@ -14,7 +14,7 @@ mod images;
 mod internal_tls;
 mod network_policy;
 mod pids;
-mod pod_security;
+pub mod pod_security;
 mod quota;
 mod resources;
 mod storage;
