@@ -1,6 +1,8 @@
 //! The command line: argument definitions and dispatch. One module per
 //! subcommand; each returns the process exit code.
 
+mod audit;
+mod check;
 mod compile;
 mod schema;
 mod terraform;
@@ -47,6 +49,10 @@ pub enum Command {
     Schema(schema::Args),
     /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
     Terraform(terraform::Args),
+    /// Check that values files, merged like Helm, still meet a policy.
+    Check(check::Args),
+    /// Grade existing z2jh values against the `restricted` preset (or --policy).
+    Audit(audit::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -56,6 +62,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(&a, fmt),
         Command::Schema(a) => schema::run(&a, fmt),
         Command::Terraform(a) => terraform::run(&a, fmt),
+        Command::Check(a) => check::run(&a, fmt),
+        Command::Audit(a) => audit::run(&a, fmt),
     };
     ExitCode::from(code)
 }

@@ -43,8 +43,12 @@ static DEF: ControlDef = ControlDef {
     ],
     values_keys: &[
         "singleuser.networkPolicy.enabled",
-        "singleuser.networkPolicy.egressAllowRules",
+        "singleuser.networkPolicy.egressAllowRules.nonPrivateIPs",
+        "singleuser.networkPolicy.egressAllowRules.privateIPs",
         "singleuser.networkPolicy.egress",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsKubeSystemNamespace",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsPrivateIPs",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsCloudMetadataServer",
     ],
     spawner_traits: &[],
 };

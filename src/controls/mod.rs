@@ -107,12 +107,16 @@ pub fn values_path(dotted: &str) -> Vec<String> {
 }
 
 /// The inverse of [`values_path`]: keys joined with dots, bracketed where a
-/// key contains a dot (or is empty), list indices as `[N]`.
+/// key contains a dot (or is empty), and list indices as `[N]`.
 pub fn dotted_values_path<S: AsRef<str>>(keys: &[S]) -> String {
     let mut out = String::new();
     for k in keys {
         let k = k.as_ref();
-        if k.contains('.') || k.is_empty() || k.contains('[') {
+        if k.contains('.')
+            || k.is_empty()
+            || k.contains('[')
+            || k.chars().all(|c| c.is_ascii_digit())
+        {
             out.push_str(&format!("[{k}]"));
         } else {
             if !out.is_empty() {
