@@ -14,6 +14,7 @@ pub mod compile;
 pub mod controls;
 pub mod diag;
 pub mod emit;
+pub mod explain;
 pub mod lower;
 pub mod parse;
 pub mod plan;

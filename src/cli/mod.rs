@@ -4,6 +4,7 @@
 mod audit;
 mod check;
 mod compile;
+mod explain;
 mod schema;
 mod terraform;
 mod validate;
@@ -49,6 +50,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
     Terraform(terraform::Args),
+    /// Show the control, policy field and line behind every emitted value and manifest.
+    Explain(explain::Args),
     /// Check that values files, merged like Helm, still meet a policy.
     Check(check::Args),
     /// Grade existing z2jh values against the `restricted` preset (or --policy).
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(&a, fmt),
         Command::Schema(a) => schema::run(&a, fmt),
         Command::Terraform(a) => terraform::run(&a, fmt),
+        Command::Explain(a) => explain::run(&a, fmt),
         Command::Check(a) => check::run(&a, fmt),
         Command::Audit(a) => audit::run(&a, fmt),
     };
