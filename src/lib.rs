@@ -15,6 +15,7 @@ pub mod controls;
 pub mod diag;
 pub mod emit;
 pub mod explain;
+pub mod init;
 pub mod lower;
 pub mod parse;
 pub mod plan;

@@ -14,6 +14,8 @@
 
 mod evidence;
 mod profiles;
+
+pub use profiles::security_overrides;
 pub mod report;
 pub mod sarif;
 

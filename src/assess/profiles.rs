@@ -48,6 +48,26 @@ pub fn findings(reference: &Reference, installed: &Installed, merged: &Value) ->
     out
 }
 
+/// Every profile override of a trait some control names: (where, trait).
+pub fn security_overrides(merged: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for list in LISTS {
+        let Some(profiles) = crate::values::get(merged, list).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, profile) in profiles.iter().enumerate() {
+            for o in overrides(profile, &[], i) {
+                for name in o.traits.keys() {
+                    if ALL.iter().any(|c| c.def().spawner_traits.contains(&name.as_str())) {
+                        out.push((o.label.clone(), name.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 fn profile_name(p: &Value, i: usize) -> String {
     ["display_name", "slug"]
         .iter()

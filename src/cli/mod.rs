@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod compile;
 mod explain;
+mod init;
 mod schema;
 mod terraform;
 mod validate;
@@ -56,6 +57,8 @@ pub enum Command {
     Check(check::Args),
     /// Grade existing z2jh values against the `restricted` preset (or --policy).
     Audit(audit::Args),
+    /// Propose a policy that reproduces the security settings of existing values.
+    Init(init::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Explain(a) => explain::run(&a, fmt),
         Command::Check(a) => check::run(&a, fmt),
         Command::Audit(a) => audit::run(&a, fmt),
+        Command::Init(a) => init::run(&a, fmt),
     };
     ExitCode::from(code)
 }

@@ -88,7 +88,7 @@ impl Control for ApiAccessControl {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {
-            return vec!["service account options are set by Python in hub.extraConfig; `apiAccess.mode` keeps the preset's setting".into()];
+            return Vec::new();
         };
         if got.index == 0 {
             p.spec.api_access.mode = ApiAccessMode::None;

@@ -178,7 +178,7 @@ impl Control for CloudMetadataControl {
                 };
                 Vec::new()
             }
-            None => vec!["`hub.config.KubeSpawner.init_containers` replaces the chart's init containers; `cloudMetadata.mode` keeps the preset's setting".into()],
+            None => Vec::new(),
         }
     }
 }

@@ -20,6 +20,8 @@ mod resources;
 mod storage;
 mod user_pods;
 
+pub use user_pods::IDENTITY_KEY;
+
 use serde::Serialize;
 use serde_json::Value;
 

@@ -157,7 +157,7 @@ impl Control for IdentityControl {
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let id = &mut p.spec.user_pods.identity;
         let Some(got) = super::read_setting(self, v) else {
-            return vec!["the uid is set by Python in hub.extraConfig; `userPods.identity` keeps the preset's setting".into()];
+            return Vec::new();
         };
         let uid = v
             .get(&["hub", "config", "KubeSpawner", "uid"])
