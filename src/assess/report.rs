@@ -125,7 +125,12 @@ pub fn text(r: &Report) -> String {
             }
         }
         for t in &f.tradeoffs {
-            let _ = writeln!(out, "  trade-off: {}", t.trim_end().replace('\n', "\n    "));
+            let lines: Vec<String> = t
+                .trim_end()
+                .lines()
+                .map(|l| if l.is_empty() { String::new() } else { format!("    {l}") })
+                .collect();
+            let _ = writeln!(out, "  trade-off: {}", lines.join("\n").trim_start());
         }
     }
     if !r.holds.is_empty() {
