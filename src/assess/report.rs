@@ -167,6 +167,11 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ").replace('`', "'")
 }
 
+/// Running text on one line.
+fn para(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn markdown(r: &Report) -> String {
     let mut out = format!(
         "# z2jh-policy {}\n\nValues {} against {}; defaults: {}.\n\n**{}**\n",
@@ -199,12 +204,12 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     for f in &r.findings {
-        let _ = writeln!(out, "\n## {} — {}\n\n{}\n", f.id, cell(f.title), cell(&f.message));
+        let _ = writeln!(out, "\n## {} — {}\n\n{}\n", f.id, f.title, para(&f.message));
         let _ = writeln!(
             out,
             "- **Required:** `{}` — {} (policy `{}`)",
             cell(&f.required.label()),
-            cell(f.required.summary),
+            para(f.required.summary),
             f.policy_field
         );
         if let Some(found) = &f.found {
@@ -212,7 +217,7 @@ pub fn markdown(r: &Report) -> String {
                 out,
                 "- **Found:** `{}` — {}",
                 cell(&found.label()),
-                cell(found.summary)
+                para(found.summary)
             );
         }
         if let Some(e) = &f.evidence {
@@ -224,7 +229,7 @@ pub fn markdown(r: &Report) -> String {
             );
         }
         for t in &f.tradeoffs {
-            let _ = writeln!(out, "- **Trade-off:** {}", cell(t));
+            let _ = writeln!(out, "- **Trade-off:** {}", para(t));
         }
         if let Some(fix) = &f.fix {
             if !fix.yaml.is_empty() {
