@@ -97,7 +97,10 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
             "{label} overrides `{name}`; per-profile settings are outside the language"
         ));
     }
-    if let Some(code) = merged.pointer("/hub/extraConfig").and_then(Value::as_object) {
+    if let Some(code) = merged
+        .pointer("/hub/extraConfig")
+        .and_then(Value::as_object)
+    {
         let keys: Vec<&str> = code
             .keys()
             .map(String::as_str)
@@ -121,8 +124,13 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
 
 /// The policy document: header fields, `extends`, and the spec fields that
 /// differ from the preset; also the preset's fields the policy lacks.
-fn document(p: &Policy, parent: &Policy, preset: &str) -> Result<(Value, Vec<String>), Vec<Diagnostic>> {
-    let to = |x: &Policy| serde_json::to_value(x).map_err(|e| vec![Diagnostic::error(e.to_string())]);
+fn document(
+    p: &Policy,
+    parent: &Policy,
+    preset: &str,
+) -> Result<(Value, Vec<String>), Vec<Diagnostic>> {
+    let to =
+        |x: &Policy| serde_json::to_value(x).map_err(|e| vec![Diagnostic::error(e.to_string())]);
     let (mine, theirs) = (to(p)?, to(parent)?);
     let mut removed = Vec::new();
     let spec = diff(&mine["spec"], &theirs["spec"], "spec", &mut removed);
@@ -212,11 +220,18 @@ fn verify(text: &str, installed: &Installed) -> Result<(), Vec<Diagnostic>> {
         .iter()
         .filter(|f| f.status != crate::assess::Status::CannotVerify)
         .map(|f| {
-            Diagnostic::error(format!("the proposed policy fails its own check: {}", f.message))
-                .help("this is a bug in z2jh-policy; please report it with the values files")
+            Diagnostic::error(format!(
+                "the proposed policy fails its own check: {}",
+                f.message
+            ))
+            .help("this is a bug in z2jh-policy; please report it with the values files")
         })
         .collect();
-    if failed.is_empty() { Ok(()) } else { Err(failed) }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed)
+    }
 }
 
 #[cfg(test)]

@@ -110,7 +110,11 @@ fn real_world_values_in_every_format() {
     ] {
         let o = real_world(format);
         assert_eq!(o.status.code(), Some(1), "{format}");
-        assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         failures.extend(check_file(
             &Path::new(REAL).join(format!("audit.{ext}")),
             &stdout(&o),
@@ -149,11 +153,17 @@ fn real_world_values_are_judged_only_on_controls() {
     ));
     let privileged = findings
         .iter()
-        .find(|f| f["evidence"]["key"] == "singleuser.profileList[2].kubespawner_override.privileged")
+        .find(|f| {
+            f["evidence"]["key"] == "singleuser.profileList[2].kubespawner_override.privileged"
+        })
         .unwrap();
     assert_eq!(privileged["found"]["detail"], "privileged");
     // GPU node selectors and tolerations are not security traits.
-    assert!(!keys.iter().any(|k| k.contains("tolerations") || k.contains("node_selector")));
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.contains("tolerations") || k.contains("node_selector"))
+    );
     // The egress opening is pinned to the line in config.yaml.
     let egress = findings.iter().find(|f| f["id"] == "Z2JH-egress").unwrap();
     assert_eq!(egress["evidence"]["file"], format!("{REAL}/config.yaml"));
@@ -166,7 +176,10 @@ fn real_world_values_are_judged_only_on_controls() {
         assert!(f["id"].as_str().unwrap().starts_with("Z2JH-"));
         assert!(f["control"].is_string() && f["severity"].is_string());
         if f["status"] == "violated" {
-            assert!(f["fix"]["yaml"].is_string() || f["fix"]["manifests"].is_array(), "{f:#}");
+            assert!(
+                f["fix"]["yaml"].is_string() || f["fix"]["manifests"].is_array(),
+                "{f:#}"
+            );
         }
     }
 }
@@ -189,7 +202,11 @@ fn sarif_schema() -> Value {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert!(meta.status.success(), "{}", String::from_utf8_lossy(&meta.stderr));
+    assert!(
+        meta.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
     let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
     let manifest = meta["packages"]
         .as_array()
@@ -266,7 +283,10 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
             assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
             assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
             let rule = r["ruleIndex"].as_u64().unwrap() as usize;
-            assert_eq!(log["runs"][0]["tool"]["driver"]["rules"][rule]["id"], r["ruleId"]);
+            assert_eq!(
+                log["runs"][0]["tool"]["driver"]["rules"][rule]["id"],
+                r["ruleId"]
+            );
         }
     }
 }

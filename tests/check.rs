@@ -117,7 +117,10 @@ fn a_later_file_that_undoes_the_policy_is_found_with_file_and_line() {
     let netpol = find("Z2JH-network-policy");
     assert_eq!(netpol["evidence"]["file"], format!("{DIR}/config.yaml"));
     assert_eq!(netpol["evidence"]["line"], 14);
-    assert_eq!(netpol["evidence"]["key"], "singleuser.networkPolicy.enabled");
+    assert_eq!(
+        netpol["evidence"]["key"],
+        "singleuser.networkPolicy.enabled"
+    );
     assert_eq!(netpol["found"]["name"], "partial");
     // Which also opens egress and the metadata server.
     assert_eq!(find("Z2JH-egress")["found"]["name"], "internet");
@@ -127,7 +130,10 @@ fn a_later_file_that_undoes_the_policy_is_found_with_file_and_line() {
     assert_eq!(res["evidence"]["line"], 16);
     assert_eq!(res["found"]["name"], "partial");
     // Without manifests, namespace objects cannot be verified — and do not fail.
-    assert_eq!(find("Z2JH-pod-security-admission")["status"], "cannot-verify");
+    assert_eq!(
+        find("Z2JH-pod-security-admission")["status"],
+        "cannot-verify"
+    );
 }
 
 #[test]

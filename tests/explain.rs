@@ -33,11 +33,21 @@ fn listings_match() {
     for (args, file) in [
         (vec!["explain", POLICY], "restricted-hub.txt"),
         (
-            vec!["explain", POLICY, "singleuser.networkPolicy", "--format", "json"],
+            vec![
+                "explain",
+                POLICY,
+                "singleuser.networkPolicy",
+                "--format",
+                "json",
+            ],
             "restricted-hub-networkpolicy.json",
         ),
         (
-            vec!["explain", POLICY, "NetworkPolicy/research-hub-deny-all-networkless"],
+            vec![
+                "explain",
+                POLICY,
+                "NetworkPolicy/research-hub-deny-all-networkless",
+            ],
             "restricted-hub-manifest.txt",
         ),
         (
@@ -83,7 +93,10 @@ fn an_unknown_key_is_an_error_with_a_suggestion() {
     if let Some(e) = golden("unknown-key.txt", &o.stderr) {
         panic!("{e}");
     }
-    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `singleuser.networkPolicy.egress`?"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("did you mean `singleuser.networkPolicy.egress`?")
+    );
 }
 
 /// Comments change nothing: every golden case's annotated values parse back
@@ -101,9 +114,18 @@ fn annotated_values_mean_the_same() {
                 .unwrap_or_else(|e| panic!("{case} {v}: {e}\n{annotated}"));
             assert_eq!(back.value, c.rendered.values, "{case} {v}");
             // Every emitted value has its comment.
-            let comments = annotated.lines().filter(|l| l.trim_start().starts_with("# spec.")).count();
-            let wanted = explain::entries(&c).iter().filter(|e| e.kind == "value").count();
-            assert!(comments > 0 && comments <= wanted, "{case} {v}: {comments} of {wanted}");
+            let comments = annotated
+                .lines()
+                .filter(|l| l.trim_start().starts_with("# spec."))
+                .count();
+            let wanted = explain::entries(&c)
+                .iter()
+                .filter(|e| e.kind == "value")
+                .count();
+            assert!(
+                comments > 0 && comments <= wanted,
+                "{case} {v}: {comments} of {wanted}"
+            );
             checked += 1;
         }
     }

@@ -30,7 +30,11 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Option<&'static str>)> {
             ],
             Some(CHART),
         ),
-        ("chart-defaults", vec!["../shared/z2jh/4.4.0/values.yaml"], None),
+        (
+            "chart-defaults",
+            vec!["../shared/z2jh/4.4.0/values.yaml"],
+            None,
+        ),
         (
             "restricted",
             vec!["golden/check/override/security.yaml"],
@@ -59,9 +63,17 @@ fn proposals_match_and_pass_check_on_their_own_values() {
             args.extend(["--chart", c]);
         }
         let o = run(&args);
-        assert_eq!(o.status.code(), Some(0), "{case}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{case}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        assert!(text.starts_with("# yaml-language-server: $schema="), "{case}");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema="),
+            "{case}"
+        );
         failures.extend(check_file(&dir.join("policy.yaml"), &text));
         failures.extend(check_file(
             &dir.join("stderr.txt"),
@@ -89,14 +101,21 @@ fn proposals_match_and_pass_check_on_their_own_values() {
 
 #[test]
 fn closest_preset_and_what_cannot_be_said() {
-    let read = |case: &str| std::fs::read_to_string(format!("golden/init/{case}/policy.yaml")).unwrap();
+    let read =
+        |case: &str| std::fs::read_to_string(format!("golden/init/{case}/policy.yaml")).unwrap();
     // The compiled restricted policy comes back as `extends: restricted`.
     let restricted = read("restricted");
-    assert!(restricted.contains("\nextends: restricted\n"), "{restricted}");
+    assert!(
+        restricted.contains("\nextends: restricted\n"),
+        "{restricted}"
+    );
     // Switching the user NetworkPolicy off is reproduced, not hidden.
     let over = read("override");
     let doc = z2jh_policy::yaml::parse(&over).unwrap().value;
-    assert_eq!(doc.pointer("/spec/networkPolicy/singleuser"), Some(&serde_json::json!(false)));
+    assert_eq!(
+        doc.pointer("/spec/networkPolicy/singleuser"),
+        Some(&serde_json::json!(false))
+    );
     // Python, profile overrides and the chart pods' own limits are listed.
     let real = read("real-world");
     for needle in [
@@ -107,8 +126,14 @@ fn closest_preset_and_what_cannot_be_said() {
         assert!(real.contains(needle), "{needle} missing:\n{real}");
     }
     let doc = z2jh_policy::yaml::parse(&real).unwrap().value;
-    assert_eq!(doc.pointer("/spec/resources/memory/limit"), Some(&serde_json::json!("8Gi")));
-    assert_eq!(doc.pointer("/spec/storage/capacity"), Some(&serde_json::json!("20Gi")));
+    assert_eq!(
+        doc.pointer("/spec/resources/memory/limit"),
+        Some(&serde_json::json!("8Gi"))
+    );
+    assert_eq!(
+        doc.pointer("/spec/storage/capacity"),
+        Some(&serde_json::json!("20Gi"))
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::chart::{ChartDir, ChartLine};
 use crate::compile::{Options, compile};
-use crate::controls::{ALL, Control, ControlDef, ReadBack, ValuesView};
+use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
 use crate::diag::{Diagnostic, Loc};
 use crate::lower;
 use crate::parse::{Input, Loaded, read_text, read_yaml};
@@ -182,7 +182,12 @@ impl Reference {
     /// The reference's values for one control, as a values tree.
     pub fn values_of(&self, control: &str) -> Value {
         let mut root = json!({});
-        for e in self.plan.values.iter().filter(|e| e.origin.control == control) {
+        for e in self
+            .plan
+            .values
+            .iter()
+            .filter(|e| e.origin.control == control)
+        {
             let path: Vec<&str> = e.path.iter().map(String::as_str).collect();
             if e.append {
                 let mut items = match values::get(&root, &path) {
@@ -471,9 +476,4 @@ fn fix_of(reference: &Reference, control: &str) -> Option<Fix> {
         values,
         manifests,
     })
-}
-
-/// The read-back of a control over given values, for callers outside.
-pub fn read(control: &dyn Control, installed: &Installed, values: &Value) -> ReadBack {
-    control.read_back(&installed.view(values))
 }

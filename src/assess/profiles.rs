@@ -58,7 +58,10 @@ pub fn security_overrides(merged: &Value) -> Vec<(String, String)> {
         for (i, profile) in profiles.iter().enumerate() {
             for o in overrides(profile, &[], i) {
                 for name in o.traits.keys() {
-                    if ALL.iter().any(|c| c.def().spawner_traits.contains(&name.as_str())) {
+                    if ALL
+                        .iter()
+                        .any(|c| c.def().spawner_traits.contains(&name.as_str()))
+                    {
                         out.push((o.label.clone(), name.clone()));
                     }
                 }
@@ -84,7 +87,10 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
             .collect::<Vec<_>>()
     };
     let mut out = Vec::new();
-    if let Some(t) = profile.get("kubespawner_override").and_then(Value::as_object) {
+    if let Some(t) = profile
+        .get("kubespawner_override")
+        .and_then(Value::as_object)
+    {
         out.push(Override {
             label: format!("profile `{name}`"),
             path: with(&["kubespawner_override"]),
@@ -100,7 +106,13 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
                 if let Some(t) = c.get("kubespawner_override").and_then(Value::as_object) {
                     out.push(Override {
                         label: format!("profile `{name}`, option `{opt}`, choice `{ch}`"),
-                        path: with(&["profile_options", opt, "choices", ch, "kubespawner_override"]),
+                        path: with(&[
+                            "profile_options",
+                            opt,
+                            "choices",
+                            ch,
+                            "kubespawner_override",
+                        ]),
                         traits: t,
                     });
                 }
@@ -112,7 +124,12 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
         {
             out.push(Override {
                 label: format!("profile `{name}`, option `{opt}`, free-form choice"),
-                path: with(&["profile_options", opt, "unlisted_choice", "kubespawner_override"]),
+                path: with(&[
+                    "profile_options",
+                    opt,
+                    "unlisted_choice",
+                    "kubespawner_override",
+                ]),
                 traits: t,
             });
         }
@@ -150,7 +167,7 @@ fn judge(
             ReadBack::Setting(got) => {
                 let want = c.selected(policy);
                 let d = c.def();
-                (d.setting(&got).rank > d.setting(&want).rank).then(|| (c, want, got))
+                (d.setting(&got).rank > d.setting(&want).rank).then_some((c, want, got))
             }
             ReadBack::CannotVerify { .. } => None,
         })
@@ -178,7 +195,10 @@ fn judge(
             format!(
                 "{} overrides `{name}` (which {} depend{} on); the override replaces the policy's setting for its users — review it",
                 o.label,
-                ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "),
+                ids.iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if ids.len() == 1 { "s" } else { "" }
             ),
         ),
@@ -203,7 +223,10 @@ fn judge(
 /// The last file that sets the key (lists replace whole, so that is the
 /// file the list came from).
 fn locate(installed: &Installed, key: &[String], value: &Value) -> Option<Evidence> {
-    let ptr: String = key.iter().map(|k| format!("/{}", escape_pointer(k))).collect();
+    let ptr: String = key
+        .iter()
+        .map(|k| format!("/{}", escape_pointer(k)))
+        .collect();
     installed.files.iter().rev().find_map(|f| {
         let pos = f
             .doc

@@ -128,7 +128,13 @@ pub fn text(r: &Report) -> String {
             let lines: Vec<String> = t
                 .trim_end()
                 .lines()
-                .map(|l| if l.is_empty() { String::new() } else { format!("    {l}") })
+                .map(|l| {
+                    if l.is_empty() {
+                        String::new()
+                    } else {
+                        format!("    {l}")
+                    }
+                })
                 .collect();
             let _ = writeln!(out, "  trade-off: {}", lines.join("\n").trim_start());
         }

@@ -74,12 +74,9 @@ pub fn log(r: &Report) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let (file, line, column) = f
-                .evidence
-                .as_ref()
-                .map_or((fallback.as_str(), 1, 1), |e| {
-                    (e.file.as_str(), e.line.max(1), e.column.max(1))
-                });
+            let (file, line, column) = f.evidence.as_ref().map_or((fallback.as_str(), 1, 1), |e| {
+                (e.file.as_str(), e.line.max(1), e.column.max(1))
+            });
             let mut text = f.message.clone();
             if let Some(e) = &f.evidence {
                 text.push_str(&format!(" ({})", e.setting()));
@@ -173,6 +170,9 @@ mod tests {
             artifact("./deploy/my values.yaml"),
             json!({"uri": "deploy/my%20values.yaml", "uriBaseId": "%SRCROOT%"})
         );
-        assert_eq!(artifact("/etc/v.yaml"), json!({"uri": "file:///etc/v.yaml"}));
+        assert_eq!(
+            artifact("/etc/v.yaml"),
+            json!({"uri": "file:///etc/v.yaml"})
+        );
     }
 }

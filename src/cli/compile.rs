@@ -58,7 +58,12 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         .collect();
     if a.annotate {
         let body = crate::explain::annotate::values_yaml(&compiled);
-        if let Some(f) = compiled.output.files.iter_mut().find(|f| f.0 == "values.yaml") {
+        if let Some(f) = compiled
+            .output
+            .files
+            .iter_mut()
+            .find(|f| f.0 == "values.yaml")
+        {
             f.1 = body;
         }
     }

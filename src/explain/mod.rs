@@ -124,7 +124,11 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
                 None => setting.name.to_string(),
             },
             setting_summary: setting.summary,
-            rationale: def.rationale.split_whitespace().collect::<Vec<_>>().join(" "),
+            rationale: def
+                .rationale
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
             tradeoffs: tradeoffs(c.diagnostics(), def.id),
             path,
         });
@@ -144,7 +148,13 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
             };
             path.push(n.to_string());
         }
-        push("value", dotted_values_path(&path), path, e.value.clone(), &e.origin);
+        push(
+            "value",
+            dotted_values_path(&path),
+            path,
+            e.value.clone(),
+            &e.origin,
+        );
     }
     for m in &c.rendered.manifests {
         push("manifest", m.id(), Vec::new(), m.object.clone(), &m.origin);
@@ -197,7 +207,9 @@ pub fn select(all: Vec<Entry>, key: &str) -> Result<Vec<Entry>, Diagnostic> {
     ));
     Err(match suggest(key, known.iter().map(String::as_str)) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
-        None => d.help("run `z2jh-policy explain POLICY` without a key to list everything the policy emits"),
+        None => d.help(
+            "run `z2jh-policy explain POLICY` without a key to list everything the policy emits",
+        ),
     })
 }
 
