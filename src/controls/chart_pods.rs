@@ -290,7 +290,14 @@ impl Control for ChartResourcesControl {
         };
         if got.index == 0 {
             p.spec.chart_pods.resources = ChartResources::Limited;
-            vec!["chart pods have resource limits of their own; `chartPods.resources: limited` uses the compiler's sizes, so keep your `hub.resources` and `proxy.chp.resources` in your values".into()]
+            let own = SIZES.iter().any(|(path, rc, rm, lc, lm)| {
+                v.get(path) != Some(&json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}))
+            });
+            if own {
+                vec!["chart pods have resource limits of their own; `chartPods.resources: limited` uses the compiler's sizes, so keep your own `resources` of the chart pods in your values".into()]
+            } else {
+                Vec::new()
+            }
         } else {
             p.spec.chart_pods.resources = ChartResources::ChartDefault;
             Vec::new()
