@@ -7,6 +7,7 @@
 // error path, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod assess;
 pub mod chart;
 pub mod cli;
 pub mod compile;
@@ -14,6 +15,8 @@ pub mod controls;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod explain;
+pub mod init;
 pub mod lower;
 pub mod parse;
 pub mod plan;

@@ -28,13 +28,16 @@ pub struct Args {
     /// Print errors only (no warnings or notes).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Write each value's policy field, line and control as a comment above it in values.yaml.
+    #[arg(long)]
+    pub annotate: bool,
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let opts = Options {
         chart_version: a.chart_version.clone(),
     };
-    let compiled = match compile(&Input::File(a.policy.clone()), &opts) {
+    let mut compiled = match compile(&Input::File(a.policy.clone()), &opts) {
         Ok(c) => c,
         Err(diags) => {
             report(&diags, fmt);
@@ -53,6 +56,17 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             d
         })
         .collect();
+    if a.annotate {
+        let body = crate::explain::annotate::values_yaml(&compiled);
+        if let Some(f) = compiled
+            .output
+            .files
+            .iter_mut()
+            .find(|f| f.0 == "values.yaml")
+        {
+            f.1 = body;
+        }
+    }
     if a.deny_warnings && diags.iter().any(Diagnostic::is_error) {
         report(&diags, fmt);
         eprintln!("nothing written: --deny-warnings turns warnings into errors");

@@ -1,8 +1,12 @@
 //! The command line: argument definitions and dispatch. One module per
 //! subcommand; each returns the process exit code.
 
+mod audit;
+mod check;
 mod compile;
 mod diff;
+mod explain;
+mod init;
 mod schema;
 mod terraform;
 mod validate;
@@ -50,6 +54,14 @@ pub enum Command {
     Diff(diff::Args),
     /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
     Terraform(terraform::Args),
+    /// Show the control, policy field and line behind every emitted value and manifest.
+    Explain(explain::Args),
+    /// Check that values files, merged like Helm, still meet a policy.
+    Check(check::Args),
+    /// Grade existing z2jh values against the `restricted` preset (or --policy).
+    Audit(audit::Args),
+    /// Propose a policy that reproduces the security settings of existing values.
+    Init(init::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -60,6 +72,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema(a) => schema::run(&a, fmt),
         Command::Diff(a) => diff::run(&a, fmt),
         Command::Terraform(a) => terraform::run(&a, fmt),
+        Command::Explain(a) => explain::run(&a, fmt),
+        Command::Check(a) => check::run(&a, fmt),
+        Command::Audit(a) => audit::run(&a, fmt),
+        Command::Init(a) => init::run(&a, fmt),
     };
     ExitCode::from(code)
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{ApiAccessMode, PodCreatorExtra, Policy};
+use crate::policy::{ApiAccessMode, ApiServer, Cidr, PodCreator, PodCreatorExtra, Policy, Port};
 
 pub struct ApiAccessControl;
 
@@ -27,6 +27,12 @@ static API_ACCESS: ControlDef = ControlDef {
             summary: "user pods get a ServiceAccount that may create pods and PVCs in a separate workload namespace",
         },
     ],
+    values_keys: &[
+        "singleuser.serviceAccountName",
+        "hub.config.KubeSpawner.automount_service_account_token",
+        "hub.extraConfig",
+    ],
+    spawner_traits: &["service_account", "automount_service_account_token"],
 };
 
 impl Control for ApiAccessControl {
@@ -79,6 +85,47 @@ impl Control for ApiAccessControl {
             // "" or an explicit automount without an account: the namespace default token is mounted.
             _ => ReadBack::Setting(Selected::with(1, "namespace default service account")),
         }
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        if got.index == 0 {
+            p.spec.api_access.mode = ApiAccessMode::None;
+            return Vec::new();
+        }
+        // The language expresses API access only as pod-creator; what the
+        // values do not say is filled with placeholders to review.
+        let valid = |s: &&str| crate::validate::formats::k8s_name(s).is_ok();
+        let sa = v.str(&["singleuser", "serviceAccountName"]).filter(valid);
+        let ns = v
+            .str(&["singleuser", "extraEnv", "USER_WORKLOAD_NAMESPACE"])
+            .filter(valid)
+            .filter(|ns| *ns != p.metadata.namespace);
+        let mut lost = vec![format!(
+            "user pods mount a Kubernetes API token ({}); the language expresses this only as `apiAccess.mode: pod-creator`, whose RBAC and workload namespace the values do not show",
+            got.detail.as_deref().unwrap_or("service account")
+        )];
+        lost.push(
+            "review `apiAccess.podCreator`: `apiServer.cidrs` is a placeholder (192.0.2.1/32)"
+                .into(),
+        );
+        if ns.is_none() {
+            lost.push("review `apiAccess.podCreator.workloadNamespace`: a placeholder".into());
+        }
+        p.spec.api_access.mode = ApiAccessMode::PodCreator;
+        p.spec.api_access.pod_creator = Some(PodCreator {
+            service_account: sa.unwrap_or("jupyter-user").to_string(),
+            workload_namespace: ns
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{}-workloads", p.metadata.namespace)),
+            api_server: ApiServer {
+                cidrs: vec![Cidr("192.0.2.1/32".into())],
+                ports: vec![Port(443)],
+            },
+            extra_permissions: Vec::new(),
+        });
+        lost
     }
 }
 
@@ -192,6 +239,8 @@ static PROXY_TOKEN: ControlDef = ControlDef {
             summary: "the chart default: the `default` ServiceAccount token is mounted",
         },
     ],
+    values_keys: &["proxy.chp.extraPodSpec.automountServiceAccountToken"],
+    spawner_traits: &[],
 };
 
 impl Control for ProxyToken {
@@ -222,5 +271,11 @@ impl Control for ProxyToken {
             "automountServiceAccountToken",
         ]) == Some(false);
         ReadBack::Setting(Selected::of(if off { 0 } else { 1 }))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.api_access.proxy_token = got.index == 1;
+        }
+        Vec::new()
     }
 }

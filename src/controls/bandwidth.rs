@@ -31,6 +31,11 @@ static DEF: ControlDef = ControlDef {
             summary: "no annotations",
         },
     ],
+    values_keys: &[
+        "singleuser.extraAnnotations[kubernetes.io/ingress-bandwidth]",
+        "singleuser.extraAnnotations[kubernetes.io/egress-bandwidth]",
+    ],
+    spawner_traits: &["extra_annotations"],
 };
 
 const ANN: [&str; 2] = [
@@ -83,5 +88,20 @@ impl Control for BandwidthControl {
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let get = |a: &str| v.str(&["singleuser", "extraAnnotations", a]);
         ReadBack::Setting(classify(get(ANN[0]), get(ANN[1])))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let mut lost = Vec::new();
+        let mut get = |a: &str| {
+            let s = v.str(&["singleuser", "extraAnnotations", a])?;
+            if crate::validate::formats::quantity(s).is_ok() {
+                Some(s.to_string())
+            } else {
+                lost.push(format!("the `{a}` annotation `{s}` is not a quantity"));
+                None
+            }
+        };
+        p.spec.bandwidth.ingress = get(ANN[0]);
+        p.spec.bandwidth.egress = get(ANN[1]);
+        lost
     }
 }

@@ -61,6 +61,18 @@ static HARDENING: ControlDef = ControlDef {
             summary: "the chart's defaults: restricted on 4.x, baseline on 3.x",
         },
     ],
+    values_keys: &[
+        "hub.containerSecurityContext",
+        "proxy.chp.containerSecurityContext",
+        "proxy.traefik.containerSecurityContext",
+        "proxy.secretSync.containerSecurityContext",
+        "scheduling.userScheduler.containerSecurityContext",
+        "scheduling.userPlaceholder.containerSecurityContext",
+        "prePuller.containerSecurityContext",
+        "prePuller.hook.containerSecurityContext",
+        "prePuller.pause.containerSecurityContext",
+    ],
+    spawner_traits: &[],
 };
 
 fn with(base: &[&'static str], key: &'static str) -> Vec<&'static str> {
@@ -156,6 +168,16 @@ impl Control for Hardening {
             Selected::with(1, weak.join(", "))
         })
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.chart_pods.hardening = if got.index == 0 {
+                ChartHardening::Restricted
+            } else {
+                ChartHardening::ChartDefault
+            };
+        }
+        Vec::new()
+    }
 }
 
 pub struct ChartResourcesControl;
@@ -177,6 +199,8 @@ static RESOURCES: ControlDef = ControlDef {
             summary: "no requests or limits (chart default `{}`)",
         },
     ],
+    values_keys: &["hub.resources", "proxy.chp.resources"],
+    spawner_traits: &[],
 };
 
 /// (values path, requests cpu, requests memory, limits cpu, limits memory).
@@ -259,5 +283,24 @@ impl Control for ChartResourcesControl {
             v.get(path).is_some()
         });
         ReadBack::Setting(Selected::of(if limited { 0 } else { 1 }))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        if got.index == 0 {
+            p.spec.chart_pods.resources = ChartResources::Limited;
+            let own = SIZES.iter().any(|(path, rc, rm, lc, lm)| {
+                v.get(path) != Some(&json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}))
+            });
+            if own {
+                vec!["chart pods have resource limits of their own; `chartPods.resources: limited` uses the compiler's sizes, so keep your own `resources` of the chart pods in your values".into()]
+            } else {
+                Vec::new()
+            }
+        } else {
+            p.spec.chart_pods.resources = ChartResources::ChartDefault;
+            Vec::new()
+        }
     }
 }

@@ -32,6 +32,13 @@ static DEF: ControlDef = ControlDef {
             summary: "user pods may reach the metadata server",
         },
     ],
+    values_keys: &[
+        "singleuser.cloudMetadata.blockWithIptables",
+        "singleuser.networkPolicy.enabled",
+        "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer",
+        "hub.config.KubeSpawner.init_containers",
+    ],
+    spawner_traits: &["init_containers"],
 };
 
 impl Control for CloudMetadataControl {
@@ -153,5 +160,25 @@ impl Control for CloudMetadataControl {
             ])
             .unwrap_or(false);
         ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let cm = &mut p.spec.cloud_metadata;
+        if let Some(ip) = v
+            .str(&["singleuser", "cloudMetadata", "ip"])
+            .filter(|ip| crate::validate::formats::ipv4(ip).is_ok())
+        {
+            cm.ip = ip.to_string();
+        }
+        match super::read_setting(self, v) {
+            Some(got) => {
+                cm.mode = match got.index {
+                    0 => MetadataMode::NetworkPolicy,
+                    1 => MetadataMode::Iptables,
+                    _ => MetadataMode::Allow,
+                };
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
     }
 }

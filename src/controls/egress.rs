@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::lower::Lowering;
 use crate::plan::Selected;
-use crate::policy::{EgressProfile, MetadataMode, Policy};
+use crate::policy::{
+    Cidr, EgressProfile, EgressRule, MetadataMode, Policy, Port, PortRule, Protocol,
+};
 use crate::validate::formats::cidr_contains;
 
 pub struct EgressControl;
@@ -39,6 +41,16 @@ static DEF: ControlDef = ControlDef {
             summary: "every port to public IPv4 addresses (chart default)",
         },
     ],
+    values_keys: &[
+        "singleuser.networkPolicy.enabled",
+        "singleuser.networkPolicy.egressAllowRules.nonPrivateIPs",
+        "singleuser.networkPolicy.egressAllowRules.privateIPs",
+        "singleuser.networkPolicy.egress",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsKubeSystemNamespace",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsPrivateIPs",
+        "singleuser.networkPolicy.egressAllowRules.dnsPortsCloudMetadataServer",
+    ],
+    spawner_traits: &[],
 };
 
 /// Private and link-local ranges kept out of "public" rules.
@@ -174,13 +186,7 @@ impl Control for EgressControl {
             .cloned()
             .unwrap_or_default();
         // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
-        let web = rules.iter().any(|r| {
-            r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
-                && r.get("ports")
-                    == Some(
-                        &json!([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]),
-                    )
-        });
+        let web = rules.iter().any(is_web_rule);
         let extra = rules.len() - usize::from(web);
         let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
             3
@@ -202,6 +208,100 @@ impl Control for EgressControl {
             ),
         })
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        let e = &mut p.spec.egress;
+        e.profile = match got.index {
+            0 => EgressProfile::None,
+            1 => EgressProfile::DnsOnly,
+            2 => EgressProfile::HttpHttps,
+            _ => EgressProfile::Internet,
+        };
+        e.allow.clear();
+        let mut lost = Vec::new();
+        if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
+            return lost;
+        }
+        let rules = v
+            .get(&["singleuser", "networkPolicy", "egress"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (i, rule) in rules.iter().enumerate() {
+            if got.index == 2 && is_web_rule(rule) {
+                continue;
+            }
+            match allow_rules(rule) {
+                Some(mut r) => e.allow.append(&mut r),
+                None => lost.push(format!("`singleuser.networkPolicy.egress[{i}]` is not a plain ipBlock rule with numbered ports; the policy cannot express it")),
+            }
+        }
+        lost
+    }
+}
+
+/// The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
+fn is_web_rule(r: &Value) -> bool {
+    r.pointer("/to/0/ipBlock/cidr").and_then(Value::as_str) == Some("0.0.0.0/0")
+        && r.get("ports")
+            == Some(&json!([{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]))
+}
+
+/// A NetworkPolicy egress rule as policy allow rules (one per ipBlock).
+fn allow_rules(rule: &Value) -> Option<Vec<EgressRule>> {
+    use crate::validate::formats::cidr;
+    let ports = match rule.get("ports") {
+        None => Vec::new(),
+        Some(ps) => ps
+            .as_array()?
+            .iter()
+            .map(|p| {
+                let port = u16::try_from(p.get("port")?.as_u64()?)
+                    .ok()
+                    .filter(|n| *n > 0)?;
+                let protocol = match p.get("protocol").and_then(Value::as_str).unwrap_or("TCP") {
+                    "TCP" => Protocol::Tcp,
+                    "UDP" => Protocol::Udp,
+                    "SCTP" => Protocol::Sctp,
+                    _ => return None,
+                };
+                Some(PortRule {
+                    port: Port(port),
+                    protocol,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?,
+    };
+    let to = rule.get("to")?.as_array()?;
+    to.iter()
+        .map(|peer| {
+            let block = peer.get("ipBlock")?;
+            if peer.as_object()?.len() != 1 {
+                return None;
+            }
+            let c = block.get("cidr")?.as_str().filter(|c| cidr(c).is_ok())?;
+            let except = match block.get("except") {
+                None => Vec::new(),
+                Some(x) => x
+                    .as_array()?
+                    .iter()
+                    .map(|e| {
+                        e.as_str()
+                            .filter(|c| cidr(c).is_ok())
+                            .map(|c| Cidr(c.into()))
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            };
+            Some(EgressRule {
+                cidr: Cidr(c.into()),
+                except,
+                ports: ports.clone(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|r| !r.is_empty())
 }
 
 fn flag_str(name: &str) -> Vec<&str> {

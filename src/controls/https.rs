@@ -43,6 +43,12 @@ static DEF: ControlDef = ControlDef {
             summary: "the proxy serves plain HTTP",
         },
     ],
+    values_keys: &[
+        "proxy.https.enabled",
+        "proxy.https.type",
+        "proxy.https.hosts",
+    ],
+    spawner_traits: &[],
 };
 
 const PTR: &str = "/spec/https";
@@ -197,6 +203,61 @@ impl Control for HttpsControl {
                 _ => Selected::of(4),
             },
         )
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        use crate::policy::{Host, Letsencrypt};
+        use crate::validate::formats::{email, hostname, k8s_subdomain};
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        let h = &mut p.spec.https;
+        let mut lost = Vec::new();
+        h.hosts = v
+            .get(&["proxy", "https", "hosts"])
+            .and_then(Value::as_array)
+            .map(|hs| {
+                hs.iter()
+                    .filter_map(Value::as_str)
+                    .filter(|s| hostname(s).is_ok())
+                    .map(|s| Host(s.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        h.mode = match got.index {
+            0 => {
+                let contact = v
+                    .str(&["proxy", "https", "letsencrypt", "contactEmail"])
+                    .filter(|e| email(e).is_ok());
+                if contact.is_none() {
+                    lost.push("no valid `proxy.https.letsencrypt.contactEmail`: `https.letsencrypt.contactEmail` is a placeholder".into());
+                }
+                h.letsencrypt = Some(Letsencrypt {
+                    contact_email: contact.unwrap_or("admin@example.org").to_string(),
+                    acme_server: None,
+                });
+                HttpsMode::Letsencrypt
+            }
+            1 => match v
+                .str(&["proxy", "https", "secret", "name"])
+                .filter(|n| k8s_subdomain(n).is_ok())
+            {
+                Some(name) => {
+                    h.secret_name = Some(name.to_string());
+                    HttpsMode::Secret
+                }
+                None => {
+                    lost.push("`proxy.https.type: secret` without a valid `proxy.https.secret.name`; proposed `offload`".into());
+                    HttpsMode::Offload
+                }
+            },
+            2 => {
+                lost.push("the certificate and key are inline in the values; `https.mode: manual` takes PEM files (`manual.certFile`, `keyFile`), so the proposal says `offload` — switch to `manual` with the files, or to `secret`".into());
+                HttpsMode::Offload
+            }
+            3 => HttpsMode::Offload,
+            _ => HttpsMode::Disabled,
+        };
+        lost
     }
 }
 

@@ -32,6 +32,8 @@ static PULL: ControlDef = ControlDef {
             summary: "the chart's default (unset: Kubernetes decides from the tag)",
         },
     ],
+    values_keys: &["singleuser.image.pullPolicy"],
+    spawner_traits: &["image_pull_policy"],
 };
 
 impl Control for PullPolicyControl {
@@ -62,6 +64,16 @@ impl Control for PullPolicyControl {
             },
         ))
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.images.pull_policy = match got.index {
+                0 => PullPolicy::Always,
+                1 => PullPolicy::IfNotPresent,
+                _ => PullPolicy::ChartDefault,
+            };
+        }
+        Vec::new()
+    }
 }
 
 pub struct ImagePinning;
@@ -88,6 +100,8 @@ static PIN: ControlDef = ControlDef {
             summary: "the chart's default user image",
         },
     ],
+    values_keys: &["singleuser.image.name", "singleuser.image.tag"],
+    spawner_traits: &["image"],
 };
 
 impl Control for ImagePinning {
@@ -136,6 +150,11 @@ impl Control for ImagePinning {
             .str(&["singleuser", "image", "name"])
             .unwrap_or_default()
             .to_string();
+        let unset = |k: &str| v.get(&["singleuser", "image", k]).is_none();
+        if unset("name") && unset("tag") {
+            // Neither the values nor the known defaults name an image.
+            return ReadBack::Setting(Selected::of(2));
+        }
         ReadBack::Setting(if tag.contains("@sha256:") {
             Selected::with(0, name)
         } else if Some(tag) == default_tag
@@ -146,5 +165,36 @@ impl Control for ImagePinning {
         } else {
             Selected::with(1, format!("{name}:{tag}"))
         })
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        use crate::validate::formats::{image_digest, image_name, image_tag};
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        if got.index == 2 {
+            p.spec.images.user_image = None;
+            return Vec::new();
+        }
+        let name = v.str(&["singleuser", "image", "name"]).unwrap_or_default();
+        let full = v.str(&["singleuser", "image", "tag"]).unwrap_or_default();
+        let (tag, digest) = match full.split_once('@') {
+            Some((t, d)) => (t, Some(d.to_string())),
+            None => (full, None),
+        };
+        if image_name(name).is_err()
+            || image_tag(tag).is_err()
+            || digest.as_deref().is_some_and(|d| image_digest(d).is_err())
+        {
+            p.spec.images.user_image = None;
+            return vec![format!(
+                "the user image `{name}:{full}` does not fit `images.userImage`; left to the chart default"
+            )];
+        }
+        p.spec.images.user_image = Some(crate::policy::UserImage {
+            name: name.to_string(),
+            tag: tag.to_string(),
+            digest,
+        });
+        Vec::new()
     }
 }

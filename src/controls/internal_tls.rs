@@ -24,6 +24,8 @@ static DEF: ControlDef = ControlDef {
             summary: "plain HTTP inside the cluster, as the chart does",
         },
     ],
+    values_keys: &["hub.extraConfig"],
+    spawner_traits: &[],
 };
 
 impl Control for InternalTlsControl {

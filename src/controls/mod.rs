@@ -20,6 +20,8 @@ mod resources;
 mod storage;
 mod user_pods;
 
+pub use user_pods::IDENTITY_KEY;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -49,6 +51,13 @@ pub struct ControlDef {
     pub rationale: &'static str,
     /// Settings, strongest first.
     pub settings: &'static [Setting],
+    /// Helm values paths `read_back` looks at, dotted; a key that itself
+    /// contains dots is written in brackets (`a.b[c.d/e]`). `check` and
+    /// `audit` point at the last values file that sets one of them.
+    pub values_keys: &'static [&'static str],
+    /// KubeSpawner traits that a profile's `kubespawner_override` can set
+    /// to undo this control for the users of that profile.
+    pub spawner_traits: &'static [&'static str],
 }
 
 impl ControlDef {
@@ -60,6 +69,65 @@ impl ControlDef {
     pub fn setting(&self, s: &Selected) -> &'static Setting {
         &self.settings[s.index.min(self.settings.len() - 1)]
     }
+
+    /// Rank of the weakest setting.
+    pub fn weakest_rank(&self) -> u8 {
+        self.settings.iter().map(|s| s.rank).max().unwrap_or(0)
+    }
+
+    /// `values_keys` as key paths.
+    pub fn values_paths(&self) -> Vec<Vec<String>> {
+        self.values_keys.iter().map(|k| values_path(k)).collect()
+    }
+}
+
+/// Splits a dotted values path into keys; `[…]` holds a key with dots.
+pub fn values_path(dotted: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = dotted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            '[' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                out.push(chars.by_ref().take_while(|c| *c != ']').collect());
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The inverse of [`values_path`]: keys joined with dots, bracketed where a
+/// key contains a dot (or is empty), and list indices as `[N]`.
+pub fn dotted_values_path<S: AsRef<str>>(keys: &[S]) -> String {
+    let mut out = String::new();
+    for k in keys {
+        let k = k.as_ref();
+        if k.contains('.')
+            || k.is_empty()
+            || k.contains('[')
+            || k.chars().all(|c| c.is_ascii_digit())
+        {
+            out.push_str(&format!("[{k}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(k);
+        }
+    }
+    out
 }
 
 /// What a values file says about a control.
@@ -122,6 +190,12 @@ pub trait Control: Sync {
     fn lower(&self, p: &Policy, cx: &mut Lowering);
     /// The setting a set of values (and manifests) puts in force.
     fn read_back(&self, v: &ValuesView) -> ReadBack;
+    /// For `init`: changes `p` so that it selects what `v` puts in force, as
+    /// closely as the language allows; returns what it could not express.
+    /// Controls that nothing in Helm values decides leave `p` alone.
+    fn propose(&self, _v: &ValuesView, _p: &mut Policy) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Every control, in the order their output appears.
@@ -150,6 +224,14 @@ pub static ALL: &[&dyn Control] = &[
     &images::PullPolicyControl,
     &images::ImagePinning,
 ];
+
+/// The setting a control reads back, or `None` when it cannot be verified.
+pub fn read_setting(c: &(impl Control + ?Sized), v: &ValuesView) -> Option<Selected> {
+    match c.read_back(v) {
+        ReadBack::Setting(s) => Some(s),
+        ReadBack::CannotVerify { .. } => None,
+    }
+}
 
 pub fn by_id(id: &str) -> Option<&'static dyn Control> {
     ALL.iter().copied().find(|c| c.def().id == id)

@@ -32,6 +32,13 @@ static DEF: ControlDef = ControlDef {
             summary: "no NetworkPolicies",
         },
     ],
+    values_keys: &[
+        "hub.networkPolicy.enabled",
+        "proxy.chp.networkPolicy.enabled",
+        "proxy.traefik.networkPolicy.enabled",
+        "singleuser.networkPolicy.enabled",
+    ],
+    spawner_traits: &[],
 };
 
 const COMPONENTS: &[(&str, &[&str])] = &[
@@ -97,5 +104,15 @@ impl Control for NetworkPolicyControl {
                 .map(|(n, _)| *n)
                 .collect(),
         ))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let on = |i: usize| v.bool(COMPONENTS[i].1) != Some(false);
+        p.spec.network_policy = crate::policy::NetworkPolicies {
+            hub: on(0),
+            proxy: on(1),
+            autohttps: on(2),
+            singleuser: on(3),
+        };
+        Vec::new()
     }
 }

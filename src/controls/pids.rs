@@ -25,6 +25,8 @@ static DEF: ControlDef = ControlDef {
             summary: "no requirement stated",
         },
     ],
+    values_keys: &[],
+    spawner_traits: &[],
 };
 
 impl Control for PidsControl {

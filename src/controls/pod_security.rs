@@ -41,6 +41,8 @@ static DEF: ControlDef = ControlDef {
             summary: "no enforce label",
         },
     ],
+    values_keys: &[],
+    spawner_traits: &[],
 };
 
 /// The pinned version for the labels.

@@ -30,6 +30,8 @@ static DEF: ControlDef = ControlDef {
             summary: "no namespace-wide cap",
         },
     ],
+    values_keys: &[],
+    spawner_traits: &[],
 };
 
 /// Headroom for the chart's own pods.

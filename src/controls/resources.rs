@@ -32,6 +32,8 @@ static DEF: ControlDef = ControlDef {
             summary: "no limits (chart default; memory guarantee 1G)",
         },
     ],
+    values_keys: &["singleuser.cpu.limit", "singleuser.memory.limit"],
+    spawner_traits: &["cpu_limit", "mem_limit"],
 };
 
 /// Cores as a number, which is all the chart's schema accepts.
@@ -62,6 +64,33 @@ pub fn kubespawner_memory(q: &str) -> Value {
         }
     }
     json!(quantity_value(q).unwrap_or(0.0).round() as u64)
+}
+
+/// The policy's (binary) form of a KubeSpawner memory size: `4G` is 4 GiB
+/// to KubeSpawner, so it becomes `4Gi`; a bare number is bytes.
+fn policy_memory(v: &Value) -> Option<String> {
+    let q = match v {
+        Value::Number(n) => {
+            let b = n.as_u64()?;
+            match [(1u64 << 30, "Gi"), (1 << 20, "Mi"), (1 << 10, "Ki")]
+                .iter()
+                .find(|(unit, _)| b % unit == 0)
+            {
+                Some((unit, s)) => format!("{}{s}", b / unit),
+                None => b.to_string(),
+            }
+        }
+        Value::String(s) => match s.strip_suffix(['K', 'M', 'G', 'T']) {
+            Some(n) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
+                format!("{s}i")
+            }
+            _ => s.clone(),
+        },
+        _ => return None,
+    };
+    crate::validate::formats::binary_quantity(&q)
+        .is_ok()
+        .then_some(q)
 }
 
 fn classify(cpu: bool, mem: bool) -> usize {
@@ -189,5 +218,40 @@ impl Control for ResourcesControl {
             .get(&["singleuser", "memory", "limit"])
             .is_some_and(|x| !x.is_null());
         ReadBack::Setting(Selected::of(classify(cpu, mem)))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let mut lost = Vec::new();
+        let cpu = |k: &str| match v.get(&["singleuser", "cpu", k]) {
+            Some(Value::Number(n)) => n.as_f64().filter(|c| *c > 0.0).map(Cpu::Cores),
+            Some(Value::String(s)) if crate::validate::formats::cpu(s).is_ok() => {
+                Some(Cpu::Text(s.clone()))
+            }
+            _ => None,
+        };
+        let r = &mut p.spec.resources;
+        r.cpu.limit = cpu("limit");
+        r.cpu.guarantee = cpu("guarantee");
+        let mut mem = |k: &str| {
+            let raw = v
+                .get(&["singleuser", "memory", k])
+                .filter(|x| !x.is_null())?;
+            let q = policy_memory(raw);
+            if q.is_none() {
+                lost.push(format!(
+                    "`singleuser.memory.{k}: {raw}` is not a memory size the language takes"
+                ));
+            }
+            q
+        };
+        r.memory.limit = mem("limit");
+        r.memory.guarantee = mem("guarantee");
+        let eph = |k: &str| {
+            v.str(&["singleuser", "extraResource", k, "ephemeral-storage"])
+                .filter(|q| crate::validate::formats::binary_quantity(q).is_ok())
+                .map(str::to_string)
+        };
+        r.ephemeral_storage.limit = eph("limits");
+        r.ephemeral_storage.guarantee = eph("guarantees");
+        lost
     }
 }

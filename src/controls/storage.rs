@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{IdentityMode, NfsIsolation, NfsOnDelete, Policy, ReclaimPolicy, StorageType};
+use crate::policy::{
+    IdentityMode, NfsIsolation, NfsOnDelete, NfsStorage, NfsStorageClass, Policy, ReclaimPolicy,
+    StorageType,
+};
 
 pub struct StorageControl;
 
@@ -36,6 +39,18 @@ static DEF: ControlDef = ControlDef {
             rank: 3,
             summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)",
         },
+    ],
+    values_keys: &[
+        "singleuser.storage.type",
+        "singleuser.storage.dynamic.storageClass",
+        "singleuser.storage.dynamic.storageAccessModes",
+        "singleuser.storage.capacity",
+    ],
+    spawner_traits: &[
+        "volumes",
+        "volume_mounts",
+        "storage_class",
+        "storage_access_modes",
     ],
 };
 
@@ -102,6 +117,61 @@ impl Control for StorageControl {
                 })
             }
         }
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        let s = &mut p.spec.storage;
+        if let Some(cap) = v
+            .str(&["singleuser", "storage", "capacity"])
+            .filter(|c| crate::validate::formats::quantity(c).is_ok())
+        {
+            s.capacity = cap.to_string();
+        }
+        let class = v.str(&["singleuser", "storage", "dynamic", "storageClass"]);
+        let mut lost = Vec::new();
+        match got.index {
+            0 => s.kind = StorageType::None,
+            1 => {
+                s.kind = StorageType::Block;
+                s.block = None;
+                if let Some(c) = class {
+                    lost.push(format!("home volumes use the StorageClass `{c}`; `storage.block.storageClass` would also create the class, so the proposal leaves it to the cluster default — set it if the compiler should manage `{c}`"));
+                }
+            }
+            2 => {
+                s.kind = StorageType::Nfs;
+                s.nfs = Some(NfsStorage {
+                    isolation: NfsIsolation::PerUserVolume,
+                    storage_class: Some(NfsStorageClass {
+                        name: class
+                            .filter(|c| crate::validate::formats::k8s_subdomain(c).is_ok())
+                            .unwrap_or("jupyter-user-nfs")
+                            .to_string(),
+                        provisioner: "cluster.local/nfs-subdir-external-provisioner".into(),
+                        on_delete: NfsOnDelete::Retain,
+                    }),
+                    server: None,
+                    path: None,
+                });
+                lost.push("homes are ReadWriteMany volumes; review `storage.nfs.storageClass` (its provisioner is a placeholder)".into());
+            }
+            _ => {
+                s.kind = StorageType::Nfs;
+                s.nfs = Some(NfsStorage {
+                    isolation: NfsIsolation::SharedSubpath,
+                    storage_class: None,
+                    server: Some("nfs.example.org".into()),
+                    path: Some("/export/home".into()),
+                });
+                lost.push(format!(
+                    "homes are subPaths of the existing claim `{}`; the language creates its own NFS volume: `storage.nfs.server` and `path` are placeholders",
+                    v.str(&["singleuser", "storage", "static", "pvcName"]).unwrap_or("?")
+                ));
+            }
+        }
+        lost
     }
 }
 

@@ -22,6 +22,12 @@ fn path<'a>(base: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
     base.iter().chain(tail).copied().collect()
 }
 
+/// KubeSpawner's `privileged` gives the container every capability and escalation.
+fn privileged(v: &ValuesView) -> bool {
+    v.bool(&["hub", "config", "KubeSpawner", "privileged"]) == Some(true)
+        || ctx_get(v, CTR_CTX, &["privileged"]) == Some(&json!(true))
+}
+
 fn ctx_get<'a>(v: &'a ValuesView, base: &[&str], tail: &[&str]) -> Option<&'a Value> {
     v.get(&path(base, tail))
 }
@@ -53,6 +59,12 @@ static IDENTITY: ControlDef = ControlDef {
             summary: "the image's USER decides (may be root)",
         },
     ],
+    values_keys: &[
+        "singleuser.uid",
+        "hub.config.KubeSpawner.uid",
+        "hub.extraConfig",
+    ],
+    spawner_traits: &["uid"],
 };
 
 impl Control for IdentityControl {
@@ -142,6 +154,33 @@ impl Control for IdentityControl {
             None => ReadBack::Setting(Selected::of(2)),
         }
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let id = &mut p.spec.user_pods.identity;
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        let uid = v
+            .get(&["hub", "config", "KubeSpawner", "uid"])
+            .or_else(|| v.get(&["singleuser", "uid"]))
+            .and_then(Value::as_u64)
+            .and_then(|u| u32::try_from(u).ok());
+        if let Some(g) = v
+            .get(&["singleuser", "fsGid"])
+            .and_then(Value::as_u64)
+            .and_then(|g| u32::try_from(g).ok())
+        {
+            id.fs_gid = g;
+        }
+        match (got.index, uid) {
+            (0, _) => id.mode = IdentityMode::PerUser,
+            (1, Some(uid)) => {
+                id.mode = IdentityMode::Fixed;
+                id.uid = uid;
+            }
+            _ => id.mode = IdentityMode::ImageDefault,
+        }
+        Vec::new()
+    }
 }
 
 // ---------------------------------------------------------------- runAsNonRoot
@@ -165,6 +204,16 @@ static NON_ROOT: ControlDef = ControlDef {
             rank: 1,
             summary: "no check; a root image runs as root",
         },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.pod_security_context",
+        "hub.config.KubeSpawner.container_security_context",
+    ],
+    spawner_traits: &[
+        "pod_security_context",
+        "container_security_context",
+        "extra_pod_config",
+        "extra_container_config",
     ],
 };
 
@@ -197,6 +246,12 @@ impl Control for RunAsNonRoot {
             .any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
         ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.user_pods.run_as_non_root = got.index == 0;
+        }
+        Vec::new()
+    }
 }
 
 // ---------------------------------------------------------------- allowPrivilegeEscalation
@@ -219,6 +274,17 @@ static APE: ControlDef = ControlDef {
             rank: 1,
             summary: "setuid binaries work (e.g. sudo in the image)",
         },
+    ],
+    values_keys: &[
+        "singleuser.allowPrivilegeEscalation",
+        "hub.config.KubeSpawner.container_security_context",
+        "hub.config.KubeSpawner.privileged",
+    ],
+    spawner_traits: &[
+        "allow_privilege_escalation",
+        "container_security_context",
+        "privileged",
+        "extra_container_config",
     ],
 };
 
@@ -243,7 +309,16 @@ impl Control for PrivilegeEscalation {
         let chart = v.get(&["singleuser", "allowPrivilegeEscalation"]) == Some(&json!(false));
         let ctx = ctx_get(v, CTR_CTX, &["allowPrivilegeEscalation"]);
         let denied = ctx == Some(&json!(false)) || (ctx.is_none() && chart);
+        if privileged(v) {
+            return ReadBack::Setting(Selected::with(1, "privileged"));
+        }
         ReadBack::Setting(Selected::of(if denied { 0 } else { 1 }))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.user_pods.allow_privilege_escalation = got.index == 1;
+        }
+        Vec::new()
     }
 }
 
@@ -267,6 +342,15 @@ static CAPS: ControlDef = ControlDef {
             rank: 1,
             summary: "the container runtime's default capability set",
         },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "hub.config.KubeSpawner.privileged",
+    ],
+    spawner_traits: &[
+        "container_security_context",
+        "privileged",
+        "extra_container_config",
     ],
 };
 
@@ -295,7 +379,20 @@ impl Control for CapabilitiesControl {
         let drops_all = ctx_get(v, CTR_CTX, &["capabilities", "drop"])
             .and_then(Value::as_array)
             .is_some_and(|d| d.iter().any(|c| c == "ALL"));
+        if privileged(v) {
+            return ReadBack::Setting(Selected::with(1, "privileged"));
+        }
         ReadBack::Setting(Selected::of(if drops_all { 0 } else { 1 }))
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.user_pods.capabilities = if got.index == 0 {
+                Capabilities::DropAll
+            } else {
+                Capabilities::RuntimeDefault
+            };
+        }
+        Vec::new()
     }
 }
 
@@ -306,6 +403,24 @@ fn profile_index(p: &Profile) -> Selected {
         Profile::RuntimeDefault => Selected::of(0),
         Profile::Localhost(name) => Selected::with(1, name.clone()),
         Profile::Unset => Selected::of(2),
+    }
+}
+
+/// The policy's form of a read-back profile setting, and what it lost.
+fn profile_of(got: &Selected) -> (Profile, Option<String>) {
+    match (got.index, got.detail.as_deref()) {
+        (0, _) => (Profile::RuntimeDefault, None),
+        (1, Some(name)) if crate::validate::formats::profile_name(name).is_ok() => {
+            (Profile::Localhost(name.to_string()), None)
+        }
+        (1, name) => (
+            Profile::RuntimeDefault,
+            Some(format!(
+                "the Localhost profile `{}` is not a valid profile name; proposed `runtime-default`",
+                name.unwrap_or_default()
+            )),
+        ),
+        _ => (Profile::Unset, None),
     }
 }
 
@@ -340,6 +455,16 @@ static SECCOMP: ControlDef = ControlDef {
             rank: 1,
             summary: "no profile: most runtimes run the pod unconfined",
         },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "hub.config.KubeSpawner.pod_security_context",
+    ],
+    spawner_traits: &[
+        "pod_security_context",
+        "container_security_context",
+        "extra_pod_config",
+        "extra_container_config",
     ],
 };
 
@@ -386,6 +511,16 @@ impl Control for Seccomp {
                 .unwrap_or(Selected::of(2)),
         )
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        match super::read_setting(self, v) {
+            Some(got) => {
+                let (profile, lost) = profile_of(&got);
+                p.spec.user_pods.seccomp = profile;
+                lost.into_iter().collect()
+            }
+            None => Vec::new(),
+        }
+    }
 }
 
 pub struct AppArmor;
@@ -411,6 +546,15 @@ static APPARMOR: ControlDef = ControlDef {
             rank: 1,
             summary: "the runtime decides",
         },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "singleuser.extraAnnotations[container.apparmor.security.beta.kubernetes.io/notebook]",
+    ],
+    spawner_traits: &[
+        "container_security_context",
+        "extra_annotations",
+        "extra_container_config",
     ],
 };
 
@@ -461,6 +605,16 @@ impl Control for AppArmor {
                 ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
             }
             _ => ReadBack::Setting(Selected::of(2)),
+        }
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        match super::read_setting(self, v) {
+            Some(got) => {
+                let (profile, lost) = profile_of(&got);
+                p.spec.user_pods.app_armor = profile;
+                lost.into_iter().collect()
+            }
+            None => Vec::new(),
         }
     }
 }

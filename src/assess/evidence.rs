@@ -1,0 +1,131 @@
+//! Where a control's state was decided: the last values file (or, failing
+//! that, the chart's own `values.yaml`) that sets one of the control's
+//! `values_keys`, preferring keys whose merged value differs from what the
+//! policy's values would give.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Installed;
+use crate::controls::{ControlDef, dotted_values_path};
+use crate::validate::chart_values::ValuesFile;
+use crate::values;
+use crate::yaml::escape_pointer;
+
+/// A file, line and column, the key there and what the merged values hold at it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// Dotted values path of the key.
+    pub key: String,
+    /// The merged value at `key` (absent when the key was deleted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// True when the key comes from the chart's defaults, not a user file.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub chart_default: bool,
+}
+
+impl Evidence {
+    /// `file:line:column`.
+    pub fn place(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.column)
+    }
+
+    /// `key: value` in one line, long values shortened.
+    pub fn setting(&self) -> String {
+        let v = match &self.value {
+            None => "(unset)".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        };
+        let v = v.replace('\n', "\\n");
+        let short: String = v.chars().take(100).collect();
+        let ell = if short.len() < v.len() { "…" } else { "" };
+        format!("{}: {short}{ell}", self.key)
+    }
+}
+
+/// Evidence for one control, or `None` when no file sets any of its keys.
+pub fn locate(
+    def: &ControlDef,
+    installed: &Installed,
+    merged: &Value,
+    expected: &Value,
+) -> Option<Evidence> {
+    let keys = def.values_paths();
+    let at = |k: &[String], root: &Value| {
+        values::get(root, &k.iter().map(String::as_str).collect::<Vec<_>>()).cloned()
+    };
+    let differing: Vec<&Vec<String>> = keys
+        .iter()
+        .filter(|k| at(k, merged) != at(k, expected))
+        .collect();
+    let all: Vec<&Vec<String>> = keys.iter().collect();
+    let chart = installed.chart_file.iter();
+    for set in [&differing, &all] {
+        for (file, is_default) in installed
+            .files
+            .iter()
+            .rev()
+            .map(|f| (f, false))
+            .chain(chart.clone().map(|f| (f, true)))
+        {
+            for k in set.iter() {
+                if let Some((line, column, key)) = sets(file, k) {
+                    return Some(Evidence {
+                        file: file.name.clone(),
+                        line,
+                        column,
+                        value: at(&key, merged),
+                        key: dotted_values_path(&key),
+                        chart_default: is_default,
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Where `file` sets the key at `path`: the key itself, or an ancestor it
+/// sets to something other than a mapping (which replaces or deletes the key).
+fn sets(file: &ValuesFile, path: &[String]) -> Option<(u32, u32, Vec<String>)> {
+    let mut node = &file.doc.value;
+    let mut ptr = String::new();
+    for (i, k) in path.iter().enumerate() {
+        ptr.push('/');
+        ptr.push_str(&escape_pointer(k));
+        node = node.as_object()?.get(k)?;
+        let last = i + 1 == path.len();
+        if last || !node.is_object() {
+            let pos = file
+                .doc
+                .spans
+                .get(&format!("{ptr}#key"))
+                .or_else(|| file.doc.spans.get(&ptr))?;
+            return Some((pos.line, pos.column, path[..=i].to_vec()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> ValuesFile {
+        ValuesFile::from_text(name, text.into()).unwrap()
+    }
+
+    #[test]
+    fn key_or_replacing_ancestor() {
+        let f = file("a.yaml", "x:\n  y:\n    z: 1\nw: null\n");
+        let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
+        assert_eq!(sets(&f, &p("x.y.z")), Some((3, 5, p("x.y.z"))));
+        assert_eq!(sets(&f, &p("w.v")), Some((4, 1, p("w"))));
+        assert_eq!(sets(&f, &p("x.q")), None);
+    }
+}

@@ -1,0 +1,479 @@
+//! Judging existing Helm values against a policy: the engine behind
+//! `check` (a policy of yours) and `audit` (the `restricted` preset).
+//!
+//! Input: values files in Helm's order, the chart's defaults (or, without a
+//! chart folder, the `baseline` preset's values, which are the chart
+//! defaults made explicit), optionally manifests, and a reference policy.
+//! Output: a [`Report`] with one [`Finding`] for every control whose
+//! read-back setting is weaker than the policy's, or that cannot be read,
+//! each pointing at the values file and line that decided it; `audit` adds
+//! profile overrides that can undo a control.
+//!
+//! Strength comes from the control definitions alone: a setting is weaker
+//! when its `rank` is higher.
+
+mod evidence;
+mod profiles;
+
+pub use profiles::security_overrides;
+pub mod report;
+pub mod sarif;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::chart::{ChartDir, ChartLine};
+use crate::compile::{Options, compile};
+use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
+use crate::diag::{Diagnostic, Loc};
+use crate::lower;
+use crate::parse::{Input, Loaded, read_text, read_yaml};
+use crate::plan::{Plan, Selected};
+use crate::render::{self, Rendered};
+use crate::validate::chart_values::ValuesFile;
+use crate::values::{self, helm_merge};
+
+pub use evidence::Evidence;
+
+/// Reads a values file as Helm does: a file of only comments is `{}`.
+pub fn read_values(path: &std::path::Path) -> Result<ValuesFile, Diagnostic> {
+    let name = path.display().to_string();
+    let text = read_text(path)?;
+    values_from_text(&name, text)
+}
+
+pub fn values_from_text(name: &str, text: String) -> Result<ValuesFile, Diagnostic> {
+    match ValuesFile::from_text(name, text.clone()) {
+        Ok(f) => Ok(f),
+        Err(_) if crate::yaml::parse_stream(&text).is_ok_and(|d| d.is_empty()) => {
+            let doc = read_yaml(name, "{}\n")?;
+            Ok(ValuesFile {
+                name: name.to_string(),
+                text,
+                doc,
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads manifests (YAML streams, e.g. the compiler's `manifests/*.yaml`).
+pub fn read_manifests(path: &std::path::Path) -> Result<Vec<Value>, Diagnostic> {
+    let name = path.display().to_string();
+    let text = read_text(path)?;
+    crate::yaml::parse_stream(&text).map_err(|e| {
+        let d = Diagnostic::error(format!("invalid YAML in `{name}`: {}", e.message));
+        match e.pos {
+            Some(p) => d.at(Loc::new(&name, &text, p)),
+            None => d.at(Loc::file(&name)),
+        }
+    })
+}
+
+/// What the values are judged in: their files, the defaults under them, and
+/// any manifests applied beside them.
+pub struct Installed {
+    pub files: Vec<ValuesFile>,
+    /// The chart folder's `values.yaml`, for pointing at a default.
+    pub chart_file: Option<ValuesFile>,
+    /// Defaults under the files, nulls removed.
+    pub defaults: Value,
+    /// Where the defaults come from, for reports.
+    pub defaults_name: String,
+    pub chart: ChartLine,
+    pub chart_version: Option<String>,
+    pub manifests: Option<Vec<Value>>,
+}
+
+impl Installed {
+    /// Defaults from a chart folder, or from the `baseline` preset's values.
+    pub fn new(
+        files: Vec<ValuesFile>,
+        chart_dir: Option<&std::path::Path>,
+        manifests: Option<Vec<Value>>,
+    ) -> Result<Installed, Vec<Diagnostic>> {
+        match chart_dir {
+            Some(dir) => {
+                let chart = ChartDir::load(dir).map_err(|d| vec![d])?;
+                let chart_file = read_values(&dir.join("values.yaml")).map_err(|d| vec![d])?;
+                Ok(Installed {
+                    files,
+                    chart_file: Some(chart_file),
+                    defaults: strip(&chart.defaults),
+                    defaults_name: format!("chart {} {}", chart.name, chart.version),
+                    chart: ChartLine::of(&chart.version),
+                    chart_version: Some(chart.version),
+                    manifests,
+                })
+            }
+            None => {
+                let base = compile(&Input::Preset("baseline".into()), &Options::default())?;
+                Ok(Installed {
+                    files,
+                    chart_file: None,
+                    defaults: strip(&base.rendered.values),
+                    defaults_name: "the `baseline` preset's values (no --chart given)".into(),
+                    chart: ChartLine::of(&base.loaded.policy.chart),
+                    chart_version: None,
+                    manifests,
+                })
+            }
+        }
+    }
+
+    /// The values Helm would install.
+    pub fn merged(&self) -> Value {
+        let mut v = self.defaults.clone();
+        for f in &self.files {
+            helm_merge(&mut v, &f.doc.value);
+        }
+        v
+    }
+
+    pub fn view<'a>(&'a self, values: &'a Value) -> ValuesView<'a> {
+        ValuesView {
+            values,
+            defaults: &self.defaults,
+            manifests: self.manifests.as_deref(),
+            chart: self.chart,
+        }
+    }
+
+    pub fn file_names(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.name.clone()).collect()
+    }
+}
+
+fn strip(v: &Value) -> Value {
+    let mut out = json!({});
+    helm_merge(&mut out, v);
+    out
+}
+
+/// The policy values are judged against, lowered and (when it has no
+/// errors) rendered, so fixes and trade-offs come from its own output.
+pub struct Reference {
+    pub name: String,
+    pub loaded: Loaded,
+    pub plan: Plan,
+    pub rendered: Rendered,
+}
+
+impl Reference {
+    /// Lowers and renders a loaded policy; its errors are returned whole.
+    pub fn new(name: String, loaded: Loaded) -> Result<Reference, Vec<Diagnostic>> {
+        let plan = lower::lower(&loaded);
+        if plan.has_errors() {
+            return Err(plan
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect());
+        }
+        let rendered = render::render(&plan)?;
+        Ok(Reference {
+            name,
+            loaded,
+            plan,
+            rendered,
+        })
+    }
+
+    /// The reference's values for one control, as a values tree.
+    pub fn values_of(&self, control: &str) -> Value {
+        let mut root = json!({});
+        for e in self
+            .plan
+            .values
+            .iter()
+            .filter(|e| e.origin.control == control)
+        {
+            let path: Vec<&str> = e.path.iter().map(String::as_str).collect();
+            if e.append {
+                let mut items = match values::get(&root, &path) {
+                    Some(Value::Array(a)) => a.clone(),
+                    _ => Vec::new(),
+                };
+                items.push(e.value.clone());
+                values::set(&mut root, &e.path, Value::Array(items));
+            } else {
+                values::set(&mut root, &e.path, e.value.clone());
+            }
+        }
+        root
+    }
+
+    /// `Kind/name` of the manifests one control produces.
+    pub fn manifests_of(&self, control: &str) -> Vec<String> {
+        self.rendered
+            .manifests
+            .iter()
+            .filter(|m| m.origin.control == control)
+            .map(|m| m.id())
+            .collect()
+    }
+
+    /// Warnings and notes the control reports when compiled: what its
+    /// setting costs or needs outside the chart.
+    pub fn tradeoffs_of(&self, control: &str) -> Vec<String> {
+        self.plan
+            .diagnostics
+            .iter()
+            .filter(|d| d.control == Some(control) && !d.is_error())
+            .map(|d| match &d.help {
+                Some(h) => format!("{} ({h})", d.message),
+                None => d.message.clone(),
+            })
+            .collect()
+    }
+
+    /// The reference's values over the defaults: what a compliant install has.
+    pub fn expected(&self, installed: &Installed) -> Value {
+        let mut v = installed.defaults.clone();
+        helm_merge(&mut v, &self.rendered.values);
+        v
+    }
+}
+
+/// How bad a finding is, from the rank gap between the setting found and
+/// the one required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+    /// Could not be judged.
+    Info,
+}
+
+impl Severity {
+    /// Two or more ranks weaker is high; one rank down to the control's
+    /// weakest setting (the control is off) is medium; any other step is low.
+    pub fn of(def: &ControlDef, want: &Selected, got: &Selected) -> Severity {
+        let (w, g) = (def.setting(want).rank, def.setting(got).rank);
+        match g.saturating_sub(w) {
+            0 => Severity::Info,
+            1 if g < def.weakest_rank() => Severity::Low,
+            1 => Severity::Medium,
+            _ => Severity::High,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The values put a weaker setting in force than the policy selects.
+    Violated,
+    /// The values cannot be read for this control.
+    CannotVerify,
+    /// A profile's `kubespawner_override` can undo the control.
+    ProfileOverride,
+}
+
+/// A setting with its definition's words.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingView {
+    pub name: &'static str,
+    pub rank: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub summary: &'static str,
+}
+
+impl SettingView {
+    pub fn of(def: &ControlDef, s: &Selected) -> SettingView {
+        let setting = def.setting(s);
+        SettingView {
+            name: setting.name,
+            rank: setting.rank,
+            detail: s.detail.clone(),
+            summary: setting.summary,
+        }
+    }
+
+    /// `name (detail)`.
+    pub fn label(&self) -> String {
+        match &self.detail {
+            Some(d) if !d.is_empty() => format!("{} ({d})", self.name),
+            _ => self.name.to_string(),
+        }
+    }
+}
+
+/// The values that would bring a control up to the policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    /// The policy's values for the control, as a values tree.
+    pub values: Value,
+    /// The same as YAML, ready to paste into a values file.
+    pub yaml: String,
+    /// Manifests the control also needs (`Kind/name`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable identifier: `Z2JH-<control id>` or `Z2JH-profile-override`.
+    pub id: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub control: &'static str,
+    pub title: &'static str,
+    /// The policy field that selects the control's setting.
+    pub policy_field: String,
+    pub required: SettingView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<SettingView>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tradeoffs: Vec<String>,
+}
+
+/// The outcome of judging values against a policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub command: &'static str,
+    pub policy: String,
+    pub values: Vec<String>,
+    pub defaults: String,
+    pub findings: Vec<Finding>,
+    /// Controls the values meet.
+    pub holds: Vec<&'static str>,
+}
+
+impl Report {
+    pub fn violations(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.status != Status::CannotVerify)
+            .count()
+    }
+
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+}
+
+/// Which findings to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Controls only (`check`).
+    Controls,
+    /// Controls and profile overrides (`audit`).
+    WithProfiles,
+}
+
+/// Judges the installed values against the reference policy.
+pub fn assess(
+    command: &'static str,
+    reference: &Reference,
+    installed: &Installed,
+    scope: Scope,
+) -> Report {
+    let merged = installed.merged();
+    let expected = reference.expected(installed);
+    let view = installed.view(&merged);
+    let policy = &reference.loaded.policy;
+    let mut findings = Vec::new();
+    let mut holds = Vec::new();
+    for control in ALL {
+        let def = control.def();
+        let want = control.selected(policy);
+        let required = SettingView::of(def, &want);
+        let nothing_required = def.setting(&want).rank >= def.weakest_rank();
+        let (status, found, severity, message) = match control.read_back(&view) {
+            ReadBack::Setting(got) if def.setting(&got).rank <= def.setting(&want).rank => {
+                holds.push(def.id);
+                continue;
+            }
+            ReadBack::CannotVerify { .. } if nothing_required => {
+                holds.push(def.id);
+                continue;
+            }
+            ReadBack::Setting(got) => {
+                let found = SettingView::of(def, &got);
+                let message = format!(
+                    "`{}` is `{}` in the merged values; the policy requires `{}`",
+                    def.id,
+                    found.label(),
+                    required.label()
+                );
+                (
+                    Status::Violated,
+                    Some(found),
+                    Severity::of(def, &want, &got),
+                    message,
+                )
+            }
+            ReadBack::CannotVerify { reason } => (
+                Status::CannotVerify,
+                None,
+                Severity::Info,
+                format!("cannot verify `{}`: {reason}", def.id),
+            ),
+        };
+        findings.push(Finding {
+            id: finding_id(def.id),
+            severity,
+            status,
+            control: def.id,
+            title: def.title,
+            policy_field: def.dotted_field(),
+            required,
+            found,
+            message,
+            evidence: evidence::locate(def, installed, &merged, &expected),
+            fix: fix_of(reference, def.id),
+            tradeoffs: reference.tradeoffs_of(def.id),
+        });
+    }
+    if scope == Scope::WithProfiles {
+        findings.extend(profiles::findings(reference, installed, &merged));
+    }
+    Report {
+        command,
+        policy: reference.name.clone(),
+        values: installed.file_names(),
+        defaults: installed.defaults_name.clone(),
+        findings,
+        holds,
+    }
+}
+
+pub fn finding_id(control: &str) -> String {
+    format!("Z2JH-{control}")
+}
+
+fn fix_of(reference: &Reference, control: &str) -> Option<Fix> {
+    let values = reference.values_of(control);
+    let manifests = reference.manifests_of(control);
+    let empty = values.as_object().is_some_and(|m| m.is_empty());
+    if empty && manifests.is_empty() {
+        return None;
+    }
+    Some(Fix {
+        yaml: if empty {
+            String::new()
+        } else {
+            crate::yaml::to_string(&values)
+        },
+        values,
+        manifests,
+    })
+}

@@ -1,0 +1,245 @@
+//! Profiles that undo the policy: every `kubespawner_override` (in
+//! `singleuser.profileList` or `hub.config.KubeSpawner.profile_list`, at the
+//! profile or in a profile option's choice) that sets a KubeSpawner trait a
+//! control names in `spawner_traits`.
+//!
+//! An override replaces the trait for the users who pick the profile, as if
+//! `hub.config.KubeSpawner.<trait>` were set; the affected controls are read
+//! back that way to see whether the profile weakens them.
+
+use serde_json::Value;
+
+use super::{Evidence, Finding, Installed, Reference, SettingView, Severity, Status};
+use crate::controls::{ALL, ReadBack, dotted_values_path};
+use crate::yaml::escape_pointer;
+
+/// Where profile lists live in values.
+const LISTS: &[&[&str]] = &[
+    &["singleuser", "profileList"],
+    &["hub", "config", "KubeSpawner", "profile_list"],
+];
+
+/// One override: the profile (and choice) it belongs to, its key path.
+struct Override<'a> {
+    label: String,
+    path: Vec<String>,
+    traits: &'a serde_json::Map<String, Value>,
+}
+
+pub fn findings(reference: &Reference, installed: &Installed, merged: &Value) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for list in LISTS {
+        let Some(profiles) = crate::values::get(merged, list).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, profile) in profiles.iter().enumerate() {
+            let base: Vec<String> = list
+                .iter()
+                .map(|s| s.to_string())
+                .chain(std::iter::once(i.to_string()))
+                .collect();
+            for o in overrides(profile, &base, i) {
+                for (name, value) in o.traits {
+                    out.extend(judge(reference, installed, merged, &o, name, value));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every profile override of a trait some control names: (where, trait).
+pub fn security_overrides(merged: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for list in LISTS {
+        let Some(profiles) = crate::values::get(merged, list).and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, profile) in profiles.iter().enumerate() {
+            for o in overrides(profile, &[], i) {
+                for name in o.traits.keys() {
+                    if ALL
+                        .iter()
+                        .any(|c| c.def().spawner_traits.contains(&name.as_str()))
+                    {
+                        out.push((o.label.clone(), name.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn profile_name(p: &Value, i: usize) -> String {
+    ["display_name", "slug"]
+        .iter()
+        .find_map(|k| p.get(*k).and_then(Value::as_str))
+        .map_or_else(|| format!("#{i}"), str::to_string)
+}
+
+fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<'a>> {
+    let name = profile_name(profile, i);
+    let with = |tail: &[&str]| {
+        base.iter()
+            .cloned()
+            .chain(tail.iter().map(|s| s.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    if let Some(t) = profile
+        .get("kubespawner_override")
+        .and_then(Value::as_object)
+    {
+        out.push(Override {
+            label: format!("profile `{name}`"),
+            path: with(&["kubespawner_override"]),
+            traits: t,
+        });
+    }
+    let Some(options) = profile.get("profile_options").and_then(Value::as_object) else {
+        return out;
+    };
+    for (opt, o) in options {
+        if let Some(choices) = o.get("choices").and_then(Value::as_object) {
+            for (ch, c) in choices {
+                if let Some(t) = c.get("kubespawner_override").and_then(Value::as_object) {
+                    out.push(Override {
+                        label: format!("profile `{name}`, option `{opt}`, choice `{ch}`"),
+                        path: with(&[
+                            "profile_options",
+                            opt,
+                            "choices",
+                            ch,
+                            "kubespawner_override",
+                        ]),
+                        traits: t,
+                    });
+                }
+            }
+        }
+        if let Some(t) = o
+            .pointer("/unlisted_choice/kubespawner_override")
+            .and_then(Value::as_object)
+        {
+            out.push(Override {
+                label: format!("profile `{name}`, option `{opt}`, free-form choice"),
+                path: with(&[
+                    "profile_options",
+                    opt,
+                    "unlisted_choice",
+                    "kubespawner_override",
+                ]),
+                traits: t,
+            });
+        }
+    }
+    out
+}
+
+fn judge(
+    reference: &Reference,
+    installed: &Installed,
+    merged: &Value,
+    o: &Override,
+    name: &str,
+    value: &Value,
+) -> Option<Finding> {
+    let policy = &reference.loaded.policy;
+    // Controls the trait can undo and that the policy actually requires.
+    let affected: Vec<_> = ALL
+        .iter()
+        .filter(|c| c.def().spawner_traits.contains(&name))
+        .filter(|c| c.def().setting(&c.selected(policy)).rank < c.def().weakest_rank())
+        .collect();
+    let first = affected.first()?;
+    let mut with = merged.clone();
+    let trait_path: Vec<String> = ["hub", "config", "KubeSpawner", name]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    crate::values::set(&mut with, &trait_path, value.clone());
+    let view = installed.view(&with);
+    // The weakest outcome among the affected controls.
+    let worst = affected
+        .iter()
+        .filter_map(|c| match c.read_back(&view) {
+            ReadBack::Setting(got) => {
+                let want = c.selected(policy);
+                let d = c.def();
+                (d.setting(&got).rank > d.setting(&want).rank).then_some((c, want, got))
+            }
+            ReadBack::CannotVerify { .. } => None,
+        })
+        .min_by_key(|(c, want, got)| Severity::of(c.def(), want, got));
+    let ids: Vec<&str> = affected.iter().map(|c| c.def().id).collect();
+    let mut key = o.path.clone();
+    key.push(name.to_string());
+    let (control, want, found, severity, message) = match worst {
+        Some((c, want, got)) => {
+            let found = SettingView::of(c.def(), &got);
+            let message = format!(
+                "{} sets `{name}`, which weakens `{}` to `{}` for its users",
+                o.label,
+                c.def().id,
+                found.label()
+            );
+            let severity = Severity::of(c.def(), &want, &got);
+            (c, want, Some(found), severity, message)
+        }
+        None => (
+            first,
+            first.selected(policy),
+            None,
+            Severity::Low,
+            format!(
+                "{} overrides `{name}` (which {} depend{} on); the override replaces the policy's setting for its users — review it",
+                o.label,
+                ids.iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if ids.len() == 1 { "s" } else { "" }
+            ),
+        ),
+    };
+    let def = control.def();
+    Some(Finding {
+        id: "Z2JH-profile-override".into(),
+        severity,
+        status: Status::ProfileOverride,
+        control: def.id,
+        title: def.title,
+        policy_field: def.dotted_field(),
+        required: SettingView::of(def, &want),
+        found,
+        message,
+        evidence: locate(installed, &key, value),
+        fix: None,
+        tradeoffs: Vec::new(),
+    })
+}
+
+/// The last file that sets the key (lists replace whole, so that is the
+/// file the list came from).
+fn locate(installed: &Installed, key: &[String], value: &Value) -> Option<Evidence> {
+    let ptr: String = key
+        .iter()
+        .map(|k| format!("/{}", escape_pointer(k)))
+        .collect();
+    installed.files.iter().rev().find_map(|f| {
+        let pos = f
+            .doc
+            .spans
+            .get(&format!("{ptr}#key"))
+            .or_else(|| f.doc.spans.get(&ptr))?;
+        Some(Evidence {
+            file: f.name.clone(),
+            line: pos.line,
+            column: pos.column,
+            key: dotted_values_path(key),
+            value: Some(value.clone()),
+            chart_default: false,
+        })
+    })
+}

@@ -1,0 +1,178 @@
+//! A [`Report`] as SARIF 2.1.0, the format GitHub code scanning reads.
+//!
+//! One rule per control (from its definition) plus one for profile
+//! overrides; one result per finding, located in the values file and line
+//! that decided it (relative paths against `%SRCROOT%`, so a scan run at the
+//! repository root lines up with the repository's files).
+
+use serde_json::{Value, json};
+
+use super::{Finding, Report, Severity, Status, finding_id};
+use crate::controls::ALL;
+
+const PROFILE_RULE: &str = "Z2JH-profile-override";
+
+pub fn render(r: &Report) -> String {
+    serde_json::to_string_pretty(&log(r)).unwrap_or_default() + "\n"
+}
+
+/// GitHub's `security-severity` scale (0–10).
+fn score(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+fn level(f: &Finding) -> &'static str {
+    match (f.status, f.severity) {
+        (Status::CannotVerify, _) => "note",
+        (_, Severity::High) => "error",
+        (_, Severity::Medium) => "warning",
+        _ => "note",
+    }
+}
+
+pub fn log(r: &Report) -> Value {
+    let mut rules: Vec<Value> = ALL
+        .iter()
+        .map(|c| {
+            let d = c.def();
+            let id = finding_id(d.id);
+            let settings: Vec<String> = d
+                .settings
+                .iter()
+                .map(|s| format!("`{}` (strength {}): {}", s.name, s.rank, s.summary))
+                .collect();
+            let rationale = d.rationale.split_whitespace().collect::<Vec<_>>().join(" ");
+            json!({
+                "id": id,
+                "name": d.id,
+                "shortDescription": {"text": d.title},
+                "fullDescription": {"text": rationale},
+                "help": {
+                    "text": format!("{rationale}\nPolicy field: {}. Settings, strongest first: {}", d.dotted_field(), settings.join("; ")),
+                    "markdown": format!("{rationale}\n\nPolicy field: `{}`.\n\nSettings, strongest first:\n\n{}", d.dotted_field(), settings.iter().map(|s| format!("- {s}\n")).collect::<String>()),
+                },
+                "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": rule_score(r, &id)},
+            })
+        })
+        .collect();
+    rules.push(json!({
+        "id": PROFILE_RULE,
+        "name": "profile-override",
+        "shortDescription": {"text": "A profile's kubespawner_override can undo the policy"},
+        "fullDescription": {"text": "kubespawner_override replaces KubeSpawner traits for the users who pick the profile, whatever the rest of the values say."},
+        "help": {"text": "Remove the override, or make it as strong as the policy requires."},
+        "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": rule_score(r, PROFILE_RULE)},
+    }));
+    let index_of = |id: &str| rules.iter().position(|x| x["id"] == id).unwrap_or(0);
+    let fallback = r.values.last().cloned().unwrap_or_default();
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let (file, line, column) = f.evidence.as_ref().map_or((fallback.as_str(), 1, 1), |e| {
+                (e.file.as_str(), e.line.max(1), e.column.max(1))
+            });
+            let mut text = f.message.clone();
+            if let Some(e) = &f.evidence {
+                text.push_str(&format!(" ({})", e.setting()));
+            }
+            if let Some(fix) = f.fix.as_ref().filter(|x| !x.yaml.is_empty()) {
+                text.push_str(&format!("\nFix (values):\n{}", fix.yaml));
+            }
+            let mut props = json!({
+                "severity": f.severity.as_str(),
+                "status": f.status,
+                "control": f.control,
+                "required": f.required.label(),
+            });
+            if let Some(found) = &f.found {
+                props["found"] = json!(found.label());
+            }
+            if !f.tradeoffs.is_empty() {
+                props["tradeoffs"] = json!(f.tradeoffs);
+            }
+            json!({
+                "ruleId": f.id,
+                "ruleIndex": index_of(&f.id),
+                "level": level(f),
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": artifact(file),
+                        "region": {"startLine": line, "startColumn": column},
+                    }
+                }],
+                "properties": props,
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "z2jh-policy",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+            "properties": {"policy": r.policy, "defaults": r.defaults, "command": r.command},
+        }]
+    })
+}
+
+/// The highest score among a rule's results (5.5 when it has none).
+fn rule_score(r: &Report, id: &str) -> &'static str {
+    r.findings
+        .iter()
+        .filter(|f| f.id == id && f.status != Status::CannotVerify)
+        .map(|f| f.severity)
+        .min()
+        .map_or(score(Severity::Medium), score)
+}
+
+/// A relative path stays relative to the source root; an absolute one
+/// becomes a `file://` URI.
+fn artifact(path: &str) -> Value {
+    let slashed = path.replace('\\', "/");
+    let slashed = slashed.strip_prefix("./").unwrap_or(&slashed).to_string();
+    if slashed.starts_with('/') {
+        json!({"uri": format!("file://{}", encode(&slashed))})
+    } else {
+        json!({"uri": encode(&slashed), "uriBaseId": "%SRCROOT%"})
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_relative_or_file_urls() {
+        assert_eq!(
+            artifact("./deploy/my values.yaml"),
+            json!({"uri": "deploy/my%20values.yaml", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            artifact("/etc/v.yaml"),
+            json!({"uri": "file:///etc/v.yaml"})
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! `z2jh-policy check POLICY --values FILE...`: do the values Helm would
+//! install (files merged in order) still meet the policy?
+
+use std::path::PathBuf;
+
+use super::{exit, report};
+use crate::assess::report::{Format, render};
+use crate::assess::{Installed, Reference, Scope, assess, read_manifests, read_values};
+use crate::diag::{Diagnostic, ErrorFormat};
+use crate::parse::{Input, load};
+
+/// Inputs shared by `check` and `audit`.
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// Chart folder (`helm pull --untar`) whose values.yaml holds the defaults;
+    /// without it the `baseline` preset's values stand in for them.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// Manifests applied beside the chart (e.g. the compiler's manifests/*.yaml),
+    /// so namespace labels and quotas can be verified too.
+    #[arg(long, num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The policy file.
+    pub policy: PathBuf,
+    /// Values files, merged in order like `helm -f a.yaml -f b.yaml`.
+    #[arg(long, required = true, num_args = 1..)]
+    pub values: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Reads the values files, chart defaults and manifests.
+pub fn installed(values: &[PathBuf], c: &Common) -> Result<Installed, Vec<Diagnostic>> {
+    let files = values
+        .iter()
+        .map(|p| read_values(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|d| vec![d])?;
+    let manifests = if c.manifests.is_empty() {
+        None
+    } else {
+        let mut all = Vec::new();
+        for p in &c.manifests {
+            all.extend(read_manifests(p).map_err(|d| vec![d])?);
+        }
+        Some(all)
+    };
+    Installed::new(files, c.chart.as_deref(), manifests)
+}
+
+pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
+    let result = installed(&a.values, &a.common).and_then(|inst| {
+        let loaded = load(&Input::File(a.policy.clone()))?;
+        let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
+        Ok(assess("check", &r, &inst, Scope::Controls))
+    });
+    match result {
+        Ok(r) => {
+            print!("{}", render(&r, a.common.format));
+            if r.violations() == 0 {
+                exit::OK
+            } else {
+                exit::FOUND
+            }
+        }
+        Err(diags) => {
+            report(&diags, fmt);
+            exit::ERROR
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `z2jh-policy init --from VALUES...`: propose a policy from existing values.
+
+use std::path::PathBuf;
+
+use super::check::installed;
+use super::{exit, report};
+use crate::diag::ErrorFormat;
+use crate::init::{Options, propose};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Values files of the existing install, merged in order like `helm -f a.yaml -f b.yaml`.
+    #[arg(long = "from", required = true, num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// Chart folder (`helm pull --untar`) whose values.yaml holds the defaults;
+    /// without it the `baseline` preset's values stand in for them.
+    #[arg(long)]
+    pub chart: Option<PathBuf>,
+    /// `metadata.name` of the policy (the hub's name).
+    #[arg(long, default_value = "jupyterhub")]
+    pub name: String,
+    /// `metadata.namespace`: the namespace the chart is installed into.
+    #[arg(long, default_value = "jhub")]
+    pub namespace: String,
+    /// Schema path or URL for the editor modeline (`z2jh-policy schema > policy.schema.json`).
+    #[arg(long, default_value = "policy.schema.json")]
+    pub schema: String,
+}
+
+pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
+    let common = super::check::Common {
+        chart: a.chart.clone(),
+        manifests: Vec::new(),
+        format: Default::default(),
+    };
+    let opts = Options {
+        name: a.name.clone(),
+        namespace: a.namespace.clone(),
+        schema: a.schema.clone(),
+    };
+    match installed(&a.from, &common).and_then(|inst| propose(&inst, &opts)) {
+        Ok(p) => {
+            print!("{}", p.text);
+            if !p.unexpressed.is_empty() {
+                eprintln!(
+                    "note: extends `{}`; {} thing(s) could not be expressed:",
+                    p.preset,
+                    p.unexpressed.len()
+                );
+                for u in &p.unexpressed {
+                    eprintln!("  - {u}");
+                }
+            }
+            exit::OK
+        }
+        Err(diags) => {
+            report(&diags, fmt);
+            exit::ERROR
+        }
+    }
+}

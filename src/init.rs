@@ -1,0 +1,253 @@
+//! `init --from VALUES...`: a policy that reproduces the security settings
+//! of existing values as closely as the language allows.
+//!
+//! Input: values files (merged like Helm, over the chart defaults or the
+//! `baseline` preset's values). Output: the policy as YAML — `extends:` the
+//! closest preset plus only the fields that differ from it — and the list of
+//! what could not be expressed, which also heads the file as comments.
+//!
+//! Every control proposes its own fields from its read-back
+//! ([`crate::controls::Control::propose`]); the result is loaded, lowered and
+//! checked against the same values before it is returned.
+
+use serde_json::{Map, Value, json};
+
+use crate::assess::{Installed, Reference, Scope, assess, security_overrides};
+use crate::controls::{ALL, ReadBack};
+use crate::diag::Diagnostic;
+use crate::parse::{Input, load};
+use crate::policy::{Policy, presets};
+
+/// Choices the values cannot supply.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub name: String,
+    pub namespace: String,
+    /// Where the editor finds the policy schema (the modeline's target).
+    pub schema: String,
+}
+
+/// A proposed policy.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub preset: String,
+    /// The policy file's full text.
+    pub text: String,
+    /// What the policy cannot say about the values.
+    pub unexpressed: Vec<String>,
+}
+
+struct Candidate {
+    preset: &'static str,
+    doc: Value,
+    lost: Vec<String>,
+    score: usize,
+}
+
+/// Proposes a policy for the installed values.
+pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Diagnostic>> {
+    let merged = installed.merged();
+    let view = installed.view(&merged);
+    let mut best: Option<Candidate> = None;
+    for preset in presets::names() {
+        let loaded = load(&Input::Preset(preset.into()))?;
+        let parent = loaded.policy.clone();
+        let mut p = parent.clone();
+        p.metadata.name = opts.name.clone();
+        p.metadata.namespace = opts.namespace.clone();
+        if let Some(v) = &installed.chart_version {
+            p.chart = v.clone();
+        }
+        let mut lost = Vec::new();
+        for c in ALL {
+            let def = c.def();
+            if let ReadBack::CannotVerify { reason } = c.read_back(&view) {
+                lost.push(format!(
+                    "`{}` cannot be read from the values ({reason}); `{}` stays `{}` as in preset `{preset}`",
+                    def.id,
+                    def.dotted_field(),
+                    def.setting(&c.selected(&p)).name
+                ));
+            }
+            lost.extend(c.propose(&view, &mut p));
+        }
+        let (doc, removed) = document(&p, &parent, preset)?;
+        for r in &removed {
+            lost.push(format!(
+                "`{r}` is set by preset `{preset}` and a child policy cannot unset it"
+            ));
+        }
+        // Fewest fields that cannot be unset first, then the shortest policy.
+        let score = removed.len() * 1000 + leaves(&doc["spec"]);
+        if best.as_ref().is_none_or(|b| score < b.score) {
+            best = Some(Candidate {
+                preset,
+                doc,
+                lost,
+                score,
+            });
+        }
+    }
+    let Some(best) = best else {
+        return Err(vec![Diagnostic::error("no preset to start from")]);
+    };
+    let mut unexpressed = best.lost;
+    for (label, name) in security_overrides(&merged) {
+        unexpressed.push(format!(
+            "{label} overrides `{name}`; per-profile settings are outside the language"
+        ));
+    }
+    if let Some(code) = merged
+        .pointer("/hub/extraConfig")
+        .and_then(Value::as_object)
+    {
+        let keys: Vec<&str> = code
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != crate::controls::IDENTITY_KEY)
+            .collect();
+        if !keys.is_empty() {
+            unexpressed.push(format!(
+                "hub.extraConfig ({}) runs Python the policy cannot express; keep it in your values and review what it changes",
+                keys.join(", ")
+            ));
+        }
+    }
+    let text = render(&best.doc, &unexpressed, installed, opts);
+    verify(&text, installed)?;
+    Ok(Proposal {
+        preset: best.preset.to_string(),
+        text,
+        unexpressed,
+    })
+}
+
+/// The policy document: header fields, `extends`, and the spec fields that
+/// differ from the preset; also the preset's fields the policy lacks.
+fn document(
+    p: &Policy,
+    parent: &Policy,
+    preset: &str,
+) -> Result<(Value, Vec<String>), Vec<Diagnostic>> {
+    let to =
+        |x: &Policy| serde_json::to_value(x).map_err(|e| vec![Diagnostic::error(e.to_string())]);
+    let (mine, theirs) = (to(p)?, to(parent)?);
+    let mut removed = Vec::new();
+    let spec = diff(&mine["spec"], &theirs["spec"], "spec", &mut removed);
+    let mut doc = Map::new();
+    for k in ["apiVersion", "kind", "metadata"] {
+        doc.insert(k.into(), mine[k].clone());
+    }
+    doc.insert("extends".into(), json!(preset));
+    for k in ["chart", "kubernetesVersion"] {
+        doc.insert(k.into(), mine[k].clone());
+    }
+    doc.insert("spec".into(), spec.unwrap_or_else(|| json!({})));
+    Ok((Value::Object(doc), removed))
+}
+
+/// What `a` must say over `b` (maps merge, everything else replaces);
+/// keys `b` has and `a` lacks go to `removed`.
+fn diff(a: &Value, b: &Value, at: &str, removed: &mut Vec<String>) -> Option<Value> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut out = Map::new();
+            for (k, v) in x {
+                match y.get(k) {
+                    Some(w) => {
+                        if let Some(d) = diff(v, w, &format!("{at}.{k}"), removed) {
+                            out.insert(k.clone(), d);
+                        }
+                    }
+                    None => {
+                        out.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            removed.extend(
+                y.keys()
+                    .filter(|k| !x.contains_key(*k))
+                    .map(|k| format!("{at}.{k}")),
+            );
+            (!out.is_empty()).then_some(Value::Object(out))
+        }
+        _ if a == b => None,
+        _ => Some(a.clone()),
+    }
+}
+
+fn leaves(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m.values().map(leaves).sum(),
+        _ => 1,
+    }
+}
+
+fn render(doc: &Value, unexpressed: &[String], installed: &Installed, opts: &Options) -> String {
+    let mut out = format!(
+        "# yaml-language-server: $schema={}\n# Proposed by `z2jh-policy init` from {}.\n",
+        opts.schema.replace(['\n', '\r'], ""),
+        installed
+            .file_names()
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if unexpressed.is_empty() {
+        out.push_str("# Everything security-relevant in the values is expressed below.\n");
+    } else {
+        out.push_str("# Not expressed (review before use):\n");
+        for u in unexpressed {
+            out.push_str(&format!("#   - {}\n", u.replace(['\n', '\r'], " ")));
+        }
+    }
+    out.push_str(&crate::yaml::to_string(doc));
+    out
+}
+
+/// The proposal must load, compile and pass `check` on the same values.
+fn verify(text: &str, installed: &Installed) -> Result<(), Vec<Diagnostic>> {
+    let loaded = load(&Input::Inline {
+        name: "(proposed policy)".into(),
+        text: text.to_string(),
+        base: std::path::PathBuf::new(),
+    })?;
+    let reference = Reference::new("(proposed policy)".into(), loaded)?;
+    let report = assess("check", &reference, installed, Scope::Controls);
+    let failed: Vec<Diagnostic> = report
+        .findings
+        .iter()
+        .filter(|f| f.status != crate::assess::Status::CannotVerify)
+        .map(|f| {
+            Diagnostic::error(format!(
+                "the proposed policy fails its own check: {}",
+                f.message
+            ))
+            .help("this is a bug in z2jh-policy; please report it with the values files")
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_keeps_changes_and_reports_removals() {
+        let mut removed = Vec::new();
+        let d = diff(
+            &json!({"a": {"x": 1, "y": 2}, "l": [1], "n": 3}),
+            &json!({"a": {"x": 1, "y": 1, "z": 0}, "l": [1, 2], "n": 3}),
+            "spec",
+            &mut removed,
+        );
+        assert_eq!(d, Some(json!({"a": {"y": 2}, "l": [1]})));
+        assert_eq!(removed, vec!["spec.a.z".to_string()]);
+    }
+}

@@ -1,0 +1,323 @@
+//! `audit`: existing values graded against the `restricted` preset, in every
+//! format; SARIF validated against the official SARIF 2.1.0 schema.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test audit`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::check_file;
+use serde_json::Value;
+
+const REAL: &str = "golden/audit/real-world";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        .args(args)
+        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The chart's values.yaml, as a path relative to the checkout (stable in goldens).
+fn chart_values() -> String {
+    "../shared/z2jh/4.4.0/values.yaml".into()
+}
+
+fn chart_dir() -> String {
+    "../shared/z2jh/4.4.0".into()
+}
+
+fn real_world(format: &str) -> Output {
+    run(&[
+        "audit",
+        &format!("{REAL}/config.yaml"),
+        &format!("{REAL}/secrets.yaml"),
+        "--chart",
+        &chart_dir(),
+        "--format",
+        format,
+    ])
+}
+
+fn ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn chart_defaults_are_graded() {
+    assert!(
+        Path::new(&chart_values()).is_file(),
+        "chart data missing beside the checkout"
+    );
+    let o = run(&["audit", &chart_values(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "findings exit 1");
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids = ids(&report);
+    for id in [
+        "Z2JH-cloud-metadata", // the privileged iptables init container
+        "Z2JH-egress",         // every port to public addresses
+        "Z2JH-seccomp",
+        "Z2JH-capabilities", // no drop ALL
+        "Z2JH-run-as-non-root",
+        "Z2JH-resources", // no limits
+    ] {
+        assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
+    }
+    let f = |id: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(f("Z2JH-cloud-metadata")["found"]["name"], "iptables");
+    assert_eq!(f("Z2JH-cloud-metadata")["evidence"]["line"], 381);
+    assert_eq!(f("Z2JH-egress")["found"]["name"], "internet");
+    assert_eq!(f("Z2JH-resources")["severity"], "high");
+    let mut failures = Vec::new();
+    for format in ["text", "sarif"] {
+        let o = run(&["audit", &chart_values(), "--format", format]);
+        let ext = if format == "sarif" { "sarif" } else { "txt" };
+        failures.extend(check_file(
+            Path::new(&format!("golden/audit/chart-defaults.{ext}")),
+            &stdout(&o),
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn real_world_values_in_every_format() {
+    let mut failures = Vec::new();
+    for (format, ext) in [
+        ("text", "txt"),
+        ("json", "json"),
+        ("markdown", "md"),
+        ("sarif", "sarif"),
+    ] {
+        let o = real_world(format);
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        assert!(
+            o.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        failures.extend(check_file(
+            &Path::new(REAL).join(format!("audit.{ext}")),
+            &stdout(&o),
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn real_world_values_are_judged_only_on_controls() {
+    let report: Value = serde_json::from_slice(&real_world("json").stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    // Python in extraConfig sets the uid: said so, not guessed.
+    let uid = findings
+        .iter()
+        .find(|f| f["id"] == "Z2JH-user-identity")
+        .unwrap();
+    assert_eq!(uid["status"], "cannot-verify");
+    assert_eq!(uid["severity"], "info");
+    // Profile overrides that can undo the policy, located in the file.
+    let overrides: Vec<(String, u64)> = findings
+        .iter()
+        .filter(|f| f["id"] == "Z2JH-profile-override")
+        .map(|f| {
+            (
+                f["evidence"]["key"].as_str().unwrap().to_string(),
+                f["evidence"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let keys: Vec<&str> = overrides.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(keys.contains(&"singleuser.profileList[2].kubespawner_override.uid"));
+    assert!(keys.contains(&"singleuser.profileList[2].kubespawner_override.privileged"));
+    assert!(keys.contains(
+        &"singleuser.profileList[2].profile_options.image.choices.legacy.kubespawner_override.init_containers"
+    ));
+    let privileged = findings
+        .iter()
+        .find(|f| {
+            f["evidence"]["key"] == "singleuser.profileList[2].kubespawner_override.privileged"
+        })
+        .unwrap();
+    assert_eq!(privileged["found"]["detail"], "privileged");
+    // GPU node selectors and tolerations are not security traits.
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.contains("tolerations") || k.contains("node_selector"))
+    );
+    // The egress opening is pinned to the line in config.yaml.
+    let egress = findings.iter().find(|f| f["id"] == "Z2JH-egress").unwrap();
+    assert_eq!(egress["evidence"]["file"], format!("{REAL}/config.yaml"));
+    assert_eq!(
+        egress["evidence"]["key"],
+        "singleuser.networkPolicy.egressAllowRules.privateIPs"
+    );
+    // Every finding carries an id, severity and control; violations a fix.
+    for f in findings {
+        assert!(f["id"].as_str().unwrap().starts_with("Z2JH-"));
+        assert!(f["control"].is_string() && f["severity"].is_string());
+        if f["status"] == "violated" {
+            assert!(
+                f["fix"]["yaml"].is_string() || f["fix"]["manifests"].is_array(),
+                "{f:#}"
+            );
+        }
+    }
+}
+
+/// The official SARIF 2.1.0 schema, as shipped in the `serde-sarif` crate's
+/// source (`src/schema.json`), found through `cargo metadata`.
+fn sarif_schema() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = Command::new(rustc).arg("-vV").output().unwrap();
+    let host = String::from_utf8_lossy(&version.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
+    // Offline and for this platform only: every package it lists is already
+    // downloaded, because this test was built from them.
+    let meta = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        meta.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meta.stderr)
+    );
+    let meta: Value = serde_json::from_slice(&meta.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("serde-sarif is a dev-dependency");
+    let path = PathBuf::from(manifest).with_file_name("src/schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        schema["title"],
+        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    );
+    schema
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let schema = sarif_schema();
+    let mut schema = schema;
+    // The published schema's `language` patterns have a stray `]`, which
+    // ECMA-262 regexes read as a literal but Rust's regex engine refuses;
+    // escaping it keeps the meaning and lets the schema compile.
+    fn escape_stray_bracket(v: &mut Value) -> usize {
+        match v {
+            Value::Object(m) => m
+                .iter_mut()
+                .map(|(k, x)| {
+                    if k == "pattern" && x == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
+                        *x = Value::from("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$");
+                        1
+                    } else {
+                        escape_stray_bracket(x)
+                    }
+                })
+                .sum(),
+            Value::Array(a) => a.iter_mut().map(escape_stray_bracket).sum(),
+            _ => 0,
+        }
+    }
+    escape_stray_bracket(&mut schema);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    // The validator does reject a log that breaks the schema.
+    let broken = serde_json::json!({"version": "2.1.0", "runs": [{"tool": {"driver": {}}, "results": [{"message": {}}]}]});
+    assert!(!validator.is_valid(&broken));
+    for o in [
+        real_world("sarif"),
+        run(&["audit", &chart_values(), "--format", "sarif"]),
+        run(&[
+            "check",
+            "golden/check/override/policy.yaml",
+            "--values",
+            "golden/check/override/security.yaml",
+            "golden/check/override/config.yaml",
+            "--format",
+            "sarif",
+        ]),
+    ] {
+        let log: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        // The typed model reads it too.
+        let typed: serde_sarif::sarif::Sarif = serde_json::from_value(log.clone()).unwrap();
+        assert_eq!(typed.runs.len(), 1);
+        // Locations are relative to the source root, with line and column.
+        for r in log["runs"][0]["results"].as_array().unwrap() {
+            let loc = &r["locations"][0]["physicalLocation"];
+            let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+            assert!(!uri.starts_with('/') && !uri.contains("://"), "{uri}");
+            assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+            assert!(loc["region"]["startColumn"].as_u64().unwrap() >= 1);
+            let rule = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(
+                log["runs"][0]["tool"]["driver"]["rules"][rule]["id"],
+                r["ruleId"]
+            );
+        }
+    }
+}
+
+#[test]
+fn clean_values_pass_and_bad_values_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = z2jh_policy::compile::compile(
+        &z2jh_policy::parse::Input::File("examples/restricted-hub.yaml".into()),
+        &Default::default(),
+    )
+    .unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(&values, z2jh_policy::yaml::to_string(&c.rendered.values)).unwrap();
+    let o = run(&["audit", values.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("no findings"));
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "singleuser:\n  uid: 1000\n  uid: 0\n").unwrap();
+    let o = run(&["audit", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("duplicate") && err.contains(":3:"), "{err}");
+    // A comment-only file is an empty values file, as for Helm.
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    assert_eq!(
+        run(&["audit", values.to_str().unwrap(), empty.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+}

@@ -1,0 +1,156 @@
+//! `check`: values files merged like Helm, judged against the policy they
+//! were compiled from. Regenerate with `UPDATE_GOLDEN=1 cargo test --test check`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::check_file;
+
+const DIR: &str = "golden/check/override";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        .args(args)
+        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn chart() -> String {
+    common::chart_data().join("4.4.0").display().to_string()
+}
+
+/// `security.yaml` and `manifests.yaml` are the policy's own compiled output.
+#[test]
+fn fixtures_are_the_compiled_policy() {
+    let c = z2jh_policy::compile::compile(
+        &z2jh_policy::parse::Input::File(format!("{DIR}/policy.yaml").into()),
+        &Default::default(),
+    )
+    .unwrap();
+    let values = z2jh_policy::yaml::to_string(&c.rendered.values);
+    let manifests: Vec<String> = c
+        .rendered
+        .manifests
+        .iter()
+        .map(|m| z2jh_policy::yaml::to_string(&m.object))
+        .collect();
+    let mut failures = Vec::new();
+    failures.extend(check_file(&Path::new(DIR).join("security.yaml"), &values));
+    failures.extend(check_file(
+        &Path::new(DIR).join("manifests.yaml"),
+        &manifests.join("---\n"),
+    ));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_policys_own_values_hold() {
+    let o = run(&[
+        "check",
+        &format!("{DIR}/policy.yaml"),
+        "--values",
+        &format!("{DIR}/security.yaml"),
+        &format!("{DIR}/secrets.yaml"),
+        "--chart",
+        &chart(),
+        "--manifests",
+        &format!("{DIR}/manifests.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    if let Some(e) = check_file(&Path::new(DIR).join("holds.txt"), &out(&o)) {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn a_later_file_that_undoes_the_policy_is_found_with_file_and_line() {
+    let mut failures = Vec::new();
+    for (format, file) in [
+        ("text", "violations.txt"),
+        ("json", "violations.json"),
+        ("markdown", "violations.md"),
+    ] {
+        let o = run(&[
+            "check",
+            &format!("{DIR}/policy.yaml"),
+            "--values",
+            &format!("{DIR}/security.yaml"),
+            &format!("{DIR}/config.yaml"),
+            &format!("{DIR}/secrets.yaml"),
+            "--chart",
+            &chart(),
+            "--format",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", out(&o));
+        failures.extend(check_file(&Path::new(DIR).join(file), &out(&o)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let o = run(&[
+        "check",
+        &format!("{DIR}/policy.yaml"),
+        "--values",
+        &format!("{DIR}/security.yaml"),
+        &format!("{DIR}/config.yaml"),
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let find = |id: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+    };
+    // The user NetworkPolicy switched off in config.yaml line 14.
+    let netpol = find("Z2JH-network-policy");
+    assert_eq!(netpol["evidence"]["file"], format!("{DIR}/config.yaml"));
+    assert_eq!(netpol["evidence"]["line"], 14);
+    assert_eq!(
+        netpol["evidence"]["key"],
+        "singleuser.networkPolicy.enabled"
+    );
+    assert_eq!(netpol["found"]["name"], "partial");
+    // Which also opens egress and the metadata server.
+    assert_eq!(find("Z2JH-egress")["found"]["name"], "internet");
+    assert_eq!(find("Z2JH-cloud-metadata")["found"]["name"], "allow");
+    // `memory.limit: null` deletes the policy's limit.
+    let res = find("Z2JH-resources");
+    assert_eq!(res["evidence"]["line"], 16);
+    assert_eq!(res["found"]["name"], "partial");
+    // Without manifests, namespace objects cannot be verified — and do not fail.
+    assert_eq!(
+        find("Z2JH-pod-security-admission")["status"],
+        "cannot-verify"
+    );
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let o = run(&[
+        "check",
+        &format!("{DIR}/policy.yaml"),
+        "--values",
+        &format!("{DIR}/missing.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no such file"));
+    let o = run(&[
+        "check",
+        &format!("{DIR}/config.yaml"),
+        "--values",
+        &format!("{DIR}/security.yaml"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "a values file is not a policy");
+}

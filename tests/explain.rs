@@ -1,0 +1,133 @@
+//! `explain` listings and `compile --annotate`.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test explain`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+use z2jh_policy::explain;
+
+const POLICY: &str = "examples/restricted-hub.yaml";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        .args(args)
+        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .output()
+        .unwrap()
+}
+
+fn golden(name: &str, actual: &[u8]) -> Option<String> {
+    check_file(
+        &Path::new("golden/explain").join(name),
+        &String::from_utf8_lossy(actual),
+    )
+}
+
+#[test]
+fn listings_match() {
+    let mut failures = Vec::new();
+    for (args, file) in [
+        (vec!["explain", POLICY], "restricted-hub.txt"),
+        (
+            vec![
+                "explain",
+                POLICY,
+                "singleuser.networkPolicy",
+                "--format",
+                "json",
+            ],
+            "restricted-hub-networkpolicy.json",
+        ),
+        (
+            vec![
+                "explain",
+                POLICY,
+                "NetworkPolicy/research-hub-deny-all-networkless",
+            ],
+            "restricted-hub-manifest.txt",
+        ),
+        (
+            vec!["explain", "examples/nfs-per-user.yaml", "hub.extraConfig"],
+            "nfs-per-user-extraconfig.txt",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        failures.extend(golden(file, &o.stdout));
+    }
+    let o = run(&["compile", POLICY, "--annotate", "-q"]);
+    assert_eq!(o.status.code(), Some(0));
+    failures.extend(golden("restricted-hub.annotated.yaml", &o.stdout));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_key_shows_its_policy_field_line_and_preset() {
+    let o = run(&[
+        "explain",
+        POLICY,
+        "singleuser.networkPolicy.egressAllowRules.privateIPs",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = &v["entries"].as_array().unwrap()[0];
+    assert_eq!(v["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(e["control"], "egress");
+    assert_eq!(e["policy_field"], "spec.egress.profile");
+    assert_eq!(e["policy_value"], "http-https");
+    assert_eq!(e["preset"], "restricted");
+    assert!(e["line"].as_u64().unwrap() > 0);
+    assert_eq!(e["setting"], "http-https");
+}
+
+#[test]
+fn an_unknown_key_is_an_error_with_a_suggestion() {
+    let o = run(&["explain", POLICY, "singleuser.networkPolicy.egres"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    if let Some(e) = golden("unknown-key.txt", &o.stderr) {
+        panic!("{e}");
+    }
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("did you mean `singleuser.networkPolicy.egress`?")
+    );
+}
+
+/// Comments change nothing: every golden case's annotated values parse back
+/// to exactly the values compiled without them.
+#[test]
+fn annotated_values_mean_the_same() {
+    let mut checked = 0;
+    for case in cases() {
+        for v in VERSIONS {
+            let Ok(c) = compile_case(&case, v) else {
+                continue;
+            };
+            let annotated = explain::annotate::values_yaml(&c);
+            let back = z2jh_policy::yaml::parse(&annotated)
+                .unwrap_or_else(|e| panic!("{case} {v}: {e}\n{annotated}"));
+            assert_eq!(back.value, c.rendered.values, "{case} {v}");
+            // Every emitted value has its comment.
+            let comments = annotated
+                .lines()
+                .filter(|l| l.trim_start().starts_with("# spec."))
+                .count();
+            let wanted = explain::entries(&c)
+                .iter()
+                .filter(|e| e.kind == "value")
+                .count();
+            assert!(
+                comments > 0 && comments <= wanted,
+                "{case} {v}: {comments} of {wanted}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "only {checked} cases");
+}
