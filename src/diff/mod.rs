@@ -14,7 +14,7 @@ pub mod render;
 
 use serde::Serialize;
 
-pub use classify::{ControlChange, Direction, PostureRow};
+pub use classify::{ControlChange, Direction, PostureRow, policy_changes};
 pub use files::{FileChange, FileStatus};
 
 use crate::compile::Compiled;

@@ -30,10 +30,11 @@ fn headline(r: &Report) -> String {
         r.count(Direction::Neutral),
     );
     format!(
-        "{w} weakening, {s} strengthening, {n} neutral control change{}; {} file{} differ",
+        "{w} weakening, {s} strengthening, {n} neutral control change{}; {} file{} differ{}",
         if w + s + n == 1 { "" } else { "s" },
         r.files.len(),
-        if r.files.len() == 1 { "" } else { "s" }
+        if r.files.len() == 1 { "" } else { "s" },
+        if r.files.len() == 1 { "s" } else { "" }
     )
 }
 
