@@ -15,6 +15,7 @@ mod internal_tls;
 mod network_policy;
 mod pids;
 pub mod pod_security;
+mod profiles;
 mod quota;
 mod resources;
 mod storage;
@@ -207,8 +208,8 @@ pub static ALL: &[&dyn Control] = &[
     &user_pods::RunAsNonRoot,
     &user_pods::PrivilegeEscalation,
     &user_pods::CapabilitiesControl,
-    &user_pods::Seccomp,
-    &user_pods::AppArmor,
+    &profiles::Seccomp,
+    &profiles::AppArmor,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,
     &pod_security::PodSecurityAdmission,

@@ -1,0 +1,231 @@
+//! seccomp and AppArmor profiles of user pods, set through KubeSpawner's
+//! security-context traits (the AppArmor annotation before Kubernetes 1.30).
+
+use serde_json::{Value, json};
+
+use super::user_pods::{CTR_CTX, POD_CTX, ctx_get, path};
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::{Policy, Profile};
+
+fn profile_index(p: &Profile) -> Selected {
+    match p {
+        Profile::RuntimeDefault => Selected::of(0),
+        Profile::Localhost(name) => Selected::with(1, name.clone()),
+        Profile::Unset => Selected::of(2),
+    }
+}
+
+/// The policy's form of a read-back profile setting, and what it lost.
+fn profile_of(got: &Selected) -> (Profile, Option<String>) {
+    match (got.index, got.detail.as_deref()) {
+        (0, _) => (Profile::RuntimeDefault, None),
+        (1, Some(name)) if crate::validate::formats::profile_name(name).is_ok() => {
+            (Profile::Localhost(name.to_string()), None)
+        }
+        (1, name) => (
+            Profile::RuntimeDefault,
+            Some(format!(
+                "the Localhost profile `{}` is not a valid profile name; proposed `runtime-default`",
+                name.unwrap_or_default()
+            )),
+        ),
+        _ => (Profile::Unset, None),
+    }
+}
+
+fn profile_from_type(ty: Option<&str>, name: Option<&str>) -> Selected {
+    match ty {
+        Some("RuntimeDefault") => Selected::of(0),
+        Some("Localhost") => Selected::with(1, name.unwrap_or_default()),
+        _ => Selected::of(2),
+    }
+}
+
+pub struct Seccomp;
+
+static SECCOMP: ControlDef = ControlDef {
+    id: "seccomp",
+    title: "seccomp profile of user pods",
+    field: "/spec/userPods/seccomp",
+    rationale: "seccomp filters the system calls a container may make, removing much of the kernel's attack surface.",
+    settings: &[
+        Setting {
+            name: "runtime-default",
+            rank: 0,
+            summary: "`seccompProfile: {type: RuntimeDefault}` on the pod",
+        },
+        Setting {
+            name: "localhost",
+            rank: 0,
+            summary: "a profile file installed on every node",
+        },
+        Setting {
+            name: "unset",
+            rank: 1,
+            summary: "no profile: most runtimes run the pod unconfined",
+        },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "hub.config.KubeSpawner.pod_security_context",
+    ],
+    spawner_traits: &[
+        "pod_security_context",
+        "container_security_context",
+        "extra_pod_config",
+        "extra_container_config",
+    ],
+};
+
+impl Control for Seccomp {
+    fn def(&self) -> &'static ControlDef {
+        &SECCOMP
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        profile_index(&p.spec.user_pods.seccomp)
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        match &p.spec.user_pods.seccomp {
+            Profile::RuntimeDefault => cx.set(
+                &path(POD_CTX, &["seccompProfile"]),
+                json!({"type": "RuntimeDefault"}),
+            ),
+            Profile::Localhost(name) => {
+                cx.set(
+                    &path(POD_CTX, &["seccompProfile"]),
+                    json!({"type": "Localhost", "localhostProfile": name}),
+                );
+                cx.note(SECCOMP.field, format!("the seccomp profile `{name}` must exist under the kubelet's seccomp root on every node, or user pods fail to start"));
+            }
+            Profile::Unset => cx.warn(
+                SECCOMP.field,
+                "user servers run without a seccomp profile (unconfined on most runtimes)",
+                "set `userPods.seccomp: runtime-default` (required for the restricted level)",
+            ),
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        let at = |b: &[&str]| {
+            let ty = ctx_get(v, b, &["seccompProfile", "type"]).and_then(Value::as_str);
+            ty.map(|t| {
+                profile_from_type(
+                    Some(t),
+                    ctx_get(v, b, &["seccompProfile", "localhostProfile"]).and_then(Value::as_str),
+                )
+            })
+        };
+        ReadBack::Setting(
+            at(CTR_CTX)
+                .or_else(|| at(POD_CTX))
+                .unwrap_or(Selected::of(2)),
+        )
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        match super::read_setting(self, v) {
+            Some(got) => {
+                let (profile, lost) = profile_of(&got);
+                p.spec.user_pods.seccomp = profile;
+                lost.into_iter().collect()
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+pub struct AppArmor;
+
+static APPARMOR: ControlDef = ControlDef {
+    id: "apparmor",
+    title: "AppArmor profile of user pods",
+    field: "/spec/userPods/appArmor",
+    rationale: "AppArmor confines file and capability use on nodes that run it; stating it also documents intent for policy engines.",
+    settings: &[
+        Setting {
+            name: "runtime-default",
+            rank: 0,
+            summary: "`appArmorProfile: {type: RuntimeDefault}` (Kubernetes ≥ 1.30) or the beta annotation before",
+        },
+        Setting {
+            name: "localhost",
+            rank: 0,
+            summary: "a profile loaded on every node",
+        },
+        Setting {
+            name: "unset",
+            rank: 1,
+            summary: "the runtime decides",
+        },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "singleuser.extraAnnotations[container.apparmor.security.beta.kubernetes.io/notebook]",
+    ],
+    spawner_traits: &[
+        "container_security_context",
+        "extra_annotations",
+        "extra_container_config",
+    ],
+};
+
+const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/notebook";
+
+impl Control for AppArmor {
+    fn def(&self) -> &'static ControlDef {
+        &APPARMOR
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        profile_index(&p.spec.user_pods.app_armor)
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        let profile = &p.spec.user_pods.app_armor;
+        if *profile == Profile::Unset {
+            return;
+        }
+        if cx.k8s_minor >= 30 {
+            let v = match profile {
+                Profile::Localhost(name) => json!({"type": "Localhost", "localhostProfile": name}),
+                _ => json!({"type": "RuntimeDefault"}),
+            };
+            cx.set(&path(CTR_CTX, &["appArmorProfile"]), v);
+        } else {
+            // The field only exists from 1.30; older clusters read the annotation.
+            let v = match profile {
+                Profile::Localhost(name) => format!("localhost/{name}"),
+                _ => "runtime/default".to_string(),
+            };
+            cx.set(
+                &["singleuser", "extraAnnotations", APPARMOR_ANNOTATION],
+                json!(v),
+            );
+        }
+        if let Profile::Localhost(name) = profile {
+            cx.note(APPARMOR.field, format!("the AppArmor profile `{name}` must be loaded on every node, or user pods fail to start"));
+        }
+    }
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        if let Some(t) = ctx_get(v, CTR_CTX, &["appArmorProfile", "type"]).and_then(Value::as_str) {
+            let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"])
+                .and_then(Value::as_str);
+            return ReadBack::Setting(profile_from_type(Some(t), name));
+        }
+        match v.str(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION]) {
+            Some("runtime/default") => ReadBack::Setting(Selected::of(0)),
+            Some(s) if s.starts_with("localhost/") => {
+                ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
+            }
+            _ => ReadBack::Setting(Selected::of(2)),
+        }
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        match super::read_setting(self, v) {
+            Some(got) => {
+                let (profile, lost) = profile_of(&got);
+                p.spec.user_pods.app_armor = profile;
+                lost.into_iter().collect()
+            }
+            None => Vec::new(),
+        }
+    }
+}
