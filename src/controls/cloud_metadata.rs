@@ -23,12 +23,13 @@ static DEF: ControlDef = ControlDef {
         },
         Setting {
             name: "iptables",
-            rank: 1,
+            // Two steps below: it makes every user pod privileged.
+            rank: 2,
             summary: "a privileged root init container drops TCP/80 to the address (chart default)",
         },
         Setting {
             name: "allow",
-            rank: 2,
+            rank: 3,
             summary: "user pods may reach the metadata server",
         },
     ],
