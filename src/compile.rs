@@ -33,7 +33,16 @@ impl Compiled {
 /// Compiles a policy. On failure returns every error (warnings included, so
 /// the caller can show the whole picture).
 pub fn compile(input: &Input, opts: &Options) -> Result<Compiled, Vec<Diagnostic>> {
-    let mut loaded = parse::load(input)?;
+    compile_from(input, &parse::Disk, opts)
+}
+
+/// Like [`compile`], reading policy files from `files` (e.g. a git revision).
+pub fn compile_from(
+    input: &Input,
+    files: &dyn parse::Files,
+    opts: &Options,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let mut loaded = parse::load_from(input, files)?;
     if let Some(v) = &opts.chart_version {
         chart_version(v).map_err(|e| {
             vec![

@@ -1,38 +1,40 @@
-//! `z2jh-policy diff`: drift of committed output, or the security effect of a policy change.
+//! `z2jh-policy diff`: drift of committed output (`--against DIR`), or the
+//! security effect of a policy change (`--base FILE`, `--base-ref REF`).
+//! Prints the report on stdout; errors go to stderr with exit 2.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use super::{exit, report};
-use crate::chart::{ChartDir, ChartLine};
-use crate::compile::{Compiled, Options, compile};
-use crate::controls::ValuesView;
+use crate::chart::ChartDir;
+use crate::compile::{Compiled, Options, compile, compile_from};
 use crate::diag::{Diagnostic, ErrorFormat};
-use crate::diff::{self, Direction, render};
-use crate::emit::owned_paths;
-use crate::parse::{Input, read_text};
-use crate::values::helm_merge;
-use crate::yaml;
+use crate::diff::git::GitRevision;
+use crate::diff::render::{self, MarkdownOptions};
+use crate::diff::{self, Committed, Report};
+use crate::parse::{Files, Input};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Unified diffs under a security summary, for terminals and CI logs.
     Text,
+    /// A PR comment: hidden marker, summary tables, diffs in <details>.
     Markdown,
+    /// The report as data (shape in docs/diff.md).
     Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
-    /// Any difference fails (exit 1).
+    /// Any difference exits 1.
     Any,
-    /// Only a security weakening fails; harmless drift exits 0.
+    /// Only a weakened control exits 1; other differences exit 0.
     Weaken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
+    /// On a terminal, unless NO_COLOR is set.
     Auto,
     Always,
     Never,
@@ -40,172 +42,199 @@ pub enum Color {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 no differences (or none that --fail-on counts), 1 differences, 2 error."
+    group(clap::ArgGroup::new("compare").required(true).args(["against", "base", "base_ref"])),
+    after_help = "Exit status: 0 no differences (with --fail-on weaken: no weakening), \
+                  1 differences (with --fail-on weaken: a weakened control), \
+                  2 error (bad policy, unreadable or invalid files, unknown git revision)."
 )]
 pub struct Args {
     /// The policy (the new side).
     pub policy: PathBuf,
     /// Compare with the files committed in DIR (the layout `compile -o DIR` writes).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["base", "base_ref"])]
+    #[arg(long, value_name = "DIR")]
     pub against: Option<PathBuf>,
     /// Compare with what another policy compiles to.
-    #[arg(long, value_name = "OLD_POLICY", conflicts_with = "base_ref")]
+    #[arg(long, value_name = "OLD_POLICY")]
     pub base: Option<PathBuf>,
-    /// Compare with POLICY as it was at git revision REF (e.g. origin/main).
+    /// Compare with POLICY (and the files it extends) as of git revision REF, e.g. origin/main.
     #[arg(long, value_name = "REF")]
     pub base_ref: Option<String>,
-    /// Chart folder whose defaults the committed values are merged over before reading them back.
-    #[arg(long, value_name = "DIR")]
+    /// With --against: chart folder whose defaults the values are merged over before reading controls back.
+    #[arg(long, value_name = "DIR", requires = "against")]
     pub chart: Option<PathBuf>,
-    /// Target chart version, overriding the policies' `chart:`.
-    #[arg(long)]
+    /// Target chart version for both sides, overriding the policies' `chart:`.
+    #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Lines of context in unified diffs.
-    #[arg(short = 'U', long = "unified", default_value_t = 3)]
+    #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
     pub context: usize,
-    /// Colour in text output (auto: only on a terminal, and never with NO_COLOR set).
+    /// Colour in text output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// What makes the exit status 1.
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
-    /// Name in the hidden Markdown marker, to keep one comment per hub.
-    #[arg(long)]
+    /// Name in the Markdown marker (`<!-- z2jh-policy diff: NAME -->`): one comment per hub.
+    #[arg(long, value_name = "NAME")]
     pub marker: Option<String>,
-    /// Longest Markdown output (GitHub comments hold 65,536 characters).
-    #[arg(long, default_value_t = 65_000)]
+    /// Longest Markdown output, in UTF-8 bytes (GitHub comments hold 65,536 characters).
+    #[arg(long, value_name = "N", default_value_t = 65_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1000..))]
     pub max_comment_chars: usize,
+    /// Where the full report can be read (e.g. the CI run), named when Markdown is shortened.
+    #[arg(long, value_name = "URL")]
+    pub full_report_url: Option<String>,
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    match build(a) {
-        Ok(r) => {
-            let color = match a.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            let text = match a.format {
-                Format::Text => render::text(&r, color),
-                Format::Markdown => render::markdown(
-                    &r,
-                    &render::marker(a.marker.as_deref()),
-                    a.max_comment_chars,
-                ),
-                Format::Json => render::json(&r),
-            };
-            print!("{text}");
-            let failing = match a.fail_on {
-                FailOn::Any => r.has_differences(),
-                FailOn::Weaken => r.count(Direction::Weakens) > 0,
-            };
-            if failing { exit::FOUND } else { exit::OK }
-        }
+    let r = match build(a) {
+        Ok(r) => r,
         Err(diags) => {
             report(&diags, fmt);
-            exit::ERROR
+            return exit::ERROR;
+        }
+    };
+    let out = match a.format {
+        Format::Text => render::text(&r, use_color(a.color)),
+        Format::Markdown => render::markdown(
+            &r,
+            &MarkdownOptions {
+                marker: &render::marker(a.marker.as_deref()),
+                max_chars: a.max_comment_chars,
+                rerun: &rerun(a),
+                full_report_url: a.full_report_url.as_deref(),
+            },
+        ),
+        Format::Json => render::json(&r),
+    };
+    print!("{out}");
+    let failing = match a.fail_on {
+        FailOn::Any => r.has_differences(),
+        FailOn::Weaken => r.weakens(),
+    };
+    if failing { exit::FOUND } else { exit::OK }
+}
+
+fn use_color(c: Color) -> bool {
+    match c {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
 
-fn compile_at(path: &Path, a: &Args) -> Result<Compiled, Vec<Diagnostic>> {
-    compile(
-        &Input::File(path.to_path_buf()),
+/// A word as a POSIX shell reads it.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@=+,%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn command(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// This comparison as a command line (for "see everything" notes).
+fn rerun(a: &Args) -> String {
+    let mut w = vec!["z2jh-policy".into(), "diff".into(), path(&a.policy)];
+    if let Some(d) = &a.against {
+        w.extend(["--against".into(), path(d)]);
+    }
+    if let Some(b) = &a.base {
+        w.extend(["--base".into(), path(b)]);
+    }
+    if let Some(r) = &a.base_ref {
+        w.extend(["--base-ref".into(), r.clone()]);
+    }
+    if let Some(c) = &a.chart {
+        w.extend(["--chart".into(), path(c)]);
+    }
+    if let Some(v) = &a.chart_version {
+        w.extend(["--chart-version".into(), v.clone()]);
+    }
+    command(&w)
+}
+
+fn compile_with(input: Input, files: &dyn Files, a: &Args) -> Result<Compiled, Vec<Diagnostic>> {
+    let opts = Options {
+        chart_version: a.chart_version.clone(),
+    };
+    compile_from(&input, files, &opts)
+}
+
+fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
+    let head = compile(
+        &Input::File(a.policy.clone()),
         &Options {
             chart_version: a.chart_version.clone(),
         },
-    )
-}
-
-fn build(a: &Args) -> Result<diff::Report, Vec<Diagnostic>> {
-    let head = compile_at(&a.policy, a)?;
+    )?;
     if let Some(dir) = &a.against {
-        return drift(&head, dir, a);
+        let committed = Committed::read(dir)?;
+        let chart = match &a.chart {
+            Some(c) => Some(ChartDir::load(c).map_err(|d| vec![d])?),
+            None => None,
+        };
+        let mut regenerate = vec![
+            "z2jh-policy".into(),
+            "compile".into(),
+            path(&a.policy),
+            "-o".into(),
+            path(dir),
+        ];
+        if let Some(v) = &a.chart_version {
+            regenerate.extend(["--chart-version".into(), v.clone()]);
+        }
+        return Ok(diff::drift(
+            &head,
+            &committed,
+            chart.as_ref(),
+            a.context,
+            command(&regenerate),
+        ));
     }
     if let Some(base) = &a.base {
-        let base = compile_at(base, a)?;
+        let base = compile_with(Input::File(base.clone()), &crate::parse::Disk, a)?;
         return Ok(diff::policies(&base, &head, a.context));
     }
-    if let Some(rev) = &a.base_ref {
-        let tmp = tempfile::tempdir().map_err(|e| vec![Diagnostic::error(e.to_string())])?;
-        let old = diff::git::checkout_policy(rev, &a.policy, tmp.path()).map_err(|d| vec![d])?;
-        let mut base = compile_at(&old, a)?;
-        base.loaded.origin = format!("{rev}:{}", a.policy.display());
-        return Ok(diff::policies(&base, &head, a.context));
+    let rev = a.base_ref.as_deref().unwrap_or("HEAD");
+    let repo = GitRevision::open(rev).map_err(|d| vec![d])?;
+    let at = repo.locate(&a.policy).map_err(|d| vec![d])?;
+    if !repo.has(&at) {
+        // A new hub: nothing to weaken, every file is added.
+        let name = format!("{} (absent)", repo.name(&at));
+        return Ok(diff::new_policy(name, &head, a.context));
     }
-    Err(vec![Diagnostic::error("nothing to compare with").help(
-        "give `--against DIR`, `--base OLD_POLICY` or `--base-ref REF`",
-    )])
+    let base = compile_with(Input::File(at), &repo, a)?;
+    Ok(diff::policies(&base, &head, a.context))
 }
 
-fn drift(head: &Compiled, dir: &Path, a: &Args) -> Result<diff::Report, Vec<Diagnostic>> {
-    if !dir.is_dir() {
-        return Err(vec![
-            Diagnostic::error(format!("`{}` is not a directory", dir.display()))
-                .help("give the directory `compile -o DIR` wrote"),
-        ]);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("hub/policy.yaml"), "hub/policy.yaml");
+        assert_eq!(shell_word("my hub.yaml"), "'my hub.yaml'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
-    let mut committed = Vec::new();
-    for rel in owned_paths() {
-        let p = dir.join(&rel);
-        if p.exists() {
-            committed.push((rel, read_text(&p).map_err(|d| vec![d])?));
-        }
-    }
-    let chart = match &a.chart {
-        Some(c) => Some(ChartDir::load(c).map_err(|d| vec![d])?),
-        None => None,
-    };
-    let defaults = chart.as_ref().map_or(Value::Null, |c| c.defaults.clone());
-    let line = ChartLine::of(&head.loaded.policy.chart);
-    // Values as Helm would see them; an unparsable file reads as empty values.
-    let merged = |text: Option<&str>| {
-        let mut v = if defaults.is_null() {
-            serde_json::json!({})
-        } else {
-            defaults.clone()
-        };
-        if let Some(doc) = text.and_then(|t| yaml::parse(t).ok()) {
-            helm_merge(&mut v, &doc.value);
-        }
-        v
-    };
-    let committed_values = merged(
-        committed
-            .iter()
-            .find(|(p, _)| p == "values.yaml")
-            .map(|(_, t)| t.as_str()),
-    );
-    let compiled_values = merged(Some(&yaml::to_string(&head.rendered.values)));
-    let committed_manifests: Vec<Value> = committed
-        .iter()
-        .filter(|(p, _)| p.starts_with("manifests/"))
-        .flat_map(|(_, t)| yaml::parse_stream(t).unwrap_or_default())
-        .collect();
-    let compiled_manifests = head.rendered.manifest_objects();
-    let compiled_view = ValuesView {
-        values: &compiled_values,
-        defaults: &defaults,
-        manifests: Some(&compiled_manifests),
-        chart: line,
-    };
-    let committed_view = ValuesView {
-        values: &committed_values,
-        defaults: &defaults,
-        manifests: Some(&committed_manifests),
-        chart: line,
-    };
-    Ok(diff::drift(
-        head,
-        &committed,
-        &compiled_view,
-        &committed_view,
-        &dir.display().to_string(),
-        a.context,
-    ))
 }

@@ -1,18 +1,23 @@
 //! Security classification of a change, from each control's strength order.
+//!
+//! Input: the setting each control selects on both sides — from two policies
+//! (`Control::selected`) or read back from two sets of values
+//! (`Control::read_back`). Output: one [`ControlChange`] per control whose
+//! setting differs, classified by the settings' `rank` (0 is strongest):
+//! a higher rank weakens, a lower one strengthens, an equal one is neutral.
 
 use serde::Serialize;
 
-use crate::controls::pod_security::implied_level;
-use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
+use crate::controls::{ALL, Control, ControlDef, ReadBack, ValuesView};
 use crate::plan::Selected;
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Weakens,
     Strengthens,
-    /// Same strength, different setting (e.g. another seccomp profile).
+    /// Same strength, different setting or detail (e.g. another capacity).
     Neutral,
 }
 
@@ -24,134 +29,146 @@ impl Direction {
             Direction::Neutral => "neutral",
         }
     }
+
+    /// From the ranks of the old and new state (`None`: cannot be verified).
+    pub fn of_ranks(old: Option<u8>, new: Option<u8>) -> Direction {
+        match (old, new) {
+            (Some(o), Some(n)) if n > o => Direction::Weakens,
+            (Some(o), Some(n)) if n < o => Direction::Strengthens,
+            // A control that was verifiable and no longer is has lost its guarantee.
+            (Some(_), None) => Direction::Weakens,
+            _ => Direction::Neutral,
+        }
+    }
 }
 
-/// One control whose setting differs.
+/// A control's state on one side of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct State {
+    /// The setting's name, or `cannot-verify`.
+    pub setting: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The setting's strength (0 strongest); `null` when it cannot be verified.
+    pub rank: Option<u8>,
+    /// What the setting does, in one line.
+    pub summary: String,
+}
+
+impl State {
+    pub fn of(def: &ControlDef, s: &Selected) -> State {
+        let setting = def.setting(s);
+        State {
+            setting: setting.name.to_string(),
+            detail: s.detail.clone(),
+            rank: Some(setting.rank),
+            summary: setting.summary.to_string(),
+        }
+    }
+
+    pub fn read_back(c: &dyn Control, v: &ValuesView) -> State {
+        match c.read_back(v) {
+            ReadBack::Setting(s) => State::of(c.def(), &s),
+            ReadBack::CannotVerify { reason } => State {
+                setting: "cannot-verify".into(),
+                detail: None,
+                rank: None,
+                summary: reason,
+            },
+        }
+    }
+
+    /// `name (detail)`, as tables show it.
+    pub fn label(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{} ({d})", self.setting),
+            None => self.setting.clone(),
+        }
+    }
+}
+
+/// One control whose state differs.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlChange {
     pub control: &'static str,
     pub title: &'static str,
-    /// The policy field that selects the setting.
+    /// The policy field that selects the setting, dotted.
     pub field: String,
-    pub before: String,
-    pub after: String,
     pub direction: Direction,
+    pub before: State,
+    pub after: State,
+    /// Why the control matters, on one line.
     pub rationale: String,
 }
 
-/// One line of the posture summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct PostureRow {
-    pub aspect: &'static str,
-    pub before: String,
-    pub after: String,
+/// The control's rationale on one line.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Controls shown in the posture summary, with the label reviewers read.
-const POSTURE: &[(&str, &str)] = &[
-    ("Kubernetes API access", "api-access"),
-    ("Cloud metadata", "cloud-metadata"),
-    ("Egress reach", "egress"),
-    ("Storage isolation", "storage"),
-    ("Resource limits", "resources"),
-    ("Namespace Pod Security", "pod-security-admission"),
-];
-
-fn describe(def: &ControlDef, s: &Selected) -> String {
-    let name = def.setting(s).name;
-    match &s.detail {
-        Some(d) => format!("{name} ({d})"),
-        None => name.to_string(),
-    }
-}
-
-fn classify(def: &'static ControlDef, old: &Selected, new: &Selected) -> Option<ControlChange> {
-    if old == new {
+fn change(def: &'static ControlDef, before: State, after: State) -> Option<ControlChange> {
+    if before == after {
         return None;
     }
-    let (o, n) = (def.setting(old), def.setting(new));
-    let direction = match n.rank.cmp(&o.rank) {
-        std::cmp::Ordering::Greater => Direction::Weakens,
-        std::cmp::Ordering::Less => Direction::Strengthens,
-        std::cmp::Ordering::Equal => Direction::Neutral,
-    };
     Some(ControlChange {
         control: def.id,
         title: def.title,
         field: def.dotted_field(),
-        before: describe(def, old),
-        after: describe(def, new),
-        direction,
-        rationale: def
-            .rationale
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        direction: Direction::of_ranks(before.rank, after.rank),
+        before,
+        after,
+        rationale: one_line(def.rationale),
     })
 }
 
-/// Control changes between two policies, weakenings first.
-pub fn policy_changes(base: &Policy, head: &Policy) -> Vec<ControlChange> {
-    let mut v: Vec<ControlChange> = ALL
-        .iter()
-        .filter_map(|c| classify(c.def(), &c.selected(base), &c.selected(head)))
-        .collect();
-    v.sort_by_key(|c| c.direction as u8);
+/// Weakenings first, then strengthenings, then neutral; `ALL` order within.
+fn ordered(mut v: Vec<ControlChange>) -> Vec<ControlChange> {
+    v.sort_by_key(|c| c.direction);
     v
+}
+
+/// Control changes between two policies.
+pub fn policy_changes(base: &Policy, head: &Policy) -> Vec<ControlChange> {
+    ordered(
+        ALL.iter()
+            .filter_map(|c| {
+                let def = c.def();
+                change(
+                    def,
+                    State::of(def, &c.selected(base)),
+                    State::of(def, &c.selected(head)),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Control changes from the state `before` values put in force to the state
-/// `after` values do; controls that cannot be read statically on either
-/// side are left out.
+/// `after` values do. A control that neither side lets us verify is left out.
 pub fn read_back_changes(before: &ValuesView, after: &ValuesView) -> Vec<ControlChange> {
-    let mut v: Vec<ControlChange> = ALL
-        .iter()
-        .filter_map(|c| match (c.read_back(before), c.read_back(after)) {
-            (ReadBack::Setting(old), ReadBack::Setting(new)) => classify(c.def(), &old, &new),
-            _ => None,
-        })
-        .collect();
-    v.sort_by_key(|c| c.direction as u8);
-    v
-}
-
-fn posture_setting(c: &dyn crate::controls::Control, s: &Selected) -> String {
-    describe(c.def(), s)
-}
-
-/// Posture of two policies: the user pods' Pod Security level first.
-pub fn posture_of_policies(base: &Policy, head: &Policy) -> Vec<PostureRow> {
-    let mut rows = vec![PostureRow {
-        aspect: "User pods meet Pod Security",
-        before: implied_level(base).0.as_str().into(),
-        after: implied_level(head).0.as_str().into(),
-    }];
-    for (label, id) in POSTURE {
-        if let Some(c) = crate::controls::by_id(id) {
-            rows.push(PostureRow {
-                aspect: label,
-                before: posture_setting(c, &c.selected(base)),
-                after: posture_setting(c, &c.selected(head)),
-            });
-        }
-    }
-    rows
-}
-
-/// Posture read back from two sets of values.
-pub fn posture_of_values(before: &ValuesView, after: &ValuesView) -> Vec<PostureRow> {
-    let show = |c: &dyn crate::controls::Control, v: &ValuesView| match c.read_back(v) {
-        ReadBack::Setting(s) => posture_setting(c, &s),
-        ReadBack::CannotVerify { .. } => "cannot verify".into(),
-    };
-    POSTURE
-        .iter()
-        .filter_map(|(label, id)| {
-            crate::controls::by_id(id).map(|c| PostureRow {
-                aspect: label,
-                before: show(c, before),
-                after: show(c, after),
+    ordered(
+        ALL.iter()
+            .filter_map(|c| {
+                let (old, new) = (State::read_back(*c, before), State::read_back(*c, after));
+                if old.rank.is_none() && new.rank.is_none() {
+                    return None;
+                }
+                change(c.def(), old, new)
             })
-        })
-        .collect()
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_decide_the_direction() {
+        assert_eq!(Direction::of_ranks(Some(0), Some(2)), Direction::Weakens);
+        assert_eq!(Direction::of_ranks(Some(2), Some(1)), Direction::Strengthens);
+        assert_eq!(Direction::of_ranks(Some(1), Some(1)), Direction::Neutral);
+        assert_eq!(Direction::of_ranks(Some(0), None), Direction::Weakens);
+        assert_eq!(Direction::of_ranks(None, Some(0)), Direction::Neutral);
+    }
 }

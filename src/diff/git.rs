@@ -1,12 +1,21 @@
-//! Reading a policy (and the files it extends) as it was at a git revision,
-//! the way a PR bot compares the target branch with the PR head.
+//! Policy files as they were at a git revision, the way a PR bot compares
+//! the target branch with the PR head.
+//!
+//! Input: a revision and the policy's path in the working tree. Output: a
+//! [`Files`] store for the parser that reads `REF:path` (the path relative
+//! to the repository root from `git rev-parse --show-toplevel`), so the
+//! policy and every file it `extends` by relative path come from that
+//! revision and are named `REF:path` in messages. Presets come from the
+//! binary, as always.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
 use crate::diag::Diagnostic;
-use crate::yaml;
+use crate::parse::Files;
+use crate::yaml::MAX_INPUT_BYTES;
 
+/// Runs git in `cwd`; the error is git's own message.
 fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
     let out = Command::new("git")
         .args(args)
@@ -20,67 +29,145 @@ fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Normalises `a/b/../c` without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
+/// `a/b/../c` → `a/c` without touching the file system; `None` when the
+/// path climbs above its start.
+fn normalize(p: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
             Component::ParentDir => {
-                out.pop();
+                if !out.pop() {
+                    return None;
+                }
             }
             Component::CurDir => {}
             other => out.push(other),
         }
     }
-    out
+    Some(out)
 }
 
-/// Writes `policy` as of `rev`, and every policy it extends by path, into
-/// `into` (mirroring the repository layout) and returns the copy's path.
-pub fn checkout_policy(rev: &str, policy: &Path, into: &Path) -> Result<PathBuf, Diagnostic> {
-    let fail = |m: String| Diagnostic::error(m);
-    let cwd = std::env::current_dir().map_err(|e| fail(e.to_string()))?;
-    let top = String::from_utf8_lossy(
-        &git(&["rev-parse", "--show-toplevel"], &cwd)
-            .map_err(|e| fail(format!("--base-ref needs a git repository: {e}")))?,
-    )
-    .trim()
-    .to_string();
-    let top = PathBuf::from(top);
-    let abs = std::fs::canonicalize(policy).unwrap_or_else(|_| cwd.join(policy));
-    let rel = abs
-        .strip_prefix(&top)
-        .map_err(|_| {
-            fail(format!(
-                "`{}` is not inside the repository at {}",
-                policy.display(),
-                top.display()
+/// The files of one revision of the repository around the working directory.
+pub struct GitRevision {
+    rev: String,
+    /// The repository root, absolute; paths handed to the parser live under it.
+    top: PathBuf,
+}
+
+impl GitRevision {
+    /// Opens the repository that contains the current directory.
+    pub fn open(rev: &str) -> Result<GitRevision, Diagnostic> {
+        if rev.is_empty() || rev.starts_with('-') || rev.contains(':') {
+            return Err(Diagnostic::error(format!(
+                "`{rev}` is not a git revision"
             ))
-        })?
-        .to_path_buf();
-    let mut queue = vec![rel.clone()];
-    let mut seen = Vec::new();
-    while let Some(path) = queue.pop() {
-        if seen.contains(&path) || seen.len() > 16 {
-            continue;
+            .help("give a branch, tag or commit, e.g. `--base-ref origin/main`"));
         }
-        seen.push(path.clone());
-        let spec = format!("{rev}:{}", path.display());
-        let bytes =
-            git(&["show", &spec], &top).map_err(|e| fail(format!("cannot read `{spec}`: {e}")))?;
-        let target = into.join(&path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| Diagnostic::error(format!("cannot read the current directory: {e}")))?;
+        let out = git(&["rev-parse", "--show-toplevel"], &cwd).map_err(|e| {
+            Diagnostic::error(format!("--base-ref needs a git repository: {e}"))
+                .help("run inside the repository's working tree, or compare files with `--base`")
+        })?;
+        let top = PathBuf::from(String::from_utf8_lossy(&out).trim());
+        let top = std::fs::canonicalize(&top).unwrap_or(top);
+        let commit = format!("{rev}^{{commit}}");
+        git(&["rev-parse", "--verify", "--quiet", &commit], &top).map_err(|_| {
+            Diagnostic::error(format!("unknown git revision `{rev}`")).help(
+                "fetch it first (in CI: `actions/checkout` with `fetch-depth: 0`, or `git fetch origin main`)",
+            )
+        })?;
+        Ok(GitRevision {
+            rev: rev.to_string(),
+            top,
+        })
+    }
+
+    /// The working-tree `policy` as a path this store reads from the revision.
+    pub fn locate(&self, policy: &Path) -> Result<PathBuf, Diagnostic> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Diagnostic::error(format!("cannot read the current directory: {e}")))?;
+        // The policy exists in the working tree (it was just compiled), so
+        // canonicalising resolves symlinks the same way git's root did.
+        let abs = std::fs::canonicalize(policy).unwrap_or_else(|_| cwd.join(policy));
+        self.relative(&abs)?;
+        Ok(abs)
+    }
+
+    /// Path relative to the repository root, as `git show REF:path` wants it.
+    fn relative(&self, abs: &Path) -> Result<PathBuf, Diagnostic> {
+        abs.strip_prefix(&self.top)
+            .ok()
+            .and_then(normalize)
+            .ok_or_else(|| {
+                Diagnostic::error(format!(
+                    "`{}` is outside the git repository at {}",
+                    abs.display(),
+                    self.top.display()
+                ))
+                .help("`--base-ref` reads only files of the repository; use `--base` for others")
+            })
+    }
+
+    /// Whether the revision has a file at the working-tree path `abs`.
+    pub fn has(&self, abs: &Path) -> bool {
+        self.relative(abs).is_ok_and(|rel| {
+            let spec = format!("{}:{}", self.rev, slash(&rel));
+            git(&["cat-file", "-e", &spec], &self.top).is_ok()
+        })
+    }
+}
+
+/// Git paths use `/` whatever the platform.
+fn slash(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Files for GitRevision {
+    fn read(&self, path: &Path) -> Result<String, Diagnostic> {
+        let rel = self.relative(path)?;
+        let spec = format!("{}:{}", self.rev, slash(&rel));
+        // `cat-file blob` prints the stored bytes exactly (no text conversion)
+        // and refuses trees, where `git show` would list them.
+        let bytes = git(&["cat-file", "blob", &spec], &self.top).map_err(|e| {
+            Diagnostic::error(format!("cannot read `{spec}`: {e}"))
+                .help("the file does not exist at that revision")
+        })?;
+        if bytes.len() > MAX_INPUT_BYTES {
+            return Err(Diagnostic::error(format!(
+                "`{spec}` is {} bytes; files over {MAX_INPUT_BYTES} bytes are refused",
+                bytes.len()
+            )));
         }
-        std::fs::write(&target, &bytes).map_err(|e| fail(e.to_string()))?;
-        // Follow `extends` by path; presets need nothing.
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(doc) = yaml::parse(&text)
-            && let Some(ext) = doc.value.get("extends").and_then(|v| v.as_str())
-            && (ext.contains('/') || ext.ends_with(".yaml") || ext.ends_with(".yml"))
-        {
-            queue.push(normalize(&path.parent().unwrap_or(Path::new("")).join(ext)));
+        crate::parse::decode(&spec, bytes)
+    }
+    fn name(&self, path: &Path) -> String {
+        match self.relative(path) {
+            Ok(rel) => format!("{}:{}", self.rev, slash(&rel)),
+            Err(_) => path.display().to_string(),
         }
     }
-    Ok(into.join(rel))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_to_climb_out() {
+        assert_eq!(
+            normalize(Path::new("a/b/../c")),
+            Some(PathBuf::from("a/c"))
+        );
+        assert_eq!(normalize(Path::new("a/../../c")), None);
+    }
+
+    #[test]
+    fn option_like_revisions_are_refused() {
+        assert!(GitRevision::open("--output=/tmp/x").is_err());
+        assert!(GitRevision::open("main:secret").is_err());
+    }
 }

@@ -1,82 +1,294 @@
 //! Secret redaction: diffs go into PR comments and CI logs, so private keys,
 //! passwords and tokens are never printed.
+//!
+//! Input: YAML text (values or manifests, possibly broken by a hand edit, so
+//! the work is line by line). Output: the same lines with secret values
+//! replaced by `[redacted #N]`. One [`Redactor`] serves both sides of a
+//! comparison and numbers distinct secrets in order of appearance, so a
+//! changed secret still shows as a changed line while its value stays hidden
+//! (equal labels mean equal values; nothing else leaks).
+//!
+//! Redacted: values of keys named like `key`, `password`, `token`, `secret`
+//! (`*Key`, `*_key`, `credential`, `apiKey`, …; not `secretName` or other
+//! references), the `value` of an `{name: *_TOKEN, value: …}` environment
+//! entry, PEM blocks wherever they appear, and the `data`/`stringData` of
+//! any `kind: Secret` document.
 
-/// Key names whose string values are secrets.
-fn secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["password", "secret", "token", "privatekey", "private_key"]
-        .iter()
-        .any(|w| k.contains(w))
-        || k == "key"
+/// Numbers secret values consistently across the texts it redacts.
+#[derive(Debug, Default)]
+pub struct Redactor {
+    seen: Vec<String>,
 }
 
-/// Redacts secret-looking lines of YAML text: values of secret keys, PEM
-/// blocks and the data of Kubernetes Secrets. Works line by line so it also
-/// covers files that no longer parse (a broken hand edit).
-pub fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_pem = false;
-    let mut secret_indent: Option<usize> = None;
-    for line in text.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let trimmed = line.trim_start();
-        if let Some(ind) = secret_indent {
-            if trimmed.is_empty() || indent > ind {
-                out.push_str(&format!("{}[redacted]\n", " ".repeat(indent)));
+/// Key names whose values are secrets.
+fn secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    // References to secrets and switches are not secrets themselves.
+    let reference = ["name", "ref", "path", "file", "enabled", "mode"]
+        .iter()
+        .any(|s| k.ends_with(s));
+    if reference {
+        return false;
+    }
+    k == "key"
+        || [
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "credential",
+            "privatekey",
+            "private_key",
+            "private-key",
+            "apikey",
+            "api_key",
+            "api-key",
+        ]
+        .iter()
+        .any(|w| k.contains(w))
+        || key.ends_with("Key")
+        || [".key", "_key", "-key"].iter().any(|s| k.ends_with(s))
+}
+
+/// Values that carry no secret (switches, empty values).
+fn harmless(value: &str) -> bool {
+    matches!(
+        value,
+        "" | "true" | "false" | "null" | "~" | "{}" | "[]" | "''" | "\"\""
+    ) || value.starts_with('*')
+}
+
+/// Whether a flow collection (`{user: a, password: b}`) holds a secret key.
+fn flow_secret(value: &str) -> bool {
+    value.starts_with(['{', '['])
+        && value
+            .split(|c: char| matches!(c, '{' | '}' | '[' | ']' | ','))
+            .filter_map(|part| part.split_once(':'))
+            .any(|(k, v)| {
+                secret_key(k.trim().trim_matches(['"', '\''])) && !harmless(v.trim())
+            })
+}
+
+/// A line split as `<indent><dashes><key>: <value>`.
+struct Line<'a> {
+    /// Indentation and any `- ` list markers.
+    prefix: &'a str,
+    /// Column where the key (or the item's value) starts.
+    column: usize,
+    key: Option<&'a str>,
+    /// The key exactly as written (quotes kept).
+    raw_key: &'a str,
+    value: &'a str,
+}
+
+fn split(line: &str) -> Line<'_> {
+    let mut column = line.len() - line.trim_start().len();
+    while line[column..].starts_with("- ") {
+        column += 2;
+        column += line[column..].len() - line[column..].trim_start().len();
+    }
+    let (prefix, rest) = line.split_at(column);
+    let key_end = if rest.starts_with(['{', '[', '|', '>', '#']) {
+        None
+    } else {
+        rest.find(": ")
+            .or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
+    };
+    match key_end {
+        Some(end) => {
+            let raw_key = &rest[..end];
+            Line {
+                prefix,
+                column,
+                key: Some(raw_key.trim().trim_matches(['"', '\''])),
+                raw_key,
+                value: rest[end + 1..].trim(),
+            }
+        }
+        None => Line {
+            prefix,
+            column,
+            key: None,
+            raw_key: "",
+            value: rest.trim_end(),
+        },
+    }
+}
+
+/// Whether a document's lines declare a top-level `kind: Secret`.
+fn is_secret_doc(lines: &[&str]) -> bool {
+    lines.iter().any(|l| {
+        l.strip_prefix("kind:")
+            .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == "Secret")
+    })
+}
+
+impl Redactor {
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    fn label(&mut self, secret: &str) -> String {
+        let i = match self.seen.iter().position(|s| s == secret) {
+            Some(i) => i,
+            None => {
+                self.seen.push(secret.to_string());
+                self.seen.len() - 1
+            }
+        };
+        format!("[redacted #{}]", i + 1)
+    }
+
+    /// A line inside a secret block: keys and list markers stay, values go.
+    fn hide_line(&mut self, line: &str) -> String {
+        if line.trim().is_empty() {
+            return String::new();
+        }
+        let l = split(line);
+        match l.key {
+            Some(_) if harmless(l.value) || l.value.starts_with(['|', '>']) => line.to_string(),
+            Some(_) => format!("{}{}: {}", l.prefix, l.raw_key, self.label(l.value)),
+            None => format!("{}{}", l.prefix, self.label(l.value)),
+        }
+    }
+
+    /// Redacts one text (a file); see the module docs for what is hidden.
+    pub fn redact(&mut self, text: &str) -> String {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = String::with_capacity(text.len());
+        let mut start = 0;
+        while start < lines.len() {
+            let end = lines[start + 1..]
+                .iter()
+                .position(|l| *l == "---" || l.starts_with("--- "))
+                .map_or(lines.len(), |i| start + 1 + i);
+            self.redact_doc(&lines[start..end], &mut out);
+            start = end;
+        }
+        if !text.ends_with('\n') && out.ends_with('\n') {
+            out.pop();
+        }
+        out
+    }
+
+    fn redact_doc(&mut self, lines: &[&str], out: &mut String) {
+        let secret_doc = is_secret_doc(lines);
+        // Indentation of a key whose deeper lines are all secret.
+        let mut block: Option<usize> = None;
+        let mut pem = false;
+        // Column of an env entry's `name: *_TOKEN`, whose `value:` is secret.
+        let mut env_value: Option<usize> = None;
+        for line in lines {
+            let indent = line.len() - line.trim_start().len();
+            if pem {
+                pem = !line.contains("-----END");
+                let hidden = self.label(line.trim());
+                out.push_str(&format!("{}{hidden}\n", &line[..indent]));
                 continue;
             }
-            secret_indent = None;
-        }
-        if trimmed.contains("-----BEGIN") {
-            in_pem = true;
-        }
-        if in_pem {
-            if trimmed.contains("-----END") {
-                in_pem = false;
+            if let Some(ind) = block {
+                if line.trim().is_empty() || indent > ind {
+                    let hidden = self.hide_line(line);
+                    out.push_str(&hidden);
+                    out.push('\n');
+                    continue;
+                }
+                block = None;
             }
-            out.push_str(&format!("{}[redacted]\n", " ".repeat(indent)));
-            continue;
-        }
-        if let Some((key, value)) = trimmed.trim_start_matches("- ").split_once(':') {
-            let key = key.trim().trim_matches('"');
-            let value = value.trim();
-            let is_data = key == "data" || key == "stringData";
-            if (secret_key(key)
-                && !value.is_empty()
-                && !matches!(value, "true" | "false" | "null" | "{}" | "[]"))
-                || (is_data && text.contains("kind: Secret"))
-            {
-                if value.is_empty()
-                    || value == "|"
-                    || value.starts_with("|")
-                    || value.starts_with('>')
-                {
-                    secret_indent = Some(indent);
-                    out.push_str(&format!("{}{key}: [redacted]\n", " ".repeat(indent)));
-                } else {
-                    out.push_str(&format!("{}{key}: [redacted]\n", &line[..indent]));
+            let l = split(line);
+            if env_value.is_some_and(|c| l.column < c) {
+                env_value = None;
+            }
+            if line.contains("-----BEGIN") {
+                pem = !line.contains("-----END");
+                let hidden = self.label(l.value);
+                match l.key {
+                    Some(_) => out.push_str(&format!("{}{}: {hidden}\n", l.prefix, l.raw_key)),
+                    None => out.push_str(&format!("{}{hidden}\n", l.prefix)),
                 }
                 continue;
             }
+            let Some(key) = l.key else {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            };
+            let secret_data = secret_doc && indent == 0 && matches!(key, "data" | "stringData");
+            let env_secret = key == "value" && env_value == Some(l.column);
+            if key == "name" {
+                env_value = secret_key(l.value.trim_matches(['"', '\''])).then_some(l.column);
+            }
+            let secret_value = secret_data
+                || flow_secret(l.value)
+                || (env_secret || secret_key(key)) && !harmless(l.value);
+            if !secret_value {
+                // A secret key with an empty value opens a nested block.
+                if secret_key(key) && l.value.is_empty() {
+                    block = Some(indent);
+                }
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            if l.value.is_empty() || l.value.starts_with(['|', '>']) {
+                // The value follows on deeper lines.
+                block = Some(indent);
+                out.push_str(line);
+            } else {
+                let hidden = self.label(l.value);
+                out.push_str(&format!("{}{}: {hidden}", l.prefix, l.raw_key));
+            }
+            out.push('\n');
         }
-        out.push_str(line);
-        out.push('\n');
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn redact(text: &str) -> String {
+        Redactor::new().redact(text)
+    }
+
     #[test]
     fn redacts_keys_pem_and_secret_data() {
         let text = "proxy:\n  https:\n    manual:\n      key: |\n        -----BEGIN PRIVATE KEY-----\n        abc\n        -----END PRIVATE KEY-----\n      cert: x\n  secretToken: s3cr3t\nsingleuser:\n  automountServiceAccountToken: false\n";
-        let r = redact_text(text);
+        let r = redact(text);
         assert!(!r.contains("abc") && !r.contains("s3cr3t"), "{r}");
         assert!(r.contains("cert: x"));
         assert!(r.contains("automountServiceAccountToken: false"));
-        let s = redact_text("kind: Secret\ndata:\n  a: Zm9v\n");
-        assert!(!s.contains("Zm9v"), "{s}");
+        assert!(r.contains("secretToken: [redacted #"), "{r}");
+        let s = redact("kind: Secret\ndata:\n  a: Zm9v\n---\nkind: ConfigMap\ndata:\n  b: visible\n");
+        assert!(!s.contains("Zm9v") && s.contains("  a: [redacted #1]"), "{s}");
+        assert!(s.contains("b: visible"), "only the Secret's data: {s}");
+    }
+
+    #[test]
+    fn equal_secrets_share_a_label_and_changed_ones_do_not() {
+        let mut r = Redactor::new();
+        let a = r.redact("hub:\n  cookieSecret: one\n  password: two\n");
+        let b = r.redact("hub:\n  cookieSecret: one\n  password: three\n");
+        assert_eq!(a.lines().nth(1), b.lines().nth(1));
+        assert_ne!(a.lines().nth(2), b.lines().nth(2));
+        assert!(!b.contains("three"));
+    }
+
+    #[test]
+    fn env_entries_nested_blocks_and_references() {
+        let r = redact(
+            "extraEnv:\n- name: GITHUB_TOKEN\n  value: ghp_x\n- name: LANG\n  value: C.UTF-8\nauth:\n  secret:\n    a: b\n    c: [d]\nhttps:\n  secretName: hub-tls\nmatchExpressions:\n- key: component\n",
+        );
+        assert!(!r.contains("ghp_x"), "{r}");
+        assert!(r.contains("value: C.UTF-8"), "{r}");
+        assert!(!r.contains("a: b") && r.contains("    a: [redacted"), "{r}");
+        assert!(r.contains("secretName: hub-tls"), "{r}");
+        assert!(!r.contains("key: component"), "`key` is always hidden: {r}");
+    }
+
+    #[test]
+    fn pem_without_a_key_and_flow_maps() {
+        let r = redact("- |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nx: {password: hunter2}\n");
+        assert!(!r.contains("MIIB") && !r.contains("hunter2"), "{r}");
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use read::{read_text, read_yaml};
+pub use read::{decode, read_text, read_yaml};
 
 use crate::diag::{Diagnostic, Loc, suggest};
 use crate::policy::merge::{Provenance, Source, merge};
@@ -47,18 +47,57 @@ pub enum Input {
     Preset(String),
 }
 
-/// Loads and merges a policy chain.
-pub fn load(input: &Input) -> Result<Loaded, Vec<Diagnostic>> {
-    let mut seen = Vec::new();
-    load_inner(input, &mut seen)
+/// Where [`Input::File`] paths, and the relative `extends` paths inside
+/// them, are read from: the file system, or another store such as a git
+/// revision (`diff --base-ref`).
+pub trait Files {
+    /// The text of the file at `path`.
+    fn read(&self, path: &Path) -> Result<String, Diagnostic>;
+    /// How the file is named in messages and provenance.
+    fn name(&self, path: &Path) -> String {
+        path.display().to_string()
+    }
+    /// A key that is equal for two paths naming the same file (cycle detection).
+    fn identity(&self, path: &Path) -> String {
+        self.name(path)
+    }
 }
 
-fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagnostic>> {
+/// The file system.
+pub struct Disk;
+
+impl Files for Disk {
+    fn read(&self, path: &Path) -> Result<String, Diagnostic> {
+        read_text(path)
+    }
+    fn identity(&self, path: &Path) -> String {
+        std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| self.name(path))
+    }
+}
+
+/// Loads and merges a policy chain.
+pub fn load(input: &Input) -> Result<Loaded, Vec<Diagnostic>> {
+    load_from(input, &Disk)
+}
+
+/// Like [`load`], reading policy files from `files`.
+pub fn load_from(input: &Input, files: &dyn Files) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut seen = Vec::new();
+    load_inner(input, files, &mut seen)
+}
+
+fn load_inner(
+    input: &Input,
+    files: &dyn Files,
+    seen: &mut Vec<String>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let (name, preset, text, base_dir) = match input {
         Input::File(path) => {
-            let text = read_text(path).map_err(|d| vec![d])?;
+            let text = files.read(path).map_err(|d| vec![d])?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            (path.display().to_string(), None, text, dir)
+            (files.name(path), None, text, dir)
         }
         Input::Inline { name, text, base } => (name.clone(), None, text.clone(), base.clone()),
         Input::Preset(p) => {
@@ -73,9 +112,7 @@ fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagn
         }
     };
     let identity = match input {
-        Input::File(p) => std::fs::canonicalize(p)
-            .map(|p| p.display().to_string())
-            .unwrap_or(name.clone()),
+        Input::File(p) => files.identity(p),
         _ => name.clone(),
     };
     if seen.contains(&identity) {
@@ -127,7 +164,7 @@ fn load_inner(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Diagn
             (doc.value.clone(), prov, None)
         }
         Some(pi) => {
-            let parent = load_inner(&pi, seen)?;
+            let parent = load_inner(&pi, files, seen)?;
             let mut prov = parent.prov.clone();
             let idx = prov.add_source(source);
             let mut merged = serde_json::to_value(&parent.policy)
