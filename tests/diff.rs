@@ -1,76 +1,456 @@
-//! `z2jh-policy diff`: classification of every control in both directions,
-//! golden reports in each format, exit codes, git revisions and redaction.
-//! Regenerate the reports with `UPDATE_GOLDEN=1 cargo test --test diff`.
+//! `z2jh-policy diff`: golden reports, every control in both directions,
+//! drift of committed output, exit codes, git revisions and redaction.
+//!
+//! Regenerate every golden file of this suite (inputs generated here
+//! included) with `UPDATE_GOLDEN=1 cargo test --test diff`.
+//!
+//! - `golden/diff/controls/<control>/`: for each control of
+//!   `controls::ALL`, a strong and a weak policy generated from the
+//!   control's own settings, and the text report of the change each way.
+//!   A control the generator cannot vary fails the test.
+//! - `golden/diff/<case>/`: representative cases in every format
+//!   (`text.txt`, `markdown.md`, `json.json`); drift cases keep their
+//!   committed directory, generated as compiled output plus a hand edit.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{cases, check_file, policy_path};
-use z2jh_policy::controls::ALL;
-use z2jh_policy::diff::Direction;
+use common::check_file;
+use serde_json::{Map, Value, json};
+use z2jh_policy::compile::{Compiled, Options, compile};
+use z2jh_policy::controls::{ALL, Control, ReadBack, ValuesView};
+use z2jh_policy::diff::{self, Direction};
 use z2jh_policy::parse::{Input, load};
+use z2jh_policy::yaml;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_z2jh-policy"));
+    c.env("NO_COLOR", "1");
+    c
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).env("NO_COLOR", "1").output().unwrap()
+    bin().args(args).output().unwrap()
 }
 
-/// For every control, two golden policies whose settings differ in
-/// strength: the change one way must read "weakens", the other "strengthens".
-#[test]
-fn every_control_is_classified_in_both_directions() {
-    let loaded: Vec<_> = cases()
-        .into_iter()
-        .filter_map(|c| load(&Input::File(policy_path(&c))).ok())
-        .collect();
-    let mut missing = Vec::new();
-    for control in ALL {
-        let def = control.def();
-        let rank = |i: usize| def.setting(&control.selected(&loaded[i].policy)).rank;
-        let pair = (0..loaded.len())
-            .flat_map(|a| (0..loaded.len()).map(move |b| (a, b)))
-            .find(|&(a, b)| rank(a) < rank(b));
-        let Some((strong, weak)) = pair else {
-            missing.push(def.id);
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn updating() -> bool {
+    std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") && std::env::var_os("CI").is_none()
+}
+
+// ------------------------------------------------------------ generated control cases
+
+/// Where generated policies start from: the `restricted` site policy, or
+/// the `baseline` preset (chart defaults) for settings restricted rules out.
+const BASES: &[&str] = &["../../../_common/site.yaml", "baseline"];
+
+/// Policies whose settings the generator may borrow: every golden case.
+fn sources() -> Vec<Value> {
+    common::cases()
+        .iter()
+        .filter_map(|c| load(&Input::File(common::policy_path(c))).ok())
+        .chain(
+            ["restricted", "baseline"]
+                .iter()
+                .filter_map(|p| load(&Input::Preset((*p).into())).ok()),
+        )
+        .filter_map(|l| serde_json::to_value(&l.policy).ok())
+        .collect()
+}
+
+fn strip_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `{"spec": {"egress": {"profile": value}}}` for `/spec/egress/profile`.
+fn nest(pointer: &str, value: Value) -> Value {
+    pointer
+        .trim_start_matches('/')
+        .split('/')
+        .rev()
+        .fold(value, |inner, key| {
+            let mut m = Map::new();
+            m.insert(key.to_string(), inner);
+            Value::Object(m)
+        })
+}
+
+fn parent(pointer: &str) -> Option<&str> {
+    let (p, _) = pointer.rsplit_once('/')?;
+    (p.matches('/').count() >= 2).then_some(p)
+}
+
+/// A policy file extending `base` with `fragment` (`{"spec": …}`).
+fn policy_doc(base: &str, fragment: &Value) -> Value {
+    let mut doc = json!({
+        "apiVersion": "z2jh-policy/v1",
+        "kind": "HubPolicy",
+        "metadata": {"name": "hub", "namespace": "jhub"},
+        "extends": base,
+    });
+    if let Some(spec) = fragment.get("spec") {
+        doc["spec"] = spec.clone();
+    }
+    doc
+}
+
+fn policy_text(control: &str, setting: &str, doc: &Value) -> String {
+    format!(
+        "# Control `{control}`, setting `{setting}`: generated by tests/diff.rs\n# (UPDATE_GOLDEN=1 cargo test --test diff).\n{}",
+        yaml::to_string(doc)
+    )
+}
+
+/// Candidate values for a control's field that may select `setting`: the
+/// setting's name, booleans, and what other policies that select it hold
+/// at the field or at its parent.
+fn candidates(c: &dyn Control, setting: usize, sources: &[Value]) -> Vec<Value> {
+    let def = c.def();
+    let name = def.settings[setting].name;
+    let mut out = vec![
+        nest(def.field, json!(name)),
+        nest(def.field, json!(true)),
+        nest(def.field, json!(false)),
+    ];
+    for src in sources {
+        let Ok(policy) = serde_json::from_value(src.clone()) else {
             continue;
         };
-        let down = z2jh_policy::diff::policy_changes(&loaded[strong].policy, &loaded[weak].policy);
-        let up = z2jh_policy::diff::policy_changes(&loaded[weak].policy, &loaded[strong].policy);
-        let find = |v: &[z2jh_policy::diff::ControlChange]| {
-            v.iter().find(|c| c.control == def.id).map(|c| c.direction)
-        };
-        assert_eq!(
-            find(&down),
-            Some(Direction::Weakens),
-            "{}: {} → {}",
-            def.id,
-            loaded[strong].origin,
-            loaded[weak].origin
-        );
-        assert_eq!(
-            find(&up),
-            Some(Direction::Strengthens),
-            "{}: {} → {}",
-            def.id,
-            loaded[weak].origin,
-            loaded[strong].origin
-        );
+        if c.selected(&policy).index != setting {
+            continue;
+        }
+        if let Some(v) = src.pointer(def.field) {
+            out.push(nest(def.field, strip_nulls(v)));
+        }
+        if let Some(p) = parent(def.field)
+            && let Some(v) = src.pointer(p)
+        {
+            out.push(nest(p, strip_nulls(v)));
+        }
     }
-    assert!(
-        missing.is_empty(),
-        "controls without a pair of golden cases of different strength: {missing:?}"
-    );
+    out
+}
+
+/// The first candidate policy on `base` that compiles and selects `setting`.
+fn variant(
+    c: &dyn Control,
+    setting: usize,
+    base: &str,
+    sources: &[Value],
+    file: &Path,
+) -> Option<Value> {
+    let dir = file.parent().unwrap().to_path_buf();
+    candidates(c, setting, sources).into_iter().find_map(|frag| {
+        let doc = policy_doc(base, &frag);
+        let compiled = compile(
+            &Input::Inline {
+                name: file.display().to_string(),
+                text: yaml::to_string(&doc),
+                base: dir.clone(),
+            },
+            &Options::default(),
+        )
+        .ok()?;
+        (c.selected(&compiled.loaded.policy).index == setting).then_some(doc)
+    })
+}
+
+/// The strongest and weakest settings the generator can compile on one
+/// base, as policy documents.
+struct Pair {
+    strong: (usize, Value),
+    weak: (usize, Value),
+}
+
+fn pair(c: &dyn Control, sources: &[Value], dir: &Path) -> Option<Pair> {
+    let def = c.def();
+    for base in BASES {
+        let found: Vec<(usize, Value)> = (0..def.settings.len())
+            .filter_map(|i| variant(c, i, base, sources, &dir.join("strong.yaml")).map(|d| (i, d)))
+            .collect();
+        let strong = found.iter().min_by_key(|(i, _)| def.settings[*i].rank);
+        let weak = found.iter().max_by_key(|(i, _)| def.settings[*i].rank);
+        if let (Some(s), Some(w)) = (strong, weak)
+            && def.settings[s.0].rank < def.settings[w.0].rank
+        {
+            return Some(Pair {
+                strong: s.clone(),
+                weak: w.clone(),
+            });
+        }
+    }
+    None
+}
+
+/// Settings the language accepts but compile refuses (e.g. internal TLS,
+/// which the chart cannot configure): their strength is still classified
+/// on the loaded policies, and the diff reports the compile error.
+fn loads_but_refused(c: &dyn Control, sources: &[Value], dir: &Path) -> Vec<(usize, Value)> {
+    let def = c.def();
+    (0..def.settings.len())
+        .filter_map(|i| {
+            candidates(c, i, sources).into_iter().find_map(|frag| {
+                let doc = policy_doc(BASES[0], &frag);
+                let loaded = load(&Input::Inline {
+                    name: dir.join("candidate.yaml").display().to_string(),
+                    text: yaml::to_string(&doc),
+                    base: dir.to_path_buf(),
+                })
+                .ok()?;
+                (c.selected(&loaded.policy).index == i).then_some((i, doc))
+            })
+        })
+        .collect()
+}
+
+fn report_text(args: &[&str]) -> String {
+    let o = run(args);
+    format!(
+        "$ z2jh-policy {}\n# exit {}\n{}{}",
+        args.join(" "),
+        o.status.code().unwrap_or(-1),
+        stdout(&o),
+        stderr(&o)
+    )
+}
+
+fn drift_json(policy: &Path, committed: &Path) -> Value {
+    let o = run(&[
+        "diff",
+        &policy.display().to_string(),
+        "--against",
+        &committed.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.code() != Some(2), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn direction_of(report: &Value, control: &str) -> Option<String> {
+    report["controls"]
+        .as_array()?
+        .iter()
+        .find(|c| c["control"] == control)
+        .and_then(|c| c["direction"].as_str().map(str::to_string))
+}
+
+/// Whether a control can be read back from compiled output (without a chart folder).
+fn readable(c: &dyn Control, compiled: &Compiled) -> bool {
+    let values = compiled.rendered.values.clone();
+    let manifests = compiled.rendered.manifest_objects();
+    let view = ValuesView {
+        values: &values,
+        defaults: &Value::Null,
+        manifests: Some(&manifests),
+        chart: z2jh_policy::chart::ChartLine::of(&compiled.loaded.policy.chart),
+    };
+    matches!(c.read_back(&view), ReadBack::Setting(_))
+}
+
+/// For every control: a generated policy pair of different strength, the
+/// change reported as weakening one way and strengthening the other (as a
+/// policy change and, where the control reads back from values, as a hand
+/// edit of the committed output), with golden text reports.
+#[test]
+fn every_control_has_a_diff_case_in_both_directions() {
+    let sources = sources();
+    let root = Path::new("golden/diff/controls");
+    let mut failures = Vec::new();
+    let mut expected_dirs = Vec::new();
+    for c in ALL {
+        let def = c.def();
+        let dir = root.join(def.id);
+        expected_dirs.push(def.id.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let (strong_path, weak_path) = (dir.join("strong.yaml"), dir.join("weak.yaml"));
+        let (s, w) = (strong_path.display().to_string(), weak_path.display().to_string());
+        let Some(p) = pair(*c, &sources, &dir) else {
+            // Accepted only for a control whose stronger setting compile refuses.
+            let loadable = loads_but_refused(*c, &sources, &dir);
+            let ranks: Vec<u8> = loadable.iter().map(|(i, _)| def.settings[*i].rank).collect();
+            if ranks.iter().min() == ranks.iter().max() {
+                failures.push(format!(
+                    "{}: no two settings of different strength could be generated; add a golden case that selects another setting",
+                    def.id
+                ));
+                continue;
+            }
+            let strong = loadable.iter().min_by_key(|(i, _)| def.settings[*i].rank).unwrap();
+            let weak = loadable.iter().max_by_key(|(i, _)| def.settings[*i].rank).unwrap();
+            let (sp, wp): (z2jh_policy::policy::Policy, z2jh_policy::policy::Policy) = (
+                load_doc(&strong.1, &dir).policy,
+                load_doc(&weak.1, &dir).policy,
+            );
+            let dir_of = |a, b| {
+                diff::policy_changes(a, b)
+                    .into_iter()
+                    .find(|ch| ch.control == def.id)
+                    .map(|ch| ch.direction)
+            };
+            assert_eq!(dir_of(&sp, &wp), Some(Direction::Weakens), "{}", def.id);
+            assert_eq!(dir_of(&wp, &sp), Some(Direction::Strengthens), "{}", def.id);
+            let docs = [
+                (&strong_path, policy_text(def.id, def.settings[strong.0].name, &strong.1)),
+                (&weak_path, policy_text(def.id, def.settings[weak.0].name, &weak.1)),
+            ];
+            for (path, text) in docs {
+                failures.extend(check_file(path, &text));
+            }
+            failures.extend(check_file(
+                &dir.join("weaken.txt"),
+                &report_text(&["diff", &w, "--base", &s]),
+            ));
+            failures.extend(check_file(
+                &dir.join("strengthen.txt"),
+                &report_text(&["diff", &s, "--base", &w]),
+            ));
+            continue;
+        };
+        let (si, wi) = (p.strong.0, p.weak.0);
+        failures.extend(check_file(
+            &strong_path,
+            &policy_text(def.id, def.settings[si].name, &p.strong.1),
+        ));
+        failures.extend(check_file(
+            &weak_path,
+            &policy_text(def.id, def.settings[wi].name, &p.weak.1),
+        ));
+        let weaken = ["diff", w.as_str(), "--base", s.as_str()];
+        let strengthen = ["diff", s.as_str(), "--base", w.as_str()];
+        failures.extend(check_file(&dir.join("weaken.txt"), &report_text(&weaken)));
+        failures.extend(check_file(
+            &dir.join("strengthen.txt"),
+            &report_text(&strengthen),
+        ));
+        for (args, want) in [(weaken, "weakens"), (strengthen, "strengthens")] {
+            let mut json_args = args.to_vec();
+            json_args.extend(["--format", "json"]);
+            let o = run(&json_args);
+            let r: Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|_| panic!("{}: {}", def.id, stderr(&o)));
+            if direction_of(&r, def.id).as_deref() != Some(want) {
+                failures.push(format!("{}: `{}` did not report `{want}`", def.id, args.join(" ")));
+            }
+            if want == "weakens" {
+                let gate = run(&[&args[..], &["--fail-on", "weaken"]].concat());
+                if gate.status.code() != Some(1) {
+                    failures.push(format!(
+                        "{}: --fail-on weaken exited {:?} on a weakening",
+                        def.id,
+                        gate.status.code()
+                    ));
+                }
+            }
+        }
+        // The same change made by hand in the committed output.
+        let (strong, weak) = (
+            compile(&Input::File(strong_path.clone()), &Options::default()).unwrap(),
+            compile(&Input::File(weak_path.clone()), &Options::default()).unwrap(),
+        );
+        if readable(*c, &strong) && readable(*c, &weak) {
+            let tmp = tempfile::tempdir().unwrap();
+            for (from, out, want) in [
+                (&strong_path, &weak, "weakens"),
+                (&weak_path, &strong, "strengthens"),
+            ] {
+                let committed = tmp.path().join(want);
+                z2jh_policy::emit::write_dir(&committed, &out.output, false).unwrap();
+                let r = drift_json(from, &committed);
+                if direction_of(&r, def.id).as_deref() != Some(want) {
+                    failures.push(format!(
+                        "{}: committed output of the other policy not read back as `{want}`: {}",
+                        def.id, r["controls"]
+                    ));
+                }
+            }
+        }
+    }
+    // A control that was removed leaves no stale case behind.
+    let mut present: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    expected_dirs.sort();
+    if present != expected_dirs {
+        failures.push(format!(
+            "golden/diff/controls has {present:?}, controls are {expected_dirs:?}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn load_doc(doc: &Value, dir: &Path) -> z2jh_policy::parse::Loaded {
+    load(&Input::Inline {
+        name: dir.join("generated.yaml").display().to_string(),
+        text: yaml::to_string(doc),
+        base: dir.to_path_buf(),
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+// ------------------------------------------------------------ representative cases
+
+/// A committed directory: the compiled output of `policy`, changed by hand.
+struct Drift {
+    policy: &'static str,
+    edit: fn(&mut Vec<(String, String)>),
+}
+
+/// Changes the body of `values.yaml` through its data (so the rest of the
+/// file stays byte for byte as compiled).
+fn edit_values(files: &mut [(String, String)], f: impl FnOnce(&mut Value)) {
+    let (_, text) = files.iter_mut().find(|(p, _)| p == "values.yaml").unwrap();
+    let body = diff_body(text);
+    let header = text[..text.len() - body.len()].to_string();
+    let mut v = yaml::parse(body).unwrap().value;
+    f(&mut v);
+    *text = format!("{header}{}", yaml::to_string(&v));
+}
+
+fn diff_body(text: &str) -> &str {
+    let mut rest = text;
+    while rest.starts_with('#') {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
+    }
+    rest
+}
+
+fn compiled_files(policy: &str) -> Vec<(String, String)> {
+    let c = compile(&Input::File(policy.into()), &Options::default()).unwrap();
+    c.output
+        .texts()
+        .map(|(p, t)| (p.to_string(), t))
+        .collect()
 }
 
 struct Case {
     name: &'static str,
     args: &'static [&'static str],
-    code: i32,
+    /// The committed directory (`golden/diff/<name>/committed`) for `--against`.
+    drift: Option<Drift>,
+    /// Exit status with the default `--fail-on any`, and with `--fail-on weaken`.
+    exit: (i32, i32),
 }
 
 const CASES: &[Case] = &[
@@ -82,7 +462,8 @@ const CASES: &[Case] = &[
             "--base",
             "golden/restricted/policy.yaml",
         ],
-        code: 1,
+        drift: None,
+        exit: (1, 1),
     },
     Case {
         name: "strengthen",
@@ -92,247 +473,574 @@ const CASES: &[Case] = &[
             "--base",
             "golden/extends-weakens-parent/policy.yaml",
         ],
-        code: 1,
+        drift: None,
+        exit: (1, 0),
     },
     Case {
+        name: "no-difference",
+        args: &[
+            "diff",
+            "golden/restricted/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+        ],
+        drift: None,
+        exit: (0, 0),
+    },
+    Case {
+        // Secrets in the output (a TLS key in values.yaml) are never shown.
+        name: "secret-redacted",
+        args: &[
+            "diff",
+            "golden/https-manual/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+            "-U",
+            "8",
+        ],
+        drift: None,
+        exit: (1, 0),
+    },
+    Case {
+        // A big change cut to a small comment, with a named marker.
+        name: "oversized",
+        args: &[
+            "diff",
+            "golden/baseline/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+            "--max-comment-chars",
+            "6000",
+            "--marker",
+            "hub-a",
+            "--full-report-url",
+            "https://ci.example.org/runs/42",
+        ],
+        drift: None,
+        exit: (1, 1),
+    },
+    Case {
+        name: "in-sync",
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/restricted/policy.yaml",
+            edit: |_| {},
+        }),
+        exit: (0, 0),
+    },
+    Case {
+        // `singleuser.networkPolicy.enabled: false` typed into values.yaml.
         name: "hand-edit",
-        args: &[
-            "diff",
-            "golden/restricted/policy.yaml",
-            "--against",
-            "golden/diff/hand-edit/committed",
-        ],
-        code: 1,
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/restricted/policy.yaml",
+            edit: |files| {
+                edit_values(files, |v| {
+                    v["singleuser"]["networkPolicy"]["enabled"] = json!(false);
+                })
+            },
+        }),
+        exit: (1, 1),
     },
     Case {
-        name: "missing-file",
-        args: &[
-            "diff",
-            "golden/restricted/policy.yaml",
-            "--against",
-            "golden/diff/missing-file/committed",
-        ],
-        code: 1,
-    },
-    Case {
+        // A label added by hand: drift, but no control changes.
         name: "harmless-edit",
-        args: &[
-            "diff",
-            "golden/restricted/policy.yaml",
-            "--against",
-            "golden/diff/harmless-edit/committed",
-        ],
-        code: 1,
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/restricted/policy.yaml",
+            edit: |files| {
+                edit_values(files, |v| {
+                    v["singleuser"]["extraLabels"] = json!({"team": "data-science"});
+                })
+            },
+        }),
+        exit: (1, 0),
+    },
+    Case {
+        // The namespace manifest (Pod Security labels) was never committed.
+        name: "missing-file",
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/restricted/policy.yaml",
+            edit: |files| files.retain(|(p, _)| p != "manifests/namespace.yaml"),
+        }),
+        exit: (1, 1),
+    },
+    Case {
+        // A quota manifest the policy does not produce: extra, and stronger.
+        name: "extra-file",
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/restricted/policy.yaml",
+            edit: |files| {
+                let quota = compiled_files("golden/quota-enabled/policy.yaml")
+                    .into_iter()
+                    .find(|(p, _)| p == "manifests/quota.yaml")
+                    .unwrap();
+                files.push(quota);
+            },
+        }),
+        exit: (1, 0),
+    },
+    Case {
+        // The policy was strengthened but the output not regenerated.
+        name: "stale-output",
+        args: &["diff", "golden/restricted/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/extends-weakens-parent/policy.yaml",
+            edit: |_| {},
+        }),
+        exit: (1, 1),
+    },
+    Case {
+        // A hand-edited TLS key: shown as changed, never printed.
+        name: "secret-edit",
+        args: &["diff", "golden/https-manual/policy.yaml", "--against"],
+        drift: Some(Drift {
+            policy: "golden/https-manual/policy.yaml",
+            edit: |files| {
+                edit_values(files, |v| {
+                    v["proxy"]["https"]["manual"]["key"] = json!(
+                        "-----BEGIN PRIVATE KEY-----\nhandeditedkeyfortestsonly\n-----END PRIVATE KEY-----\n"
+                    );
+                })
+            },
+        }),
+        exit: (1, 0),
     },
 ];
+
+/// Writes (or checks) the committed directory of a drift case; returns its path.
+fn committed_dir(case: &Case, drift: &Drift, failures: &mut Vec<String>) -> PathBuf {
+    let dir = Path::new("golden/diff").join(case.name).join("committed");
+    let mut files = compiled_files(drift.policy);
+    (drift.edit)(&mut files);
+    if updating() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    for (rel, text) in &files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        failures.extend(check_file(&path, text));
+    }
+    // No stale file may stay behind in the fixture.
+    let mut present = Vec::new();
+    for sub in ["", "manifests"] {
+        if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
+            for e in rd.flatten().filter(|e| e.path().is_file()) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                present.push(if sub.is_empty() { name } else { format!("{sub}/{name}") });
+            }
+        }
+    }
+    present.sort();
+    let mut wanted: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    wanted.sort();
+    if present != wanted {
+        failures.push(format!("{}: has {present:?}, wanted {wanted:?}", dir.display()));
+    }
+    dir
+}
+
+fn case_args(case: &Case, dir: Option<&Path>) -> Vec<String> {
+    let mut args: Vec<String> = case.args.iter().map(|s| s.to_string()).collect();
+    if let Some(d) = dir {
+        args.push(d.display().to_string());
+    }
+    args
+}
 
 #[test]
 fn golden_reports_in_every_format() {
     let mut failures = Vec::new();
     for case in CASES {
+        let dir = case
+            .drift
+            .as_ref()
+            .map(|d| committed_dir(case, d, &mut failures));
+        let args = case_args(case, dir.as_deref());
+        let out_dir = Path::new("golden/diff").join(case.name);
+        std::fs::create_dir_all(&out_dir).unwrap();
         for (format, file) in [
             ("text", "text.txt"),
             ("markdown", "markdown.md"),
-            ("json", "report.json"),
+            ("json", "json.json"),
         ] {
-            let mut args = case.args.to_vec();
-            args.extend(["--format", format]);
-            let o = run(&args);
-            if o.status.code() != Some(case.code) {
+            let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+            a.extend(["--format", format]);
+            let o = run(&a);
+            if o.status.code() != Some(case.exit.0) {
                 failures.push(format!(
-                    "{} {format}: exit {:?}, stderr {}",
+                    "{} {format}: exit {:?}, wanted {}; stderr: {}",
                     case.name,
                     o.status.code(),
-                    String::from_utf8_lossy(&o.stderr)
+                    case.exit.0,
+                    stderr(&o)
                 ));
             }
-            let dir = Path::new("golden/diff").join(case.name);
-            std::fs::create_dir_all(&dir).unwrap();
-            failures.extend(check_file(
-                &dir.join(file),
-                &String::from_utf8_lossy(&o.stdout),
+            failures.extend(check_file(&out_dir.join(file), &stdout(&o)));
+        }
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--fail-on", "weaken"]);
+        let code = run(&a).status.code();
+        if code != Some(case.exit.1) {
+            failures.push(format!(
+                "{} --fail-on weaken: exit {code:?}, wanted {}",
+                case.name, case.exit.1
             ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn hand_edit_that_weakens_is_reported_as_weakening() {
-    let o = run(&[
-        "diff",
-        "golden/restricted/policy.yaml",
-        "--against",
-        "golden/diff/hand-edit/committed",
-        "--format",
-        "json",
-    ]);
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let weak: Vec<&str> = r["controls"]
+fn golden_json(case: &str) -> Value {
+    let text = std::fs::read_to_string(format!("golden/diff/{case}/json.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn weakened(r: &Value) -> Vec<String> {
+    r["controls"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|c| c["direction"] == "weakens")
-        .map(|c| c["control"].as_str().unwrap())
-        .collect();
+        .map(|c| c["control"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn what_the_golden_reports_say() {
+    // A weakening hand edit is classified from the values it leaves.
+    let hand = golden_json("hand-edit");
+    let w = weakened(&hand);
+    assert!(w.contains(&"network-policy".to_string()), "{w:?}");
+    assert!(w.contains(&"egress".to_string()), "{w:?}");
+    assert_eq!(hand["mode"], "drift");
+    assert_eq!(hand["files"][0]["status"], "changed");
+    // Missing and extra files.
+    let missing = golden_json("missing-file");
     assert!(
-        weak.contains(&"network-policy") && weak.contains(&"egress"),
-        "{weak:?}"
+        missing["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "manifests/namespace.yaml" && f["status"] == "missing")
+    );
+    assert_eq!(weakened(&missing), ["pod-security-admission"]);
+    let extra = golden_json("extra-file");
+    assert!(
+        extra["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "manifests/quota.yaml" && f["status"] == "extra")
+    );
+    assert!(weakened(&extra).is_empty());
+    // Harmless drift: files differ, no control does.
+    let harmless = golden_json("harmless-edit");
+    assert_eq!(harmless["summary"]["differences"], true);
+    assert!(harmless["controls"].as_array().unwrap().is_empty());
+    // The user pods' level heads the posture.
+    let weaken = golden_json("weaken");
+    assert_eq!(weaken["posture"][0]["before"], "restricted");
+    assert_eq!(weaken["posture"][0]["after"], "baseline");
+    assert_eq!(weaken["posture"][0]["direction"], "weakens");
+    // Markdown: marker first, summary before any diff, the limit kept.
+    let md = std::fs::read_to_string("golden/diff/oversized/markdown.md").unwrap();
+    assert!(md.starts_with("<!-- z2jh-policy diff: hub-a -->\n"));
+    assert!(md.len() <= 6000, "{}", md.len());
+    assert!(md.contains("Shortened to fit a comment"));
+    assert!(md.contains("https://ci.example.org/runs/42"));
+    assert!(md.find("| Security posture").unwrap() < md.find("<details>").unwrap_or(md.len()));
+}
+
+#[test]
+fn secrets_never_reach_a_report() {
+    for case in ["secret-redacted", "secret-edit"] {
+        for file in ["text.txt", "markdown.md", "json.json"] {
+            let text = std::fs::read_to_string(format!("golden/diff/{case}/{file}")).unwrap();
+            assert!(
+                !text.contains("dummykeyfortestsonly") && !text.contains("handeditedkeyfortestsonly"),
+                "{case}/{file}"
+            );
+            assert!(text.contains("[redacted #"), "{case}/{file}");
+        }
+    }
+}
+
+// ------------------------------------------------------------ exit codes and errors
+
+#[test]
+fn exit_codes_zero_one_two() {
+    let same = [
+        "diff",
+        "golden/restricted/policy.yaml",
+        "--base",
+        "golden/restricted/policy.yaml",
+    ];
+    assert_eq!(run(&same).status.code(), Some(0));
+    let changed = [
+        "diff",
+        "golden/extends-weakens-parent/policy.yaml",
+        "--base",
+        "golden/restricted/policy.yaml",
+    ];
+    assert_eq!(run(&changed).status.code(), Some(1));
+    // Nothing to compare with, a directory that is not there, a bad policy
+    // on either side: exit 2, a message on stderr, nothing on stdout.
+    for args in [
+        &["diff", "golden/restricted/policy.yaml"][..],
+        &["diff", "golden/restricted/policy.yaml", "--against", "no/such/dir"],
+        &["diff", "golden/error-schema/policy.yaml", "--base", "golden/restricted/policy.yaml"],
+        &["diff", "golden/restricted/policy.yaml", "--base", "golden/error-schema/policy.yaml"],
+        &["diff", "golden/restricted/policy.yaml", "--base", "no/such/policy.yaml"],
+        &["diff", "golden/restricted/policy.yaml", "--base", "golden/restricted/policy.yaml", "--max-comment-chars", "10"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn fail_on_weaken_passes_neutral_drift_and_blocks_weakening() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = compiled_files("golden/restricted/policy.yaml");
+    edit_values(&mut files, |v| {
+        v["singleuser"]["extraLabels"] = json!({"team": "a"});
+    });
+    for (rel, text) in &files {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let dir = tmp.path().display().to_string();
+    let args = ["diff", "golden/restricted/policy.yaml", "--against", &dir];
+    assert_eq!(run(&args).status.code(), Some(1), "any difference fails by default");
+    assert_eq!(
+        run(&[&args[..], &["--fail-on", "any"]].concat()).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&[&args[..], &["--fail-on", "weaken"]].concat()).status.code(),
+        Some(0),
+        "neutral drift passes the weakening gate"
+    );
+    edit_values(&mut files, |v| {
+        v["singleuser"]["networkPolicy"]["enabled"] = json!(false);
+    });
+    let values = files.iter().find(|(p, _)| p == "values.yaml").unwrap();
+    std::fs::write(tmp.path().join("values.yaml"), &values.1).unwrap();
+    assert_eq!(
+        run(&[&args[..], &["--fail-on", "weaken"]].concat()).status.code(),
+        Some(1)
     );
 }
 
 #[test]
-fn fail_on_weaken_lets_harmless_drift_pass() {
+fn a_broken_committed_file_is_an_error_with_its_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("values.yaml"), "hub:\n  config: [unclosed\n").unwrap();
+    let dir = tmp.path().display().to_string();
+    let o = run(&["diff", "golden/restricted/policy.yaml", "--against", &dir]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("values.yaml:"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn committed_files_are_read_back_over_chart_defaults() {
+    // With the chart's defaults under them, values that leave a key out
+    // read back as the chart's default.
+    let charts = common::chart_data().join("4.4.0");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = compiled_files("golden/restricted/policy.yaml");
+    edit_values(&mut files, |v| {
+        v["singleuser"]["networkPolicy"]
+            .as_object_mut()
+            .unwrap()
+            .remove("egressAllowRules");
+    });
+    for (rel, text) in &files {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let o = run(&[
+        "diff",
+        "golden/restricted/policy.yaml",
+        "--against",
+        &tmp.path().display().to_string(),
+        "--chart",
+        &charts.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    assert!(weakened(&r).contains(&"egress".to_string()), "{}", r["controls"]);
+}
+
+#[test]
+fn colour_only_when_asked() {
     let args = [
         "diff",
+        "golden/extends-weakens-parent/policy.yaml",
+        "--base",
         "golden/restricted/policy.yaml",
-        "--against",
-        "golden/diff/harmless-edit/committed",
     ];
-    assert_eq!(
-        run(&args).status.code(),
-        Some(1),
-        "any difference fails by default"
-    );
-    let mut weaken = args.to_vec();
-    weaken.extend(["--fail-on", "weaken"]);
-    assert_eq!(run(&weaken).status.code(), Some(0));
-    let mut hand = [
-        "diff",
-        "golden/restricted/policy.yaml",
-        "--against",
-        "golden/diff/hand-edit/committed",
-    ]
-    .to_vec();
-    hand.extend(["--fail-on", "weaken"]);
-    assert_eq!(run(&hand).status.code(), Some(1));
+    // Not a terminal: no colour, whatever NO_COLOR says.
+    let plain = bin().args(args).env_remove("NO_COLOR").output().unwrap();
+    assert!(!plain.stdout.contains(&0x1b));
+    let forced = run(&[&args[..], &["--color", "always"]].concat());
+    assert!(stdout(&forced).contains("\x1b[1;31mWEAKENS"));
+    let never = run(&[&args[..], &["--color", "never"]].concat());
+    assert!(!never.stdout.contains(&0x1b));
 }
 
 #[test]
-fn no_difference_exits_zero_and_errors_exit_two() {
-    let o = run(&[
+fn context_lines_follow_u() {
+    let args = [
         "diff",
-        "golden/restricted/policy.yaml",
+        "golden/extends-weakens-parent/policy.yaml",
         "--base",
         "golden/restricted/policy.yaml",
-    ]);
-    assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("no differences"));
-    assert_eq!(
-        run(&["diff", "golden/restricted/policy.yaml"])
-            .status
-            .code(),
-        Some(2)
-    );
-    assert_eq!(
-        run(&[
-            "diff",
-            "golden/restricted/policy.yaml",
-            "--against",
-            "no/such/dir"
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
-    assert_eq!(
-        run(&[
-            "diff",
-            "golden/error-schema/policy.yaml",
-            "--base",
-            "golden/restricted/policy.yaml"
-        ])
-        .status
-        .code(),
-        Some(2)
-    );
-}
-
-#[test]
-fn markdown_is_cut_to_the_comment_limit_with_a_note() {
-    let o = run(&[
-        "diff",
-        "golden/baseline/policy.yaml",
-        "--base",
-        "golden/api-pod-creator/policy.yaml",
         "--format",
-        "markdown",
-        "--max-comment-chars",
-        "6000",
-        "--marker",
-        "hub-a",
-    ]);
-    let md = String::from_utf8(o.stdout).unwrap();
-    assert!(md.len() <= 6000, "{}", md.len());
-    assert!(md.starts_with("<!-- z2jh-policy diff: hub-a -->\n"));
-    assert!(md.contains("✂️"), "{md}");
+        "json",
+    ];
+    let hunk_lines = |u: &str| {
+        let r: Value = serde_json::from_slice(&run(&[&args[..], &["-U", u]].concat()).stdout).unwrap();
+        r["files"][0]["diff"].as_str().unwrap().lines().count()
+    };
+    assert!(hunk_lines("0") < hunk_lines("3"));
+    assert!(hunk_lines("3") < hunk_lines("10"));
 }
 
-#[test]
-fn private_keys_never_reach_the_report() {
-    let o = run(&[
-        "diff",
-        "golden/https-manual/policy.yaml",
-        "--base",
-        "golden/restricted/policy.yaml",
-        "-U",
-        "50",
-    ]);
-    let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("manual"), "the change is shown");
-    assert!(!text.contains("dummykeyfortestsonly"), "{text}");
+// ------------------------------------------------------------ git revisions
+
+fn git_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let s = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(s.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&s.stderr));
+}
+
+const CHILD: &str = "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: hub, namespace: jhub}\nextends: ../policies/site.yaml\n";
+
+fn diff_in(dir: &Path, args: &[&str]) -> Output {
+    bin().args(args).current_dir(dir).output().unwrap()
 }
 
 #[test]
 fn base_ref_reads_the_policy_and_its_parents_from_git() {
-    let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let s = Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.org")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.org")
-            .output()
-            .unwrap();
-        assert!(
-            s.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&s.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    let repo = git_repo();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("policies")).unwrap();
+    std::fs::create_dir_all(root.join("hub")).unwrap();
     let site = std::fs::read_to_string("golden/_common/site.yaml").unwrap();
-    std::fs::write(dir.path().join("policies/site.yaml"), site).unwrap();
-    let child = "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: hub, namespace: jhub}\nextends: policies/site.yaml\n";
-    std::fs::write(dir.path().join("hub.yaml"), child).unwrap();
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "base"]);
+    std::fs::write(root.join("policies/site.yaml"), &site).unwrap();
+    std::fs::write(root.join("hub/policy.yaml"), CHILD).unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    // The head weakens egress in the child and metadata blocking in the parent.
     std::fs::write(
-        dir.path().join("hub.yaml"),
-        format!("{child}spec:\n  egress:\n    profile: internet\n"),
+        root.join("hub/policy.yaml"),
+        format!("{CHILD}spec:\n  egress:\n    profile: internet\n"),
     )
     .unwrap();
-    let o = bin()
-        .args(["diff", "hub.yaml", "--base-ref", "HEAD", "--format", "json"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    std::fs::write(
+        root.join("policies/site.yaml"),
+        format!("{site}  cloudMetadata:\n    mode: allow\n"),
+    )
+    .unwrap();
+    // Run from a subdirectory: paths are relative to the repository root.
+    let o = diff_in(
+        &root.join("hub"),
+        &["diff", "policy.yaml", "--base-ref", "main", "--format", "json"],
     );
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(r["before"], "HEAD:hub.yaml");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["before"], "main:hub/policy.yaml");
+    let w = weakened(&r);
+    assert!(w.contains(&"egress".to_string()), "{w:?}");
     assert!(
-        r["controls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["control"] == "egress" && c["direction"] == "weakens")
+        w.contains(&"cloud-metadata".to_string()),
+        "the parent is read at the revision too: {w:?}"
     );
+    // Against the working tree's own revision after committing: no change.
+    git(root, &["commit", "-qam", "head"]);
+    let o = diff_in(root, &["diff", "hub/policy.yaml", "--base-ref", "HEAD"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn base_ref_errors_name_the_revision() {
+    let repo = git_repo();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("policies")).unwrap();
+    std::fs::create_dir_all(root.join("hub")).unwrap();
+    // At the base revision the policy is broken.
+    std::fs::write(
+        root.join("hub/policy.yaml"),
+        "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: hub, namespace: jhub}\nextends: restricted\nspec:\n  egres: {}\n",
+    )
+    .unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let site = std::fs::read_to_string("golden/_common/site.yaml").unwrap();
+    std::fs::write(root.join("policies/site.yaml"), site).unwrap();
+    std::fs::write(root.join("hub/policy.yaml"), CHILD).unwrap();
+    let o = diff_in(root, &["diff", "hub/policy.yaml", "--base-ref", "main"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("main:hub/policy.yaml:6:3"), "{err}");
+    assert!(err.contains("did you mean `egress`"), "{err}");
+    // Unknown revisions and option-like ones.
+    for rev in ["no-such-branch", "--output=x"] {
+        let flag = format!("--base-ref={rev}");
+        let o = diff_in(root, &["diff", "hub/policy.yaml", &flag]);
+        assert_eq!(o.status.code(), Some(2), "{rev}");
+        assert!(stderr(&o).contains("revision"), "{rev}: {}", stderr(&o));
+    }
+    // Outside a repository.
+    let plain = tempfile::tempdir().unwrap();
+    let site = std::fs::read_to_string("golden/_common/site.yaml").unwrap();
+    std::fs::write(plain.path().join("p.yaml"), site).unwrap();
+    let o = diff_in(plain.path(), &["diff", "p.yaml", "--base-ref", "main"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("git repository"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_policy_new_at_head_is_all_added() {
+    let repo = git_repo();
+    let root = repo.path();
+    std::fs::write(root.join("README"), "hub\n").unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let site = std::fs::read_to_string("golden/_common/site.yaml").unwrap();
+    std::fs::write(root.join("hub.yaml"), site).unwrap();
+    let o = diff_in(root, &["diff", "hub.yaml", "--base-ref", "main", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["before"], "main:hub.yaml (absent)");
+    assert!(r["files"].as_array().unwrap().iter().all(|f| f["status"] == "added"));
+    assert!(r["controls"].as_array().unwrap().is_empty());
+    let gate = diff_in(root, &["diff", "hub.yaml", "--base-ref", "main", "--fail-on", "weaken"]);
+    assert_eq!(gate.status.code(), Some(0));
 }

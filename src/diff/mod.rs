@@ -164,8 +164,8 @@ pub fn drift(
     }
     Report {
         mode: Mode::Drift,
-        before: format!("{} (compiled)", compiled.loaded.origin),
-        after: format!("{}/ (committed)", committed.dir.trim_end_matches('/')),
+        before: compiled.loaded.origin.clone(),
+        after: format!("{}/", committed.dir.trim_end_matches('/')),
         posture: posture::of_values(&compiled.loaded.policy, &before, &after),
         controls: read_back_changes(&before, &after),
         files: files::compare(&produced, &committed_bodies, context, true),

@@ -8,9 +8,9 @@
 //! changed secret still shows as a changed line while its value stays hidden
 //! (equal labels mean equal values; nothing else leaks).
 //!
-//! Redacted: values of keys named like `key`, `password`, `token`, `secret`
-//! (`*Key`, `*_key`, `credential`, `apiKey`, …; not `secretName` or other
-//! references), the `value` of an `{name: *_TOKEN, value: …}` environment
+//! Redacted: values of keys whose name ends like `key`, `password`, `token`,
+//! `secret` (`cookieSecret`, `apiToken`, `tlsKey`, `client_secret`, …; not
+//! `secretName` or `secretSync`), the `value` of an `{name: *_TOKEN, value: …}` environment
 //! entry, PEM blocks wherever they appear, and the `data`/`stringData` of
 //! any `kind: Secret` document.
 
@@ -20,32 +20,28 @@ pub struct Redactor {
     seen: Vec<String>,
 }
 
-/// Key names whose values are secrets.
+/// Key names whose values are secrets: the name ends with a secret word
+/// (`cookieSecret`, `secretToken`, `client_secret`, `GITHUB_TOKEN`,
+/// `tlsKey`, `tls.key`), so sections such as `secretSync` or references
+/// such as `secretName` stay readable.
 fn secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    // References to secrets and switches are not secrets themselves.
-    let reference = ["name", "ref", "path", "file", "enabled", "mode"]
-        .iter()
-        .any(|s| k.ends_with(s));
-    if reference {
-        return false;
-    }
-    k == "key"
-        || [
-            "password",
-            "passwd",
-            "secret",
-            "token",
-            "credential",
-            "privatekey",
-            "private_key",
-            "private-key",
-            "apikey",
-            "api_key",
-            "api-key",
-        ]
-        .iter()
-        .any(|w| k.contains(w))
+    let word_end = [
+        "password",
+        "passwd",
+        "secret",
+        "secrets",
+        "token",
+        "tokens",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+    ]
+    .iter()
+    .any(|w| k.ends_with(w));
+    word_end
+        || k == "key"
         || key.ends_with("Key")
         || [".key", "_key", "-key"].iter().any(|s| k.ends_with(s))
 }
@@ -67,6 +63,15 @@ fn flow_secret(value: &str) -> bool {
             .any(|(k, v)| {
                 secret_key(k.trim().trim_matches(['"', '\''])) && !harmless(v.trim())
             })
+}
+
+/// A label key such as `hub.jupyter.org/dedicated` or `component`.
+fn label_like(value: &str) -> bool {
+    let v = value.trim_matches(['"', '\'']);
+    !v.is_empty()
+        && v.len() <= 253
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        && v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// A line split as `<indent><dashes><key>: <value>`.
@@ -218,9 +223,11 @@ impl Redactor {
             if key == "name" {
                 env_value = secret_key(l.value.trim_matches(['"', '\''])).then_some(l.column);
             }
+            // `- key: component` in selectors and tolerations names a label.
+            let selector = key == "key" && l.prefix.trim_end().ends_with('-') && label_like(l.value);
             let secret_value = secret_data
                 || flow_secret(l.value)
-                || (env_secret || secret_key(key)) && !harmless(l.value);
+                || (env_secret || secret_key(key) && !selector) && !harmless(l.value);
             if !secret_value {
                 // A secret key with an empty value opens a nested block.
                 if secret_key(key) && l.value.is_empty() {
@@ -283,7 +290,11 @@ mod tests {
         assert!(r.contains("value: C.UTF-8"), "{r}");
         assert!(!r.contains("a: b") && r.contains("    a: [redacted"), "{r}");
         assert!(r.contains("secretName: hub-tls"), "{r}");
-        assert!(!r.contains("key: component"), "`key` is always hidden: {r}");
+        let sync = redact("secretSync:\n  resources:\n    cpu: 10m\n");
+        assert!(sync.contains("cpu: 10m"), "{sync}");
+        assert!(r.contains("- key: component"), "selector keys stay: {r}");
+        let m = redact("tls:\n  key: abc123\n");
+        assert!(!m.contains("abc123"), "a mapping's `key` is hidden: {m}");
     }
 
     #[test]

@@ -92,7 +92,11 @@ fn head(r: &Report, marker: &str) -> String {
     if let Some(cmd) = &r.regenerate {
         out.push_str(&format!(" · regenerate with {}", code(cmd)));
     }
-    out.push_str("\n\n| Security posture | Before | After | |\n|---|---|---|---|\n");
+    out.push_str(&format!(
+        "\n\n| Security posture | {} | {} | |\n|---|---|---|---|\n",
+        capitalise(before),
+        capitalise(after)
+    ));
     for p in &r.posture {
         let (name, mark) = match p.direction {
             Some(d) => (format!("**{}**", cell(&p.aspect)), icon(d)),
@@ -106,7 +110,11 @@ fn head(r: &Report, marker: &str) -> String {
     }
     if !r.controls.is_empty() {
         out.push_str(
-            "\n| | Control | Policy field | Before | After | Now | Why it matters |\n|---|---|---|---|---|---|---|\n",
+            &format!(
+                "\n| | Control | Policy field | {} | {} | Now | Why it matters |\n|---|---|---|---|---|---|---|\n",
+                capitalise(before),
+                capitalise(after)
+            ),
         );
         for c in &r.controls {
             out.push_str(&format!(
