@@ -158,19 +158,21 @@ fn variant(
     file: &Path,
 ) -> Option<Value> {
     let dir = file.parent().unwrap().to_path_buf();
-    candidates(c, setting, sources).into_iter().find_map(|frag| {
-        let doc = policy_doc(base, &frag);
-        let compiled = compile(
-            &Input::Inline {
-                name: file.display().to_string(),
-                text: yaml::to_string(&doc),
-                base: dir.clone(),
-            },
-            &Options::default(),
-        )
-        .ok()?;
-        (c.selected(&compiled.loaded.policy).index == setting).then_some(doc)
-    })
+    candidates(c, setting, sources)
+        .into_iter()
+        .find_map(|frag| {
+            let doc = policy_doc(base, &frag);
+            let compiled = compile(
+                &Input::Inline {
+                    name: file.display().to_string(),
+                    text: yaml::to_string(&doc),
+                    base: dir.clone(),
+                },
+                &Options::default(),
+            )
+            .ok()?;
+            (c.selected(&compiled.loaded.policy).index == setting).then_some(doc)
+        })
 }
 
 /// The strongest and weakest settings the generator can compile on one
@@ -282,11 +284,17 @@ fn every_control_has_a_diff_case_in_both_directions() {
         expected_dirs.push(def.id.to_string());
         std::fs::create_dir_all(&dir).unwrap();
         let (strong_path, weak_path) = (dir.join("strong.yaml"), dir.join("weak.yaml"));
-        let (s, w) = (strong_path.display().to_string(), weak_path.display().to_string());
+        let (s, w) = (
+            strong_path.display().to_string(),
+            weak_path.display().to_string(),
+        );
         let Some(p) = pair(*c, &sources, &dir) else {
             // Accepted only for a control whose stronger setting compile refuses.
             let loadable = loads_but_refused(*c, &sources, &dir);
-            let ranks: Vec<u8> = loadable.iter().map(|(i, _)| def.settings[*i].rank).collect();
+            let ranks: Vec<u8> = loadable
+                .iter()
+                .map(|(i, _)| def.settings[*i].rank)
+                .collect();
             if ranks.iter().min() == ranks.iter().max() {
                 failures.push(format!(
                     "{}: no two settings of different strength could be generated; add a golden case that selects another setting",
@@ -294,8 +302,14 @@ fn every_control_has_a_diff_case_in_both_directions() {
                 ));
                 continue;
             }
-            let strong = loadable.iter().min_by_key(|(i, _)| def.settings[*i].rank).unwrap();
-            let weak = loadable.iter().max_by_key(|(i, _)| def.settings[*i].rank).unwrap();
+            let strong = loadable
+                .iter()
+                .min_by_key(|(i, _)| def.settings[*i].rank)
+                .unwrap();
+            let weak = loadable
+                .iter()
+                .max_by_key(|(i, _)| def.settings[*i].rank)
+                .unwrap();
             let (sp, wp): (z2jh_policy::policy::Policy, z2jh_policy::policy::Policy) = (
                 load_doc(&strong.1, &dir).policy,
                 load_doc(&weak.1, &dir).policy,
@@ -309,8 +323,14 @@ fn every_control_has_a_diff_case_in_both_directions() {
             assert_eq!(dir_of(&sp, &wp), Some(Direction::Weakens), "{}", def.id);
             assert_eq!(dir_of(&wp, &sp), Some(Direction::Strengthens), "{}", def.id);
             let docs = [
-                (&strong_path, policy_text(def.id, def.settings[strong.0].name, &strong.1)),
-                (&weak_path, policy_text(def.id, def.settings[weak.0].name, &weak.1)),
+                (
+                    &strong_path,
+                    policy_text(def.id, def.settings[strong.0].name, &strong.1),
+                ),
+                (
+                    &weak_path,
+                    policy_text(def.id, def.settings[weak.0].name, &weak.1),
+                ),
             ];
             for (path, text) in docs {
                 failures.extend(check_file(path, &text));
@@ -348,7 +368,11 @@ fn every_control_has_a_diff_case_in_both_directions() {
             let r: Value = serde_json::from_slice(&o.stdout)
                 .unwrap_or_else(|_| panic!("{}: {}", def.id, stderr(&o)));
             if direction_of(&r, def.id).as_deref() != Some(want) {
-                failures.push(format!("{}: `{}` did not report `{want}`", def.id, args.join(" ")));
+                failures.push(format!(
+                    "{}: `{}` did not report `{want}`",
+                    def.id,
+                    args.join(" ")
+                ));
             }
             if want == "weakens" {
                 let gate = run(&[&args[..], &["--fail-on", "weaken"]].concat());
@@ -438,10 +462,7 @@ fn diff_body(text: &str) -> &str {
 
 fn compiled_files(policy: &str) -> Vec<(String, String)> {
     let c = compile(&Input::File(policy.into()), &Options::default()).unwrap();
-    c.output
-        .texts()
-        .map(|(p, t)| (p.to_string(), t))
-        .collect()
+    c.output.texts().map(|(p, t)| (p.to_string(), t)).collect()
 }
 
 struct Case {
@@ -629,7 +650,11 @@ fn committed_dir(case: &Case, drift: &Drift, failures: &mut Vec<String>) -> Path
         if let Ok(rd) = std::fs::read_dir(dir.join(sub)) {
             for e in rd.flatten().filter(|e| e.path().is_file()) {
                 let name = e.file_name().to_string_lossy().into_owned();
-                present.push(if sub.is_empty() { name } else { format!("{sub}/{name}") });
+                present.push(if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                });
             }
         }
     }
@@ -637,7 +662,10 @@ fn committed_dir(case: &Case, drift: &Drift, failures: &mut Vec<String>) -> Path
     let mut wanted: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
     wanted.sort();
     if present != wanted {
-        failures.push(format!("{}: has {present:?}, wanted {wanted:?}", dir.display()));
+        failures.push(format!(
+            "{}: has {present:?}, wanted {wanted:?}",
+            dir.display()
+        ));
     }
     dir
 }
@@ -760,7 +788,8 @@ fn secrets_never_reach_a_report() {
         for file in ["text.txt", "markdown.md", "json.json"] {
             let text = std::fs::read_to_string(format!("golden/diff/{case}/{file}")).unwrap();
             assert!(
-                !text.contains("dummykeyfortestsonly") && !text.contains("handeditedkeyfortestsonly"),
+                !text.contains("dummykeyfortestsonly")
+                    && !text.contains("handeditedkeyfortestsonly"),
                 "{case}/{file}"
             );
             assert!(text.contains("[redacted #"), "{case}/{file}");
@@ -790,11 +819,38 @@ fn exit_codes_zero_one_two() {
     // on either side: exit 2, a message on stderr, nothing on stdout.
     for args in [
         &["diff", "golden/restricted/policy.yaml"][..],
-        &["diff", "golden/restricted/policy.yaml", "--against", "no/such/dir"],
-        &["diff", "golden/error-schema/policy.yaml", "--base", "golden/restricted/policy.yaml"],
-        &["diff", "golden/restricted/policy.yaml", "--base", "golden/error-schema/policy.yaml"],
-        &["diff", "golden/restricted/policy.yaml", "--base", "no/such/policy.yaml"],
-        &["diff", "golden/restricted/policy.yaml", "--base", "golden/restricted/policy.yaml", "--max-comment-chars", "10"],
+        &[
+            "diff",
+            "golden/restricted/policy.yaml",
+            "--against",
+            "no/such/dir",
+        ],
+        &[
+            "diff",
+            "golden/error-schema/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+        ],
+        &[
+            "diff",
+            "golden/restricted/policy.yaml",
+            "--base",
+            "golden/error-schema/policy.yaml",
+        ],
+        &[
+            "diff",
+            "golden/restricted/policy.yaml",
+            "--base",
+            "no/such/policy.yaml",
+        ],
+        &[
+            "diff",
+            "golden/restricted/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+            "--max-comment-chars",
+            "10",
+        ],
     ] {
         let o = run(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
@@ -817,13 +873,21 @@ fn fail_on_weaken_passes_neutral_drift_and_blocks_weakening() {
     }
     let dir = tmp.path().display().to_string();
     let args = ["diff", "golden/restricted/policy.yaml", "--against", &dir];
-    assert_eq!(run(&args).status.code(), Some(1), "any difference fails by default");
     assert_eq!(
-        run(&[&args[..], &["--fail-on", "any"]].concat()).status.code(),
+        run(&args).status.code(),
+        Some(1),
+        "any difference fails by default"
+    );
+    assert_eq!(
+        run(&[&args[..], &["--fail-on", "any"]].concat())
+            .status
+            .code(),
         Some(1)
     );
     assert_eq!(
-        run(&[&args[..], &["--fail-on", "weaken"]].concat()).status.code(),
+        run(&[&args[..], &["--fail-on", "weaken"]].concat())
+            .status
+            .code(),
         Some(0),
         "neutral drift passes the weakening gate"
     );
@@ -833,7 +897,9 @@ fn fail_on_weaken_passes_neutral_drift_and_blocks_weakening() {
     let values = files.iter().find(|(p, _)| p == "values.yaml").unwrap();
     std::fs::write(tmp.path().join("values.yaml"), &values.1).unwrap();
     assert_eq!(
-        run(&[&args[..], &["--fail-on", "weaken"]].concat()).status.code(),
+        run(&[&args[..], &["--fail-on", "weaken"]].concat())
+            .status
+            .code(),
         Some(1)
     );
 }
@@ -841,7 +907,11 @@ fn fail_on_weaken_passes_neutral_drift_and_blocks_weakening() {
 #[test]
 fn a_broken_committed_file_is_an_error_with_its_location() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("values.yaml"), "hub:\n  config: [unclosed\n").unwrap();
+    std::fs::write(
+        tmp.path().join("values.yaml"),
+        "hub:\n  config: [unclosed\n",
+    )
+    .unwrap();
     let dir = tmp.path().display().to_string();
     let o = run(&["diff", "golden/restricted/policy.yaml", "--against", &dir]);
     assert_eq!(o.status.code(), Some(2));
@@ -879,7 +949,11 @@ fn committed_files_are_read_back_over_chart_defaults() {
         "json",
     ]);
     let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
-    assert!(weakened(&r).contains(&"egress".to_string()), "{}", r["controls"]);
+    assert!(
+        weakened(&r).contains(&"egress".to_string()),
+        "{}",
+        r["controls"]
+    );
 }
 
 #[test]
@@ -910,7 +984,8 @@ fn context_lines_follow_u() {
         "json",
     ];
     let hunk_lines = |u: &str| {
-        let r: Value = serde_json::from_slice(&run(&[&args[..], &["-U", u]].concat()).stdout).unwrap();
+        let r: Value =
+            serde_json::from_slice(&run(&[&args[..], &["-U", u]].concat()).stdout).unwrap();
         r["files"][0]["diff"].as_str().unwrap().lines().count()
     };
     assert!(hunk_lines("0") < hunk_lines("3"));
@@ -937,7 +1012,11 @@ fn git(dir: &Path, args: &[&str]) {
         .env("HOME", dir)
         .output()
         .unwrap();
-    assert!(s.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&s.stderr));
+    assert!(
+        s.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&s.stderr)
+    );
 }
 
 const CHILD: &str = "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {name: hub, namespace: jhub}\nextends: ../policies/site.yaml\n";
@@ -971,7 +1050,14 @@ fn base_ref_reads_the_policy_and_its_parents_from_git() {
     // Run from a subdirectory: paths are relative to the repository root.
     let o = diff_in(
         &root.join("hub"),
-        &["diff", "policy.yaml", "--base-ref", "main", "--format", "json"],
+        &[
+            "diff",
+            "policy.yaml",
+            "--base-ref",
+            "main",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -1035,12 +1121,31 @@ fn a_policy_new_at_head_is_all_added() {
     git(root, &["commit", "-q", "-m", "base"]);
     let site = std::fs::read_to_string("golden/_common/site.yaml").unwrap();
     std::fs::write(root.join("hub.yaml"), site).unwrap();
-    let o = diff_in(root, &["diff", "hub.yaml", "--base-ref", "main", "--format", "json"]);
+    let o = diff_in(
+        root,
+        &["diff", "hub.yaml", "--base-ref", "main", "--format", "json"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["before"], "main:hub.yaml (absent)");
-    assert!(r["files"].as_array().unwrap().iter().all(|f| f["status"] == "added"));
+    assert!(
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "added")
+    );
     assert!(r["controls"].as_array().unwrap().is_empty());
-    let gate = diff_in(root, &["diff", "hub.yaml", "--base-ref", "main", "--fail-on", "weaken"]);
+    let gate = diff_in(
+        root,
+        &[
+            "diff",
+            "hub.yaml",
+            "--base-ref",
+            "main",
+            "--fail-on",
+            "weaken",
+        ],
+    );
     assert_eq!(gate.status.code(), Some(0));
 }

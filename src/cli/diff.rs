@@ -77,7 +77,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
     /// Name in the Markdown marker (`<!-- z2jh-policy diff: NAME -->`): one comment per hub.
-    #[arg(long, value_name = "NAME")]
+    /// Letters, digits, `.`, `_`, `-` and spaces, at most 100.
+    #[arg(long, value_name = "NAME", value_parser = marker_name)]
     pub marker: Option<String>,
     /// Longest Markdown output, in UTF-8 bytes (GitHub comments hold 65,536 characters).
     #[arg(long, value_name = "N", default_value_t = 65_000,
@@ -115,6 +116,20 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         FailOn::Weaken => r.weakens(),
     };
     if failing { exit::FOUND } else { exit::OK }
+}
+
+/// Marker names stay inside the HTML comment and are easy to match.
+fn marker_name(s: &str) -> Result<String, String> {
+    let ok = !s.trim().is_empty()
+        && s.len() <= 100
+        && !s.contains("--")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._- ".contains(c));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("expected 1 to 100 letters, digits, `.`, `_`, `-` or spaces, without `--`".into())
+    }
 }
 
 fn use_color(c: Color) -> bool {
@@ -230,6 +245,15 @@ fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marker_names_stay_inside_the_comment() {
+        assert!(marker_name("hub-a").is_ok());
+        assert!(marker_name("staging hub 2").is_ok());
+        for bad in ["", "a--b", "x -->", "a\nb", "<b>"] {
+            assert!(marker_name(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn shell_words_are_quoted_when_needed() {

@@ -64,7 +64,8 @@ impl Committed {
                 match yaml::parse_stream(&text) {
                     Ok(docs) => manifests.extend(docs.into_iter().filter(|d| !d.is_null())),
                     Err(e) => {
-                        let d = Diagnostic::error(format!("invalid YAML in `{name}`: {}", e.message));
+                        let d =
+                            Diagnostic::error(format!("invalid YAML in `{name}`: {}", e.message));
                         errors.push(match e.pos {
                             Some(p) => d.at(Loc::new(&name, &text, p)),
                             None => d.at(Loc::file(&name)),

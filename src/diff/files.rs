@@ -74,9 +74,7 @@ pub fn compare(
         }
     }
     let find = |set: &'_ [(String, String)], p: &str| {
-        set.iter()
-            .find(|(q, _)| q == p)
-            .map(|(_, t)| t.clone())
+        set.iter().find(|(q, _)| q == p).map(|(_, t)| t.clone())
     };
     // One redactor for both sides: a changed secret keeps a changed label.
     let mut redactor = Redactor::new();
@@ -91,8 +89,14 @@ pub fn compare(
             (Some(a), Some(b), _) if a != b => FileStatus::Changed,
             _ => continue,
         };
-        let a = old.as_deref().map(|t| redactor.redact(t)).unwrap_or_default();
-        let b = new.as_deref().map(|t| redactor.redact(t)).unwrap_or_default();
+        let a = old
+            .as_deref()
+            .map(|t| redactor.redact(t))
+            .unwrap_or_default();
+        let b = new
+            .as_deref()
+            .map(|t| redactor.redact(t))
+            .unwrap_or_default();
         let diff = TextDiff::from_lines(&a, &b);
         let (mut added, mut removed) = (0, 0);
         for op in diff.iter_all_changes() {
@@ -155,7 +159,10 @@ mod tests {
                 ("manifests/rbac.yaml", FileStatus::Extra)
             ]
         );
-        assert!(v[0].diff.starts_with("--- a/values.yaml\n+++ b/values.yaml\n"));
+        assert!(
+            v[0].diff
+                .starts_with("--- a/values.yaml\n+++ b/values.yaml\n")
+        );
         assert_eq!((v[0].added_lines, v[0].removed_lines), (1, 1));
         assert!(v[1].diff.contains("+++ /dev/null"));
     }
@@ -170,7 +177,11 @@ mod tests {
         );
         assert_eq!(v.len(), 1);
         assert!(!v[0].diff.contains("aaa") && !v[0].diff.contains("bbb"));
-        assert!(v[0].diff.contains("-  cookieSecret: [redacted #1]"), "{}", v[0].diff);
+        assert!(
+            v[0].diff.contains("-  cookieSecret: [redacted #1]"),
+            "{}",
+            v[0].diff
+        );
         assert!(v[0].diff.contains("+  cookieSecret: [redacted #2]"));
     }
 

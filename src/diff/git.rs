@@ -58,10 +58,8 @@ impl GitRevision {
     /// Opens the repository that contains the current directory.
     pub fn open(rev: &str) -> Result<GitRevision, Diagnostic> {
         if rev.is_empty() || rev.starts_with('-') || rev.contains(':') {
-            return Err(Diagnostic::error(format!(
-                "`{rev}` is not a git revision"
-            ))
-            .help("give a branch, tag or commit, e.g. `--base-ref origin/main`"));
+            return Err(Diagnostic::error(format!("`{rev}` is not a git revision"))
+                .help("give a branch, tag or commit, e.g. `--base-ref origin/main`"));
         }
         let cwd = std::env::current_dir()
             .map_err(|e| Diagnostic::error(format!("cannot read the current directory: {e}")))?;
@@ -158,10 +156,7 @@ mod tests {
 
     #[test]
     fn normalize_refuses_to_climb_out() {
-        assert_eq!(
-            normalize(Path::new("a/b/../c")),
-            Some(PathBuf::from("a/c"))
-        );
+        assert_eq!(normalize(Path::new("a/b/../c")), Some(PathBuf::from("a/c")));
         assert_eq!(normalize(Path::new("a/../../c")), None);
     }
 

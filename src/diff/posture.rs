@@ -96,12 +96,8 @@ pub fn of_values(policy: &Policy, before: &ValuesView, after: &ValuesView) -> Ve
         level_of_values(policy, before),
         level_of_values(policy, after),
     ))
-    .chain(controls().map(|c| {
-        control_row(
-            c,
-            State::read_back(c, before),
-            State::read_back(c, after),
-        )
-    }))
+    .chain(
+        controls().map(|c| control_row(c, State::read_back(c, before), State::read_back(c, after))),
+    )
     .collect()
 }

@@ -58,11 +58,9 @@ fn harmless(value: &str) -> bool {
 fn flow_secret(value: &str) -> bool {
     value.starts_with(['{', '['])
         && value
-            .split(|c: char| matches!(c, '{' | '}' | '[' | ']' | ','))
+            .split(['{', '}', '[', ']', ','])
             .filter_map(|part| part.split_once(':'))
-            .any(|(k, v)| {
-                secret_key(k.trim().trim_matches(['"', '\''])) && !harmless(v.trim())
-            })
+            .any(|(k, v)| secret_key(k.trim().trim_matches(['"', '\''])) && !harmless(v.trim()))
 }
 
 /// A label key such as `hub.jupyter.org/dedicated` or `component`.
@@ -70,7 +68,8 @@ fn label_like(value: &str) -> bool {
     let v = value.trim_matches(['"', '\'']);
     !v.is_empty()
         && v.len() <= 253
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
         && v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
@@ -224,7 +223,8 @@ impl Redactor {
                 env_value = secret_key(l.value.trim_matches(['"', '\''])).then_some(l.column);
             }
             // `- key: component` in selectors and tolerations names a label.
-            let selector = key == "key" && l.prefix.trim_end().ends_with('-') && label_like(l.value);
+            let selector =
+                key == "key" && l.prefix.trim_end().ends_with('-') && label_like(l.value);
             let secret_value = secret_data
                 || flow_secret(l.value)
                 || (env_secret || secret_key(key) && !selector) && !harmless(l.value);
@@ -266,8 +266,12 @@ mod tests {
         assert!(r.contains("cert: x"));
         assert!(r.contains("automountServiceAccountToken: false"));
         assert!(r.contains("secretToken: [redacted #"), "{r}");
-        let s = redact("kind: Secret\ndata:\n  a: Zm9v\n---\nkind: ConfigMap\ndata:\n  b: visible\n");
-        assert!(!s.contains("Zm9v") && s.contains("  a: [redacted #1]"), "{s}");
+        let s =
+            redact("kind: Secret\ndata:\n  a: Zm9v\n---\nkind: ConfigMap\ndata:\n  b: visible\n");
+        assert!(
+            !s.contains("Zm9v") && s.contains("  a: [redacted #1]"),
+            "{s}"
+        );
         assert!(s.contains("b: visible"), "only the Secret's data: {s}");
     }
 
@@ -299,7 +303,9 @@ mod tests {
 
     #[test]
     fn pem_without_a_key_and_flow_maps() {
-        let r = redact("- |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nx: {password: hunter2}\n");
+        let r = redact(
+            "- |\n  -----BEGIN CERTIFICATE-----\n  MIIB\n  -----END CERTIFICATE-----\nx: {password: hunter2}\n",
+        );
         assert!(!r.contains("MIIB") && !r.contains("hunter2"), "{r}");
     }
 }

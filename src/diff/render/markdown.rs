@@ -330,12 +330,18 @@ mod tests {
             assert!(md.contains("Shortened to fit a comment"), "{md}");
         }
         let md = markdown(&big_report(6, 4000), &opts(65_000));
-        assert!(md.contains("<code>f0.yaml</code>"), "the first diff fits whole");
+        assert!(
+            md.contains("<code>f0.yaml</code>"),
+            "the first diff fits whole"
+        );
         assert!(md.contains("`f1.yaml` partly"), "the second is cut");
         assert!(md.contains("`f5.yaml`"));
         assert!(md.contains("https://ci.example.org/run/1"));
         // Every opened fence is closed, and the fence outgrows the content's backticks.
-        assert_eq!(md.matches("````diff").count(), md.matches("\n````\n").count());
+        assert_eq!(
+            md.matches("````diff").count(),
+            md.matches("\n````\n").count()
+        );
     }
 
     #[test]
@@ -343,7 +349,10 @@ mod tests {
         let md = markdown(&big_report(2, 3), &opts(65_000));
         assert!(!md.contains("Shortened"));
         assert_eq!(md.matches("<details>").count(), 2);
-        assert!(md.contains("\n\n````diff\n"), "blank line before the fence: {md}");
+        assert!(
+            md.contains("\n\n````diff\n"),
+            "blank line before the fence: {md}"
+        );
         assert!(md.contains("\n````\n\n</details>"), "{md}");
     }
 

@@ -35,11 +35,7 @@ fn word(d: Direction) -> &'static str {
 pub fn text(r: &Report, color: bool) -> String {
     let paint = Paint(color);
     let (before, after) = sides(r);
-    let mut out = format!(
-        "{}: {}\n",
-        paint.code("1", "z2jh-policy diff"),
-        verdict(r)
-    );
+    let mut out = format!("{}: {}\n", paint.code("1", "z2jh-policy diff"), verdict(r));
     let w = before.len().max(after.len()) + 1;
     out.push_str(&format!("  {:<w$} {}\n", format!("{before}:"), r.before));
     out.push_str(&format!("  {:<w$} {}\n", format!("{after}:"), r.after));
