@@ -65,6 +65,7 @@ pub struct Args {
     /// Target chart version for both sides, overriding the policies' `chart:`.
     #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Lines of context in unified diffs.
