@@ -14,6 +14,7 @@ pub mod controls;
 pub mod diag;
 pub mod emit;
 pub mod lower;
+pub mod par;
 pub mod parse;
 pub mod plan;
 pub mod policy;

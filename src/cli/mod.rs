@@ -2,6 +2,8 @@
 //! subcommand; each returns the process exit code.
 
 mod compile;
+mod completions;
+mod man;
 mod schema;
 mod terraform;
 mod validate;
@@ -47,6 +49,10 @@ pub enum Command {
     Schema(schema::Args),
     /// Run as a Terraform `external` data source: JSON query on stdin, JSON result on stdout.
     Terraform(terraform::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write every page into a directory.
+    Man(man::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -56,6 +62,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(a) => validate::run(&a, fmt),
         Command::Schema(a) => schema::run(&a, fmt),
         Command::Terraform(a) => terraform::run(&a, fmt),
+        Command::Completions(a) => completions::run(&a, fmt),
+        Command::Man(a) => man::run(&a, fmt),
     };
     ExitCode::from(code)
 }
