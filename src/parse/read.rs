@@ -11,15 +11,13 @@ use crate::yaml::{self, Doc, MAX_INPUT_BYTES};
 /// Pipes and devices (`/dev/stdin`, `<(…)`) are read up to the same limit.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let name = path.display().to_string();
-    let cannot = |e: std::io::Error| {
-        Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))).at(Loc::file(&name))
-    };
+    let cannot =
+        |e: std::io::Error| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e)));
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
-        return Err(
-            Diagnostic::error(format!("`{name}` is a directory; expected a YAML file"))
-                .at(Loc::file(&name)),
-        );
+        return Err(Diagnostic::error(format!(
+            "`{name}` is a directory; expected a YAML file"
+        )));
     }
     let too_big = |size: &str| {
         Diagnostic::error(format!(
