@@ -91,11 +91,7 @@ fn stage(writes: &[(PathBuf, String)], created: &mut Vec<PathBuf>) -> Result<Sta
     for (target, _) in writes {
         make_dirs(parent_of(target), created)?;
     }
-    let threads = if writes.len() < 2 * STAGE_THREADS {
-        1
-    } else {
-        STAGE_THREADS
-    };
+    let threads = writes.len().min(STAGE_THREADS);
     // On error the files already staged are deleted as they drop.
     crate::par::map(writes, threads, |(target, text)| stage_one(target, text))
         .into_iter()

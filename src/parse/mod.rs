@@ -178,6 +178,13 @@ fn load_uncached(input: &Input, seen: &mut Vec<String>) -> Result<Loaded, Vec<Di
 
 /// Checks that the merged chain is a complete policy and types it.
 fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec<Diagnostic>> {
+    // Every file was checked against the schema already, so a merged policy
+    // that types is complete; the schema (costly to build) is needed only to
+    // say where an incomplete one falls short.
+    let e = match serde_json::from_value::<Policy>(merged.clone()) {
+        Ok(p) => return Ok(p),
+        Err(e) => e,
+    };
     let full = schema::complete();
     static COMPLETE_VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
     let validator = cached(&COMPLETE_VALIDATOR, full)?;
@@ -196,12 +203,10 @@ fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec
     if !missing.is_empty() {
         return Err(missing);
     }
-    serde_json::from_value(merged.clone()).map_err(|e| {
-        vec![
-            Diagnostic::error(format!("the merged policy does not fit the language: {e}"))
-                .at(Loc::file(name)),
-        ]
-    })
+    Err(vec![
+        Diagnostic::error(format!("the merged policy does not fit the language: {e}"))
+            .at(Loc::file(name)),
+    ])
 }
 
 /// A validator for one of the policy schemas, built once per process
