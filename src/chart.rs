@@ -24,6 +24,9 @@ impl ChartLine {
 }
 
 use std::path::Path;
+use std::sync::OnceLock;
+
+use jsonschema::Validator;
 
 use serde_json::Value;
 
@@ -36,6 +39,8 @@ pub struct ChartDir {
     pub version: String,
     pub defaults: Value,
     pub schema: Value,
+    /// The compiled schema, built on first use and kept for later checks.
+    validator: OnceLock<Result<Validator, String>>,
 }
 
 impl ChartDir {
@@ -67,6 +72,15 @@ impl ChartDir {
                 .to_string(),
             defaults,
             schema,
+            validator: OnceLock::new(),
         })
+    }
+
+    /// The validator of `values.schema.json`, built once per chart.
+    pub fn validator(&self) -> Result<&Validator, String> {
+        self.validator
+            .get_or_init(|| crate::validate::schema_check::validator(&self.schema))
+            .as_ref()
+            .map_err(String::clone)
     }
 }

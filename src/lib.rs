@@ -18,6 +18,7 @@ pub mod emit;
 pub mod explain;
 pub mod init;
 pub mod lower;
+pub mod par;
 pub mod parse;
 pub mod plan;
 pub mod policy;

@@ -92,11 +92,23 @@ pub fn escape_pointer(seg: &str) -> String {
     seg.replace('~', "~0").replace('/', "~1")
 }
 
+/// Most nested mappings/lists accepted.
+pub const MAX_DEPTH: usize = 64;
+/// Most YAML nodes accepted in one input, aliases expanded. A policy has a
+/// few hundred and a chart's values.yaml a few thousand; the cap keeps an
+/// alias bomb to a few megabytes and a few milliseconds.
+pub const MAX_NODES: usize = 50_000;
+
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
-        budget: serde_saphyr::budget! { max_depth: 64, max_nodes: 250_000 },
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            max_nodes: MAX_NODES,
+            // Aliases replay their anchor's text: bound the total, not just the file.
+            max_total_scalar_bytes: MAX_INPUT_BYTES,
+        },
         with_snippet: false,
     }
 }
@@ -156,12 +168,42 @@ pub fn parse(text: &str) -> Result<Doc, YamlError> {
 }
 
 fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("invalid YAML").trim();
     // The backend's message may carry a location suffix; the caller prints its own.
-    s.lines()
-        .next()
-        .unwrap_or("invalid YAML")
-        .trim()
-        .to_string()
+    let line = match line.find(" at line ") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    explain(line)
+}
+
+/// Says in the reader's terms what the backend's message means and what was expected.
+fn explain(msg: &str) -> String {
+    if let Some(rest) = msg.strip_prefix("duplicate mapping key") {
+        let key = rest
+            .strip_prefix(": ")
+            .and_then(|r| r.split(", set ").next())
+            .unwrap_or("");
+        return format!("duplicate key `{key}`; each key may appear only once in a mapping");
+    }
+    if let Some(breach) = msg.strip_prefix("budget breached: ") {
+        let what = breach.split([' ', '{']).next().unwrap_or(breach);
+        return match what {
+            "Nodes" | "Events" => format!("more than {MAX_NODES} values (aliases expanded); expected a small configuration file, not an alias bomb"),
+            "Depth" => format!("nested too deeply; expected at most {MAX_DEPTH} levels"),
+            "ScalarBytes" => format!("strings total more than {MAX_INPUT_BYTES} bytes (aliases expanded)"),
+            "Aliases" | "Anchors" | "AliasAnchorRatio" => "too many aliases (`*name`) for the anchors (`&name`) defined; expected a small configuration file, not an alias bomb".into(),
+            "Documents" => "too many YAML documents".into(),
+            other => format!("exceeds the reader's limits ({other})"),
+        };
+    }
+    if msg.starts_with("recursion limit exceeded") {
+        return format!("nested too deeply; expected at most {MAX_DEPTH} levels");
+    }
+    if msg.starts_with("tabs disallowed") {
+        return format!("{msg}; YAML indentation must use spaces, not tabs");
+    }
+    msg.to_string()
 }
 
 fn pos_of<T>(s: &Spanned<T>) -> Pos {

@@ -4,9 +4,11 @@
 mod audit;
 mod check;
 mod compile;
+mod completions;
 mod diff;
 mod explain;
 mod init;
+mod man;
 mod schema;
 mod terraform;
 mod validate;
@@ -62,6 +64,10 @@ pub enum Command {
     Audit(audit::Args),
     /// Propose a policy that reproduces the security settings of existing values.
     Init(init::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+    /// Print the manual page (roff), or write every page into a directory.
+    Man(man::Args),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -76,6 +82,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(a) => check::run(&a, fmt),
         Command::Audit(a) => audit::run(&a, fmt),
         Command::Init(a) => init::run(&a, fmt),
+        Command::Completions(a) => completions::run(&a, fmt),
+        Command::Man(a) => man::run(&a, fmt),
     };
     ExitCode::from(code)
 }

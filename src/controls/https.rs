@@ -263,7 +263,8 @@ impl Control for HttpsControl {
 
 fn read_pem(cx: &mut Lowering, dir: &Path, file: &str, ptr: &str, label: &str) -> Option<String> {
     let path = dir.join(file);
-    match std::fs::read_to_string(&path) {
+    // Bounded like every input file: a path to a device or pipe cannot exhaust memory.
+    match crate::parse::read_text(&path) {
         Ok(text) if text.contains("-----BEGIN ") && text.contains(label) => Some(text),
         Ok(_) => {
             cx.error(
@@ -274,11 +275,7 @@ fn read_pem(cx: &mut Lowering, dir: &Path, file: &str, ptr: &str, label: &str) -
             None
         }
         Err(e) => {
-            cx.error(
-                ptr,
-                format!("cannot read `{}`: {e}", path.display()),
-                "paths are relative to the policy file",
-            );
+            cx.error(ptr, e.message, "paths are relative to the policy file");
             None
         }
     }

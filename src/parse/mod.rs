@@ -7,8 +7,11 @@
 
 mod read;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jsonschema::Validator;
 
 use serde_json::Value;
 
@@ -93,6 +96,36 @@ fn load_inner(
     files: &dyn Files,
     seen: &mut Vec<String>,
 ) -> Result<Loaded, Vec<Diagnostic>> {
+    // A preset is fixed text, so its loaded chain is too: load it once per
+    // process (batch runs would otherwise load it for every policy). Only
+    // from outside the preset chains, so cycle and length checks stay exact.
+    if let Input::Preset(p) = input
+        && !seen.iter().any(|s| s.starts_with("preset:"))
+    {
+        static PRESETS: Mutex<BTreeMap<String, Loaded>> = Mutex::new(BTreeMap::new());
+        let hit = PRESETS.lock().ok().and_then(|c| c.get(p).cloned());
+        if let Some(l) = hit.filter(|l| seen.len() + chain_len(l) <= MAX_CHAIN) {
+            return Ok(l);
+        }
+        let l = load_uncached(input, files, seen)?;
+        if let Ok(mut c) = PRESETS.lock() {
+            c.insert(p.clone(), l.clone());
+        }
+        return Ok(l);
+    }
+    load_uncached(input, files, seen)
+}
+
+/// Number of files in a loaded chain.
+fn chain_len(l: &Loaded) -> usize {
+    1 + l.parent.as_deref().map_or(0, chain_len)
+}
+
+fn load_uncached(
+    input: &Input,
+    files: &dyn Files,
+    seen: &mut Vec<String>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let (name, preset, text, base_dir) = match input {
         Input::File(path) => {
             let text = files.read(path).map_err(|d| vec![d])?;
@@ -136,8 +169,9 @@ fn load_inner(
 
     let doc = read_yaml(&name, &text).map_err(|d| vec![d])?;
     let file_schema = schema::file();
-    let validator = schema_check::validator(file_schema).map_err(|e| vec![Diagnostic::error(e)])?;
-    let errors = schema_check::check(&validator, file_schema, &doc, &name, &text);
+    static FILE_VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
+    let validator = cached(&FILE_VALIDATOR, file_schema)?;
+    let errors = schema_check::check(validator, file_schema, &doc, &name, &text);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -185,8 +219,16 @@ fn load_inner(
 
 /// Checks that the merged chain is a complete policy and types it.
 fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec<Diagnostic>> {
+    // Every file was checked against the schema already, so a merged policy
+    // that types is complete; the schema (costly to build) is needed only to
+    // say where an incomplete one falls short.
+    let e = match serde_json::from_value::<Policy>(merged.clone()) {
+        Ok(p) => return Ok(p),
+        Err(e) => e,
+    };
     let full = schema::complete();
-    let validator = schema_check::validator(full).map_err(|e| vec![Diagnostic::error(e)])?;
+    static COMPLETE_VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
+    let validator = cached(&COMPLETE_VALIDATOR, full)?;
     let missing: Vec<Diagnostic> = validator
         .iter_errors(merged)
         .map(|e| {
@@ -202,12 +244,21 @@ fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec
     if !missing.is_empty() {
         return Err(missing);
     }
-    serde_json::from_value(merged.clone()).map_err(|e| {
-        vec![
-            Diagnostic::error(format!("the merged policy does not fit the language: {e}"))
-                .at(Loc::file(name)),
-        ]
-    })
+    Err(vec![
+        Diagnostic::error(format!("the merged policy does not fit the language: {e}"))
+            .at(Loc::file(name)),
+    ])
+}
+
+/// A validator for one of the policy schemas, built once per process
+/// (building one costs far more than checking a policy with it).
+fn cached(
+    cell: &'static OnceLock<Result<Validator, String>>,
+    schema: &'static Value,
+) -> Result<&'static Validator, Vec<Diagnostic>> {
+    cell.get_or_init(|| schema_check::validator(schema))
+        .as_ref()
+        .map_err(|e| vec![Diagnostic::error(e.clone())])
 }
 
 fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {

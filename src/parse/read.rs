@@ -1,30 +1,42 @@
 //! Reading input files: existence, size, encoding and YAML syntax, each
 //! failure a diagnostic naming the file (and line and column where known).
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, Loc};
 use crate::yaml::{self, Doc, MAX_INPUT_BYTES};
 
 /// Reads a file as UTF-8 text, refusing directories, huge and binary files.
+/// Pipes and devices (`/dev/stdin`, `<(…)`) are read up to the same limit.
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    let cannot =
+        |e: std::io::Error| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e)));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
         return Err(Diagnostic::error(format!(
             "`{name}` is a directory; expected a YAML file"
         )));
     }
-    if meta.len() > MAX_INPUT_BYTES as u64 {
-        return Err(Diagnostic::error(format!(
-            "`{name}` is {} bytes; files over {MAX_INPUT_BYTES} bytes are refused",
-            meta.len()
+    let too_big = |size: &str| {
+        Diagnostic::error(format!(
+            "`{name}` is {size} bytes; files over {MAX_INPUT_BYTES} bytes are refused"
         ))
-        .at(Loc::file(&name)));
+        .at(Loc::file(&name))
+    };
+    if meta.len() > MAX_INPUT_BYTES as u64 {
+        return Err(too_big(&meta.len().to_string()));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error(format!("cannot read `{name}`: {}", io_reason(&e))))?;
+    // The size above is 0 for pipes and devices: never read more than the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(too_big(&format!("more than {MAX_INPUT_BYTES}"))
+            .help("policies and values files are small; is this the right file?"));
+    }
     decode(&name, bytes)
 }
 
@@ -71,6 +83,9 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotADirectory => {
+            "a component of the path is a file, not a directory".into()
+        }
         _ => e.to_string(),
     }
 }

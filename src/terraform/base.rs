@@ -72,7 +72,7 @@ pub fn effective(chart: Option<&ChartDir>, values: &Value) -> Value {
 /// Validates the combined values against the chart's schema; each error
 /// points into the base file (or the compiled values) that set the key.
 pub fn check_chart(chart: &ChartDir, combined: &Value, files: &[ValuesFile]) -> Vec<Diagnostic> {
-    let validator = match schema_check::validator(&chart.schema) {
+    let validator = match chart.validator() {
         Ok(v) => v,
         Err(e) => {
             return vec![Diagnostic::error(format!(
@@ -83,7 +83,7 @@ pub fn check_chart(chart: &ChartDir, combined: &Value, files: &[ValuesFile]) -> 
     };
     let full = effective(Some(chart), combined);
     let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
-    schema_check::check_value(&validator, &chart.schema, &full, &locate)
+    schema_check::check_value(validator, &chart.schema, &full, &locate)
 }
 
 /// One warning for every control whose state in the merged values is

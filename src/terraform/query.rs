@@ -71,6 +71,11 @@ pub fn parse(bytes: &[u8]) -> Result<Query, String> {
             kind(&value)
         ));
     };
+    if let Some(key) = duplicate_key(text) {
+        return Err(format!(
+            "query key `{key}` is given twice; expected each key once"
+        ));
+    }
 
     let mut unknown = Vec::new();
     for (key, v) in &map {
@@ -114,6 +119,40 @@ pub fn parse(bytes: &[u8]) -> Result<Query, String> {
         base_values: get("base_values").map(PathBuf::from),
         chart_dir: get("chart_dir").map(PathBuf::from),
     })
+}
+
+/// The first key the top-level object repeats (a JSON map keeps only the
+/// last value, which would silently pick one of two policies).
+fn duplicate_key(text: &str) -> Option<String> {
+    struct Keys(Option<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut seen = std::collections::BTreeSet::new();
+                    let mut dup = None;
+                    while let Some((k, serde::de::IgnoredAny)) =
+                        map.next_entry::<String, serde::de::IgnoredAny>()?
+                    {
+                        if dup.is_none() && !seen.insert(k.clone()) {
+                            dup = Some(k);
+                        }
+                    }
+                    Ok(Keys(dup))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_str::<Keys>(text).ok().and_then(|k| k.0)
 }
 
 fn unknown_keys(unknown: &[&str]) -> String {

@@ -62,7 +62,7 @@ pub fn merged(defaults: &Value, files: &[ValuesFile]) -> Value {
 /// pointing into the last file that set the offending key.
 pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Diagnostic> {
     let v = merged(&chart.defaults, files);
-    let validator = match schema_check::validator(&chart.schema) {
+    let validator = match chart.validator() {
         Ok(v) => v,
         Err(e) => {
             return vec![Diagnostic::error(format!(
@@ -72,7 +72,7 @@ pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Dia
         }
     };
     let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
-    schema_check::check_value(&validator, &chart.schema, &v, &locate)
+    schema_check::check_value(validator, &chart.schema, &v, &locate)
 }
 
 /// The last file that wrote `ptr`; failing that, the last file that wrote

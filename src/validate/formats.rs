@@ -32,6 +32,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("image-name", image_name),
     ("image-tag", image_tag),
     ("image-digest", image_digest),
+    ("parameter-key", parameter_key),
 ];
 
 fn err<T>(msg: &str) -> Result<T, String> {
@@ -316,6 +317,22 @@ pub fn rel_path(s: &str) -> Result<(), String> {
         return err("a file path relative to the policy file");
     }
     Ok(())
+}
+
+/// A StorageClass parameter name (`type`, `csi.storage.k8s.io/fstype`).
+pub fn parameter_key(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 253
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        err(
+            "a parameter name of at most 253 letters, digits, `.`, `_`, `/` and `-`, like `type` or `csi.storage.k8s.io/fstype`",
+        )
+    }
 }
 
 pub fn email(s: &str) -> Result<(), String> {

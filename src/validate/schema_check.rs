@@ -305,6 +305,27 @@ pub fn check_value(
                         .help(format!("expected {expected}")),
                 );
             }
+            ValidationErrorKind::PropertyNames { error } => {
+                // The inner error's instance is the offending key.
+                let key = error.instance().as_str().unwrap_or_default().to_string();
+                let expected = match error.kind() {
+                    ValidationErrorKind::Format { format } => FORMATS
+                        .iter()
+                        .find(|(n, _)| n == format)
+                        .and_then(|(_, check)| check(&key).err()),
+                    _ => None,
+                }
+                .unwrap_or_else(|| error.masked().to_string());
+                let kptr = format!("{ptr}/{}", escape_pointer(&key));
+                push(
+                    locate(&kptr, true),
+                    Diagnostic::error(format!(
+                        "invalid key `{}` in `{path}`",
+                        short(&Value::String(key.clone()))
+                    ))
+                    .help(format!("expected {expected}")),
+                );
+            }
             other => {
                 let _ = other;
                 push(

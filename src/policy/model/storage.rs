@@ -47,7 +47,10 @@ pub struct StorageClassSpec {
     /// CSI driver, e.g. `ebs.csi.aws.com`, `pd.csi.storage.gke.io`, `disk.csi.azure.com`.
     #[schemars(extend("format" = "provisioner"))]
     pub provisioner: String,
+    /// Provisioner-specific settings, e.g. `type: gp3`. Keys are names like
+    /// `csi.storage.k8s.io/fstype`; values are any text.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"format": "parameter-key"}))]
     pub parameters: IndexMap<String, String>,
     pub reclaim_policy: ReclaimPolicy,
     pub allow_volume_expansion: bool,
