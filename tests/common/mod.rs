@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
