@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod diff_cli;
 
 use std::path::{Path, PathBuf};
 
