@@ -41,25 +41,44 @@ fn chart(line: ChartLine) -> &'static ChartDir {
 
 fn check(c: &Compiled) {
     for (path, text) in c.output.texts() {
-        let docs = yaml::parse_stream(&text).unwrap_or_else(|e| panic!("{path} does not parse back: {e}\n{text}"));
+        let docs = yaml::parse_stream(&text)
+            .unwrap_or_else(|e| panic!("{path} does not parse back: {e}\n{text}"));
         assert!(!docs.is_empty(), "{path} is empty");
     }
     let stream = emit::stream(&c.output);
     yaml::parse_stream(&stream).unwrap_or_else(|e| panic!("the stream does not parse back: {e}"));
-    let values = c.output.texts().next().map(|(_, t)| t).expect("values.yaml comes first");
-    let file = ValuesFile::from_text("values.yaml", values).unwrap_or_else(|d| panic!("values.yaml: {}", d.message));
+    let values = c
+        .output
+        .texts()
+        .next()
+        .map(|(_, t)| t)
+        .expect("values.yaml comes first");
+    let file = ValuesFile::from_text("values.yaml", values)
+        .unwrap_or_else(|d| panic!("values.yaml: {}", d.message));
     let line = ChartLine::of(&c.loaded.policy.chart);
     let errors = validate_against_chart(chart(line), std::slice::from_ref(&file));
-    assert!(errors.is_empty(), "values fail the chart schema: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "values fail the chart schema: {errors:#?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let input = Input::Inline { name: "fuzz.yaml".into(), text: text.to_string(), base: PathBuf::from(BASE) };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let input = Input::Inline {
+        name: "fuzz.yaml".into(),
+        text: text.to_string(),
+        base: PathBuf::from(BASE),
+    };
     match compile(&input, &Options::default()) {
         Ok(c) => check(&c),
         Err(diags) => {
-            assert!(diags.iter().any(|d| d.is_error()), "failed without an error: {diags:#?}");
+            assert!(
+                diags.iter().any(|d| d.is_error()),
+                "failed without an error: {diags:#?}"
+            );
             for d in &diags {
                 render_human(d);
                 render_json(d);

@@ -66,7 +66,9 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         .collect();
     match atomic::apply(&writes, &[]) {
         Ok(written) => {
-            eprintln!("wrote {} manual pages to {}", written.len(), dir.display());
+            if fmt == ErrorFormat::Human {
+                eprintln!("wrote {} manual pages to {}", written.len(), dir.display());
+            }
             exit::OK
         }
         Err(e) => {

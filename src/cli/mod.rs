@@ -46,7 +46,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile a policy into values.yaml and manifests.
+    /// Compile a policy, or a batch of policies, into values.yaml and manifests.
     Compile(compile::Args),
     /// Check values files against a chart's values.schema.json, merged like Helm.
     Validate(validate::Args),
