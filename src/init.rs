@@ -186,11 +186,11 @@ fn leaves(v: &Value) -> usize {
 fn render(doc: &Value, unexpressed: &[String], installed: &Installed, opts: &Options) -> String {
     let mut out = format!(
         "# yaml-language-server: $schema={}\n# Proposed by `z2jh-policy init` from {}.\n",
-        opts.schema.replace(['\n', '\r'], ""),
+        crate::emit::one_line(&opts.schema.replace(['\n', '\r'], "")),
         installed
             .file_names()
             .iter()
-            .map(|f| format!("`{f}`"))
+            .map(|f| format!("`{}`", crate::emit::one_line(f)))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -199,7 +199,10 @@ fn render(doc: &Value, unexpressed: &[String], installed: &Installed, opts: &Opt
     } else {
         out.push_str("# Not expressed (review before use):\n");
         for u in unexpressed {
-            out.push_str(&format!("#   - {}\n", u.replace(['\n', '\r'], " ")));
+            out.push_str(&format!(
+                "#   - {}\n",
+                crate::emit::one_line(&u.replace(['\n', '\r'], " "))
+            ));
         }
     }
     out.push_str(&crate::yaml::to_string(doc));

@@ -445,3 +445,145 @@ fn errors_render_as_json_lines_with_positions() {
         serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
 }
+
+/// The commands that read a policy, values files, manifests or a committed
+/// output folder, with the broken input in each of those places.
+#[test]
+fn every_other_command_refuses_broken_input() {
+    let d = tempfile::tempdir().unwrap();
+    fs::copy(EXAMPLE, d.path().join("ok.yaml")).unwrap();
+    let r = run_in(d.path(), &["compile", "-q", "ok.yaml", "-o", "okout"], None);
+    assert_eq!(r.status, Some(0), "{}", r.stderr);
+    let chart = charts().join("4.4.0");
+    let chart = chart.to_str().unwrap();
+    // What each place holds: a policy, Helm values, or a stream of manifests.
+    #[derive(PartialEq)]
+    enum Holds {
+        Policy,
+        Values,
+        Manifests,
+    }
+    use Holds::*;
+    let places: &[(&[&str], Holds)] = &[
+        (&["explain", "{}"], Policy),
+        (&["check", "{}", "--values", "okout/values.yaml"], Policy),
+        (&["check", "ok.yaml", "--values", "{}"], Values),
+        (
+            &[
+                "check",
+                "ok.yaml",
+                "--values",
+                "okout/values.yaml",
+                "--manifests",
+                "{}",
+            ],
+            Manifests,
+        ),
+        (&["audit", "{}"], Values),
+        (&["audit", "okout/values.yaml", "--policy", "{}"], Policy),
+        (&["init", "--from", "{}"], Values),
+        (
+            &["init", "--from", "okout/values.yaml", "--chart", "{}"],
+            Policy,
+        ),
+        (&["diff", "{}", "--base", "ok.yaml"], Policy),
+        (&["diff", "ok.yaml", "--base", "{}"], Policy),
+    ];
+    for c in broken_inputs(d.path()) {
+        for (args, holds) in places {
+            // Helm reads an empty values file (or manifest stream) as nothing
+            // at all, and so do the commands that judge installed values; a
+            // manifest file is a stream of documents.
+            let empty = matches!(c.file, "empty.yaml" | "comments.yaml");
+            if (*holds != Policy && empty) || (*holds == Manifests && c.file == "multi.yaml") {
+                continue;
+            }
+            let args: Vec<&str> = args
+                .iter()
+                .map(|a| if *a == "{}" { c.file } else { a })
+                .collect();
+            if args[0] == "init" && args.contains(&"--chart") {
+                // A chart folder: its files are read from inside it.
+                if !matches!(c.file, "plain-file/policy.yaml" | "missing.yaml") {
+                    continue;
+                }
+            }
+            let r = run_in(d.path(), &args, None);
+            check_case(&c, &r, c.file, &args.join(" "));
+        }
+        // A committed output folder whose values.yaml is the broken file.
+        let src = d.path().join(c.file);
+        if c.file.starts_with('/') || !src.is_file() {
+            continue;
+        }
+        let against = d.path().join("against");
+        let _ = fs::remove_dir_all(&against);
+        fs::create_dir_all(&against).unwrap();
+        fs::copy(&src, against.join("values.yaml")).unwrap();
+        let r = run_in(
+            d.path(),
+            &["diff", "ok.yaml", "--against", "against", "--chart", chart],
+            None,
+        );
+        let mut c = c;
+        if matches!(c.file, "empty.yaml" | "comments.yaml") {
+            continue;
+        }
+        c.file = "against/values.yaml";
+        check_case(&c, &r, "against/values.yaml", "diff --against");
+    }
+}
+
+/// Values files follow Helm: an empty one (or one of only comments) is `{}`.
+#[test]
+fn an_empty_values_file_is_empty_values() {
+    let d = tempfile::tempdir().unwrap();
+    fs::copy(EXAMPLE, d.path().join("ok.yaml")).unwrap();
+    broken_inputs(d.path());
+    let r = run_in(d.path(), &["init", "--from", "empty.yaml"], None);
+    assert_eq!(r.status, Some(0), "{}", r.stderr);
+    // The chart's defaults do not meet `restricted`: found, not an input error.
+    let r = run_in(
+        d.path(),
+        &["check", "ok.yaml", "--values", "comments.yaml"],
+        None,
+    );
+    assert_eq!(r.status, Some(1), "{}", r.stderr);
+}
+
+/// A policy as of a git revision is read with the same size limit.
+#[test]
+fn diff_base_ref_reads_a_bounded_blob() {
+    let d = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(d.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    fs::write(
+        d.path().join("p.yaml"),
+        format!("a: \"{}\"\n", "x".repeat(17 << 20)),
+    )
+    .unwrap();
+    git(&["add", "p.yaml"]);
+    git(&["commit", "-q", "-m", "big"]);
+    fs::copy(EXAMPLE, d.path().join("p.yaml")).unwrap();
+    let r = run_in(d.path(), &["diff", "p.yaml", "--base-ref", "HEAD"], None);
+    assert_input_error(
+        &r,
+        "diff --base-ref over a huge blob",
+        &["`HEAD:p.yaml` is more than 16777216 bytes"],
+    );
+}

@@ -45,7 +45,12 @@ pub fn read_values(path: &std::path::Path) -> Result<ValuesFile, Diagnostic> {
 pub fn values_from_text(name: &str, text: String) -> Result<ValuesFile, Diagnostic> {
     match ValuesFile::from_text(name, text.clone()) {
         Ok(f) => Ok(f),
-        Err(_) if crate::yaml::parse_stream(&text).is_ok_and(|d| d.is_empty()) => {
+        // Parsed again only when the first parse found no document (a
+        // second full parse of a huge, broken file would double its cost).
+        Err(e)
+            if e.message.contains("file is empty")
+                && crate::yaml::parse_stream(&text).is_ok_and(|d| d.is_empty()) =>
+        {
             let doc = read_yaml(name, "{}\n")?;
             Ok(ValuesFile {
                 name: name.to_string(),

@@ -9,7 +9,7 @@
 //! binary, as always.
 
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::diag::Diagnostic;
 use crate::parse::Files;
@@ -26,6 +26,40 @@ fn git(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
         Ok(out.stdout)
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+/// Like [`git`], but reads at most one byte more than the input limit, so a
+/// huge blob costs no more memory than a file that is refused by its size.
+fn git_bounded(args: &[&str], cwd: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut child = Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let mut bytes = Vec::new();
+    let read = child
+        .stdout
+        .take()
+        .map(|out| out.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes));
+    if bytes.len() > MAX_INPUT_BYTES {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Ok(bytes);
+    }
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    let status = child.wait().map_err(|e| format!("cannot run git: {e}"))?;
+    match read {
+        Some(Ok(_)) if status.success() => Ok(bytes),
+        Some(Err(e)) => Err(format!("cannot read git's output: {e}")),
+        _ => Err(err.trim().to_string()),
     }
 }
 
@@ -130,14 +164,13 @@ impl Files for GitRevision {
         let spec = format!("{}:{}", self.rev, slash(&rel));
         // `cat-file blob` prints the stored bytes exactly (no text conversion)
         // and refuses trees, where `git show` would list them.
-        let bytes = git(&["cat-file", "blob", &spec], &self.top).map_err(|e| {
+        let bytes = git_bounded(&["cat-file", "blob", &spec], &self.top).map_err(|e| {
             Diagnostic::error(format!("cannot read `{spec}`: {e}"))
                 .help("the file does not exist at that revision")
         })?;
         if bytes.len() > MAX_INPUT_BYTES {
             return Err(Diagnostic::error(format!(
-                "`{spec}` is {} bytes; files over {MAX_INPUT_BYTES} bytes are refused",
-                bytes.len()
+                "`{spec}` is more than {MAX_INPUT_BYTES} bytes; files over {MAX_INPUT_BYTES} bytes are refused"
             )));
         }
         crate::parse::decode(&spec, bytes)

@@ -36,7 +36,7 @@ pub fn header(h: &HeaderInfo) -> String {
 /// Text that cannot end a comment line: control characters and the
 /// characters YAML 1.1 (Helm) counts as line breaks are shown escaped, so a
 /// file name with a newline cannot add YAML to the header.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {

@@ -28,7 +28,8 @@ pub fn comment(e: &Entry) -> String {
         compact(&e.policy_value),
         e.control
     );
-    text.replace(['\n', '\r'], " ")
+    // Helm's YAML reader also ends a comment at U+0085, U+2028 and U+2029.
+    crate::emit::one_line(&text.replace(['\n', '\r'], " "))
 }
 
 /// The body of `values.yaml` (no header) with provenance comments.
