@@ -4,8 +4,10 @@
 //! Invariants checked on every input:
 //! - no panic, and an error result always holds at least one error, each
 //!   rendering (human and JSON) without panicking;
-//! - a successful compilation's files and stream parse back as YAML, and its
-//!   values pass the chart's `values.schema.json` (4.4.0 or 3.3.8 by line).
+//! - a successful compilation's files and stream parse back as YAML, hold no
+//!   raw YAML 1.1 line breaks (U+0085, U+2028, U+2029), and its values pass
+//!   the chart's `values.schema.json` (4.4.0 or 3.3.8 by line);
+//! - the annotated values (`compile --annotate`) mean the same as the plain ones.
 
 #![no_main]
 
@@ -39,6 +41,15 @@ fn chart(line: ChartLine) -> &'static ChartDir {
     })
 }
 
+/// Helm reads YAML 1.1, where U+0085, U+2028 and U+2029 break lines, also in
+/// comments: output may hold them only escaped.
+fn assert_yaml11_safe(what: &str, text: &str) {
+    let raw = text
+        .chars()
+        .find(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'));
+    assert!(raw.is_none(), "{what}: raw {raw:?}, a line break to Helm");
+}
+
 fn check(c: &Compiled) {
     for (path, text) in c.output.texts() {
         let docs = yaml::parse_stream(&text)
@@ -47,6 +58,16 @@ fn check(c: &Compiled) {
     }
     let stream = emit::stream(&c.output);
     yaml::parse_stream(&stream).unwrap_or_else(|e| panic!("the stream does not parse back: {e}"));
+    assert_yaml11_safe("the stream", &stream);
+    // `compile --annotate`: the same values with provenance comments.
+    let annotated = z2jh_policy::explain::annotate::values_yaml(c);
+    assert_yaml11_safe("annotated values.yaml", &annotated);
+    let with_comments = yaml::parse(&annotated)
+        .unwrap_or_else(|e| panic!("annotated values do not parse back: {e}"));
+    assert_eq!(
+        with_comments.value, c.rendered.values,
+        "comments changed the annotated values"
+    );
     let values = c
         .output
         .texts()
