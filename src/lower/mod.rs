@@ -113,7 +113,7 @@ impl Lowering<'_> {
             field: dotted(pointer),
             source: src.map(|s| s.name.clone()).unwrap_or_default(),
             preset: src.and_then(|s| s.preset.clone()),
-            line: self.prov.loc(pointer).map_or(0, |l| l.line),
+            line: self.prov.line(pointer).unwrap_or(0),
         }
     }
 

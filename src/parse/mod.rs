@@ -87,8 +87,28 @@ pub fn load(input: &Input) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Like [`load`], reading policy files from `files`.
 pub fn load_from(input: &Input, files: &dyn Files) -> Result<Loaded, Vec<Diagnostic>> {
+    prewarm();
     let mut seen = Vec::new();
     load_inner(input, files, &mut seen)
+}
+
+/// The validator of policy files, built once per process.
+fn file_validator() -> Result<&'static Validator, Vec<Diagnostic>> {
+    static FILE_VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
+    cached(&FILE_VALIDATOR, schema::file())
+}
+
+/// Starts building the file validator on a second thread, once per process:
+/// it costs more than reading and merging a whole chain, which goes on
+/// meanwhile (a one-policy `compile` is mostly process start and this).
+fn prewarm() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        // Without a thread (resource limits), the first check builds it.
+        let _ = std::thread::Builder::new()
+            .name("schema".into())
+            .spawn(|| drop(file_validator()));
+    });
 }
 
 fn load_inner(
@@ -168,12 +188,23 @@ fn load_uncached(
     seen.push(identity);
 
     let doc = read_yaml(&name, &text).map_err(|d| vec![d])?;
-    let file_schema = schema::file();
-    static FILE_VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
-    let validator = cached(&FILE_VALIDATOR, file_schema)?;
-    let errors = schema_check::check(validator, file_schema, &doc, &name, &text);
-    if !errors.is_empty() {
-        return Err(errors);
+    let parent_input = match doc.value.get("extends").and_then(Value::as_str) {
+        Some(ext) => Some(resolve_extends(ext, &base_dir).map_err(|d| {
+            vec![d.at_opt(Some(Loc::new(&name, &text, doc.spans.locate("/extends"))))]
+        })),
+        None if preset.as_deref() == Some(presets::DEFAULT_PARENT) => None,
+        None => Some(Ok(Input::Preset(presets::DEFAULT_PARENT.to_string()))),
+    };
+    // The parent chain loads before this file is checked, while the
+    // validator may still be under construction (`prewarm`); this file's
+    // own errors still come first.
+    let parent = parent_input.map(|pi| pi.and_then(|pi| load_inner(&pi, files, seen)));
+    // Presets are compiled in and checked by a test; only files are checked here.
+    if preset.is_none() {
+        let errors = schema_check::check(file_validator()?, schema::file(), &doc, &name, &text);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
     }
 
     let source = Source {
@@ -182,23 +213,15 @@ fn load_uncached(
         text: Arc::from(text.as_str()),
         spans: doc.spans.clone(),
     };
-    let parent_input = match doc.value.get("extends").and_then(Value::as_str) {
-        Some(ext) => Some(resolve_extends(ext, &base_dir).map_err(|d| {
-            vec![d.at_opt(Some(Loc::new(&name, &text, doc.spans.locate("/extends"))))]
-        })?),
-        None if source.preset.as_deref() == Some(presets::DEFAULT_PARENT) => None,
-        None => Some(Input::Preset(presets::DEFAULT_PARENT.to_string())),
-    };
-
-    let (merged, prov, parent) = match parent_input {
+    let (merged, prov, parent) = match parent {
         None => {
             let mut prov = Provenance::default();
             let idx = prov.add_source(source);
             prov.record_all(&doc.value, "", idx);
             (doc.value.clone(), prov, None)
         }
-        Some(pi) => {
-            let parent = load_inner(&pi, files, seen)?;
+        Some(parent) => {
+            let parent = parent?;
             let mut prov = parent.prov.clone();
             let idx = prov.add_source(source);
             let mut merged = serde_json::to_value(&parent.policy)
@@ -293,6 +316,18 @@ fn resolve_extends(ext: &str, base: &Path) -> Result<Input, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_preset_passes_the_file_schema() {
+        // Presets skip the check at load time; this is where they get it.
+        let validator = file_validator().unwrap();
+        for name in presets::names() {
+            let text = presets::get(name).unwrap();
+            let doc = read_yaml(name, text).unwrap();
+            let errors = schema_check::check(validator, schema::file(), &doc, name, text);
+            assert!(errors.is_empty(), "preset {name}: {errors:#?}");
+        }
+    }
 
     #[test]
     fn presets_load_and_restricted_inherits_baseline() {

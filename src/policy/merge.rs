@@ -68,6 +68,13 @@ impl Provenance {
         Some(Loc::new(&s.name, &s.text, s.spans.locate(pointer)))
     }
 
+    /// The line of [`Provenance::loc`] alone: origins stamped on every
+    /// lowered value need no copy of the source line.
+    pub fn line(&self, pointer: &str) -> Option<u32> {
+        let s = self.source(pointer)?;
+        Some(s.spans.locate(pointer).line)
+    }
+
     /// Like [`Provenance::loc`] but pointing at the key rather than the value.
     pub fn key_loc(&self, pointer: &str) -> Option<Loc> {
         let s = self.source(pointer)?;

@@ -27,32 +27,39 @@ pub fn complete() -> &'static Value {
     })
 }
 
+/// The published schema (`schema/policy.schema.json`), compiled in.
+const PUBLISHED: &str = include_str!("../../schema/policy.schema.json");
+
 /// The schema of one policy file, as published for editors.
+///
+/// Read from the published copy: parsing it costs a third of deriving it
+/// from the model types, and every `compile` process needs it. `tests/docs.rs`
+/// fails when the copy differs from [`derived_file`].
 pub fn file() -> &'static Value {
     static S: OnceLock<Value> = OnceLock::new();
-    S.get_or_init(|| {
-        let mut v = complete().clone();
-        let keep = defs_needing_required(&v);
-        if let Some(defs) = v.get_mut("definitions").and_then(Value::as_object_mut) {
-            for (name, def) in defs.iter_mut() {
-                if !keep.contains(name) && name != "Metadata" {
-                    strip_required(def);
-                }
+    S.get_or_init(|| serde_json::from_str(PUBLISHED).unwrap_or_else(|_| derived_file()))
+}
+
+/// The file schema derived from the model types (what `file` must equal).
+pub fn derived_file() -> Value {
+    let mut v = complete().clone();
+    let keep = defs_needing_required(&v);
+    if let Some(defs) = v.get_mut("definitions").and_then(Value::as_object_mut) {
+        for (name, def) in defs.iter_mut() {
+            if !keep.contains(name) && name != "Metadata" {
+                strip_required(def);
             }
         }
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("$id".into(), json!(SCHEMA_ID));
-            obj.insert(
-                "required".into(),
-                json!(["apiVersion", "kind", "metadata"]),
-            );
-            obj.insert(
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("$id".into(), json!(SCHEMA_ID));
+        obj.insert("required".into(), json!(["apiVersion", "kind", "metadata"]));
+        obj.insert(
                 "description".into(),
                 json!("A z2jh-policy HubPolicy file. Sections left out come from the policy named by `extends` (default: the `baseline` preset)."),
             );
-        }
-        v
-    })
+    }
+    v
 }
 
 /// `Option` fields mean "may be left out", never "may be null": drop the
