@@ -35,6 +35,9 @@ fn committed_schema_matches_the_language() {
         panic!("{e}");
     }
     // What `compile` checks files against and `schema` prints is the
-    // compiled-in copy: it must be the derived schema itself.
-    assert_eq!(z2jh_policy::policy::schema::file(), &derived);
+    // compiled-in copy: it must be the derived schema itself (after an
+    // update, from the next build on).
+    if std::env::var_os("UPDATE_GOLDEN").is_none() {
+        assert_eq!(z2jh_policy::policy::schema::file(), &derived);
+    }
 }

@@ -77,6 +77,7 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "image-tag" => "2025-01-06",
         "image-digest" => "sha256:4a2f0b4a6c2f6e8d7a1b3c5d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f",
         "parameter-key" => "csi.storage.k8s.io/fstype",
+        "qualified-name" => "cert-manager.io/cluster-issuer",
         _ => return None,
     })
 }
@@ -276,6 +277,22 @@ spec:
     hosts: [hub.example.org]
     manual: {certFile: tls.crt, keyFile: tls.key}
 "#,
+    r#"
+apiVersion: z2jh-policy/v1
+kind: HubPolicy
+metadata: {name: hub-d, namespace: jhub}
+extends: restricted
+chart: 4.4.0
+kubernetesVersion: "1.30"
+spec:
+  https:
+    mode: ingress
+    hosts: [hub.example.org]
+    secretName: hub-tls
+    ingress:
+      className: nginx
+      annotations: {cert-manager.io/cluster-issuer: letsencrypt}
+"#,
 ];
 
 /// The base policies as complete, explicit documents.
@@ -413,7 +430,7 @@ fn substitute(v: &Value, from: &str, to: &str) -> Value {
 fn every_format_has_a_sample() {
     for (name, check) in FORMATS {
         let s = sample(Some(name)).unwrap_or_else(|| {
-            panic!("add a sample value for format `{name}` to tests/hostile.rs")
+            panic!("add a sample value for format `{name}` to tests/injection.rs")
         });
         assert_eq!(check(s), Ok(()), "sample for `{name}`");
     }
@@ -450,7 +467,7 @@ fn hostile_strings_in_every_field_are_refused_or_emitted_verbatim() {
             .find_map(|b| locate(b, f).map(|(ptr, cur)| (b, ptr, cur)));
         let (base, ptr, current) = found.unwrap_or_else(|| {
             panic!(
-                "no base policy in tests/hostile.rs has the parent of `{}`; add one that uses it",
+                "no base policy in tests/injection.rs has the parent of `{}`; add one that uses it",
                 dotted(&f.path)
             )
         });

@@ -53,6 +53,11 @@ fn samples(format: &str) -> &'static [&'static str] {
             &["sha256:4a2f0b4a6c2f6e8d7a1b3c5d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"]
         }
         "parameter-key" => &["type", "encrypted", "csi.storage.k8s.io/fstype"],
+        "qualified-name" => &[
+            "cert-manager.io/cluster-issuer",
+            "kubernetes.io/ingress.class",
+            "owner",
+        ],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }

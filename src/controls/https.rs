@@ -11,7 +11,7 @@ use crate::policy::{HttpsMode, Policy};
 
 pub struct HttpsControl;
 
-static DEF: ControlDef = ControlDef {
+pub(super) static DEF: ControlDef = ControlDef {
     id: "https",
     title: "HTTPS for the hub's public endpoint",
     field: "/spec/https/mode",
@@ -33,6 +33,11 @@ static DEF: ControlDef = ControlDef {
             summary: "the proxy serves a certificate and key given as PEM files (the key lands in values.yaml)",
         },
         Setting {
+            name: "ingress",
+            rank: 0,
+            summary: "an Ingress the chart creates serves a certificate from a TLS Secret; `proxy-public` is not exposed",
+        },
+        Setting {
             name: "offload",
             rank: 1,
             summary: "a cloud load balancer terminates TLS; plain HTTP behind it",
@@ -47,11 +52,16 @@ static DEF: ControlDef = ControlDef {
         "proxy.https.enabled",
         "proxy.https.type",
         "proxy.https.hosts",
+        "ingress.enabled",
+        "ingress.tls",
+        "proxy.service.type",
     ],
     spawner_traits: &[],
 };
 
-const PTR: &str = "/spec/https";
+pub(super) const PTR: &str = "/spec/https";
+/// Index of `disabled` in `DEF.settings`.
+pub(super) const DISABLED: usize = 5;
 
 impl Control for HttpsControl {
     fn def(&self) -> &'static ControlDef {
@@ -62,8 +72,9 @@ impl Control for HttpsControl {
             HttpsMode::Letsencrypt => 0,
             HttpsMode::Secret => 1,
             HttpsMode::Manual => 2,
-            HttpsMode::Offload => 3,
-            HttpsMode::Disabled => 4,
+            HttpsMode::Ingress => 3,
+            HttpsMode::Offload => 4,
+            HttpsMode::Disabled => 5,
         })
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -175,19 +186,20 @@ impl Control for HttpsControl {
                     "give PEM files relative to the policy file",
                 ),
             },
+            HttpsMode::Ingress => super::https_ingress::lower(p, cx),
             HttpsMode::Offload => {
                 on(cx, "offload");
                 cx.note(DEF.field, "the load balancer in front of `proxy-public` must terminate TLS on 443; put its annotations (certificate ARN etc.) in `proxy.service.annotations`");
             }
             HttpsMode::Disabled => {
                 cx.set(&["proxy", "https", "enabled"], json!(false));
-                cx.warn(DEF.field, "the hub serves plain HTTP", "only acceptable behind an ingress or gateway that terminates TLS; otherwise choose `letsencrypt`, `secret`, `manual` or `offload`");
+                cx.warn(DEF.field, "the hub serves plain HTTP", "only acceptable behind a gateway or proxy that terminates TLS; otherwise choose `letsencrypt`, `secret`, `manual`, `ingress` or `offload`");
             }
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.bool(&["proxy", "https", "enabled"]) != Some(true) {
-            return ReadBack::Setting(Selected::of(4));
+            return super::https_ingress::read_back(v);
         }
         let hosts = v
             .get(&["proxy", "https", "hosts"])
@@ -196,11 +208,13 @@ impl Control for HttpsControl {
         ReadBack::Setting(
             match v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt") {
                 "letsencrypt" if hosts => Selected::of(0),
-                "letsencrypt" => Selected::with(4, "letsencrypt without hosts serves plain HTTP"),
+                "letsencrypt" => {
+                    Selected::with(DISABLED, "letsencrypt without hosts serves plain HTTP")
+                }
                 "secret" => Selected::of(1),
                 "manual" => Selected::of(2),
-                "offload" => Selected::of(3),
-                _ => Selected::of(4),
+                "offload" => Selected::of(4),
+                _ => Selected::of(DISABLED),
             },
         )
     }
@@ -254,7 +268,8 @@ impl Control for HttpsControl {
                 lost.push("the certificate and key are inline in the values; `https.mode: manual` takes PEM files (`manual.certFile`, `keyFile`), so the proposal says `offload` — switch to `manual` with the files, or to `secret`".into());
                 HttpsMode::Offload
             }
-            3 => HttpsMode::Offload,
+            3 => super::https_ingress::propose(v, h, &mut lost),
+            4 => HttpsMode::Offload,
             _ => HttpsMode::Disabled,
         };
         lost

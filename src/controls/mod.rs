@@ -10,6 +10,7 @@ mod chart_pods;
 mod cloud_metadata;
 mod egress;
 mod https;
+mod https_ingress;
 mod images;
 mod internal_tls;
 mod network_policy;

@@ -33,6 +33,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("image-tag", image_tag),
     ("image-digest", image_digest),
     ("parameter-key", parameter_key),
+    ("qualified-name", qualified_name),
 ];
 
 fn err<T>(msg: &str) -> Result<T, String> {
@@ -335,6 +336,29 @@ pub fn parameter_key(s: &str) -> Result<(), String> {
     }
 }
 
+/// A Kubernetes annotation or label key: an optional DNS subdomain prefix and
+/// `/`, then a name of at most 63 letters, digits, `-`, `_` and `.`, starting
+/// and ending with a letter or digit.
+pub fn qualified_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "an annotation key like `cert-manager.io/cluster-issuer`: an optional DNS subdomain and `/`, then at most 63 letters, digits, `-`, `_` and `.`";
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if name_ok && prefix.is_none_or(|p| k8s_subdomain(p).is_ok()) {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
+}
+
 pub fn email(s: &str) -> Result<(), String> {
     const EXPECTED: &str = "an e-mail address like `admin@example.org`";
     let Some((local, domain)) = s.split_once('@') else {
@@ -411,6 +435,33 @@ pub fn image_digest(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotation_keys() {
+        for ok in [
+            "a",
+            "cert-manager.io/cluster-issuer",
+            "nginx.ingress.kubernetes.io/proxy-body-size",
+            "A_b.c",
+        ] {
+            assert!(qualified_name(ok).is_ok(), "{ok:?}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a/b/c",
+            "-a",
+            "a-",
+            "Bad_Prefix/x",
+            "a b",
+            "a\nb",
+            long.as_str(),
+        ] {
+            assert!(qualified_name(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names() {

@@ -119,13 +119,17 @@ pub struct Https {
     pub hosts: Vec<Host>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub letsencrypt: Option<Letsencrypt>,
-    /// `mode: secret`: an existing `kubernetes.io/tls` Secret in the hub namespace.
+    /// `mode: secret`: an existing `kubernetes.io/tls` Secret in the hub namespace;
+    /// `mode: ingress`: the Secret the Ingress serves (made by cert-manager or by hand).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "k8s-subdomain"))]
     pub secret_name: Option<String>,
     /// `mode: manual`: PEM files, relative to the policy file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual: Option<ManualTls>,
+    /// `mode: ingress`: the Ingress the chart creates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressTls>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -134,6 +138,8 @@ pub enum HttpsMode {
     Letsencrypt,
     Secret,
     Manual,
+    /// TLS ends at an Ingress the chart creates; the proxy is not exposed.
+    Ingress,
     /// TLS ends at a cloud load balancer in front of the proxy.
     Offload,
     /// Plain HTTP from the proxy; only behind something else that terminates TLS.
@@ -158,6 +164,19 @@ pub struct ManualTls {
     pub cert_file: String,
     #[schemars(extend("format" = "rel-path"))]
     pub key_file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IngressTls {
+    /// The IngressClass, e.g. `nginx`; omit for the cluster's default class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub class_name: Option<String>,
+    /// Annotations of the Ingress, e.g. `cert-manager.io/cluster-issuer: letsencrypt`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"format": "qualified-name"}))]
+    pub annotations: IndexMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
