@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 
 use super::check::{Common, installed};
-use super::{exit, report};
-use crate::assess::report::render;
 use crate::assess::{Reference, Scope, assess};
 use crate::diag::ErrorFormat;
 use crate::parse::{Input, Loaded, load};
@@ -75,18 +73,5 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         };
         Ok(assess("audit", &reference, &inst, Scope::WithProfiles))
     });
-    match result {
-        Ok(r) => {
-            print!("{}", render(&r, a.common.format));
-            if r.violations() == 0 {
-                exit::OK
-            } else {
-                exit::FOUND
-            }
-        }
-        Err(diags) => {
-            report(&diags, fmt);
-            exit::ERROR
-        }
-    }
+    super::check::finish(result, a.common.format, fmt)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{exit, report};
 use crate::assess::report::{Format, render};
-use crate::assess::{Installed, Reference, Scope, assess, read_manifests, read_values};
+use crate::assess::{Installed, Reference, Report, Scope, assess, read_manifests, read_values};
 use crate::diag::{Diagnostic, ErrorFormat};
 use crate::parse::{Input, load};
 
@@ -60,9 +60,15 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
         Ok(assess("check", &r, &inst, Scope::Controls))
     });
+    finish(result, a.common.format, fmt)
+}
+
+/// Prints an assessment (exit 0 when it holds, 1 with findings) or the
+/// errors that stopped it (exit 2); shared by `check` and `audit`.
+pub fn finish(result: Result<Report, Vec<Diagnostic>>, format: Format, fmt: ErrorFormat) -> u8 {
     match result {
         Ok(r) => {
-            print!("{}", render(&r, a.common.format));
+            print!("{}", render(&r, format));
             if r.violations() == 0 {
                 exit::OK
             } else {
