@@ -188,23 +188,33 @@ fn load_uncached(
     seen.push(identity);
 
     let doc = read_yaml(&name, &text).map_err(|d| vec![d])?;
-    let parent_input = match doc.value.get("extends").and_then(Value::as_str) {
+    let mut parent_input = match doc.value.get("extends").and_then(Value::as_str) {
         Some(ext) => Some(resolve_extends(ext, &base_dir).map_err(|d| {
             vec![d.at_opt(Some(Loc::new(&name, &text, doc.spans.locate("/extends"))))]
         })),
         None if preset.as_deref() == Some(presets::DEFAULT_PARENT) => None,
         None => Some(Ok(Input::Preset(presets::DEFAULT_PARENT.to_string()))),
     };
-    // The parent chain loads before this file is checked, while the
-    // validator may still be under construction (`prewarm`); this file's
-    // own errors still come first.
-    let parent = parent_input.map(|pi| pi.and_then(|pi| load_inner(&pi, files, seen)));
+    // A preset parent (no I/O) loads before this file is checked, while the
+    // validator may still be under construction (`prewarm`); a file parent
+    // is read only once this file is valid. This file's errors come first.
+    let mut load_parent =
+        |pi: Result<Input, Vec<Diagnostic>>| pi.and_then(|pi| load_inner(&pi, files, seen));
+    let early = matches!(parent_input, Some(Ok(Input::Preset(_))));
+    let mut parent = if early {
+        parent_input.take().map(&mut load_parent)
+    } else {
+        None
+    };
     // Presets are compiled in and checked by a test; only files are checked here.
     if preset.is_none() {
         let errors = schema_check::check(file_validator()?, schema::file(), &doc, &name, &text);
         if !errors.is_empty() {
             return Err(errors);
         }
+    }
+    if !early {
+        parent = parent_input.map(load_parent);
     }
 
     let source = Source {
