@@ -321,3 +321,69 @@ fn clean_values_pass_and_bad_values_exit_2() {
         Some(0)
     );
 }
+
+#[test]
+fn plain_http_beside_an_ingress_is_found_and_the_fix_keeps_the_ingress() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "ingress:\n  enabled: true\n  ingressClassName: nginx\n  hosts: [hub.example.edu]\n  tls:\n    - hosts: [hub.example.edu]\n      secretName: hub-tls\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "audit",
+        values.to_str().unwrap(),
+        "--chart",
+        &chart_dir(),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let https = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == "https")
+        .expect("the LoadBalancer beside the Ingress is a finding");
+    assert_eq!(https["required"]["name"], "ingress");
+    assert_eq!(https["found"]["name"], "disabled");
+    assert!(
+        https["found"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("plain HTTP is published beside the TLS Ingress"),
+        "{https:#}"
+    );
+    let fix = &https["fix"]["values"];
+    assert_eq!(fix["proxy"]["service"]["type"], "ClusterIP");
+    assert_eq!(fix["ingress"]["tls"][0]["secretName"], "hub-tls");
+    assert_eq!(fix["ingress"]["ingressClassName"], "nginx");
+    assert_eq!(https["evidence"]["key"], "proxy.service.type");
+
+    // With proxy-public internal, the same Ingress holds.
+    std::fs::write(
+        dir.path().join("internal.yaml"),
+        "proxy:\n  service:\n    type: ClusterIP\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "audit",
+        values.to_str().unwrap(),
+        dir.path().join("internal.yaml").to_str().unwrap(),
+        "--chart",
+        &chart_dir(),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        report["holds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "https" || h["control"] == "https"),
+        "{:#}",
+        report["holds"]
+    );
+}

@@ -7,7 +7,7 @@ use super::check::{Common, installed};
 use crate::assess::{Reference, Scope, assess};
 use crate::diag::ErrorFormat;
 use crate::parse::{Input, Loaded, load};
-use crate::policy::{Host, Letsencrypt};
+use crate::policy::{Host, HttpsMode, IngressTls, Letsencrypt};
 use crate::values;
 
 #[derive(Debug, clap::Args)]
@@ -24,32 +24,61 @@ pub struct Args {
 
 /// The preset leaves the site's host names and contact to the user; take
 /// them from the values when they are there, else example ones, so the
-/// preset compiles and every fix can be shown.
+/// preset compiles and every fix can be shown. A hub served through the
+/// chart's Ingress is graded against `https.mode: ingress` (as strong as
+/// the preset's `letsencrypt`), so its fixes keep the Ingress.
 fn fill_site(loaded: &mut Loaded, merged: &serde_json::Value) {
-    let h = &mut loaded.policy.spec.https;
-    if h.hosts.is_empty() {
-        let hosts: Vec<Host> = values::get(merged, &["proxy", "https", "hosts"])
+    use crate::validate::formats::{email, hostname, k8s_subdomain};
+    let strings = |path: &[&str]| -> Vec<String> {
+        values::get(merged, path)
             .and_then(serde_json::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .filter(|s| crate::validate::formats::hostname(s).is_ok())
-                    .map(|s| Host(s.to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let h = &mut loaded.policy.spec.https;
+    let ingress = values::get_bool(merged, &["ingress", "enabled"]) == Some(true);
+    if h.hosts.is_empty() {
+        let from = if ingress {
+            ["ingress", "hosts"].as_slice()
+        } else {
+            ["proxy", "https", "hosts"].as_slice()
+        };
+        let hosts: Vec<Host> = strings(from)
+            .into_iter()
+            .filter(|s| hostname(s).is_ok())
+            .map(Host)
+            .collect();
         h.hosts = if hosts.is_empty() {
             vec![Host("hub.example.org".into())]
         } else {
             hosts
         };
     }
+    if ingress {
+        h.mode = HttpsMode::Ingress;
+        let tls = values::get(merged, &["ingress", "tls"]).and_then(serde_json::Value::as_array);
+        let secret = tls
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("secretName").and_then(serde_json::Value::as_str))
+            .find(|n| k8s_subdomain(n).is_ok());
+        h.secret_name = Some(secret.unwrap_or("hub-tls").to_string());
+        let class = values::get_str(merged, &["ingress", "ingressClassName"])
+            .filter(|c| k8s_subdomain(c).is_ok());
+        h.ingress = class.map(|c| IngressTls {
+            class_name: Some(c.to_string()),
+            annotations: Default::default(),
+        });
+    }
     if h.letsencrypt.is_none() {
-        let email = values::get_str(merged, &["proxy", "https", "letsencrypt", "contactEmail"])
-            .filter(|e| crate::validate::formats::email(e).is_ok())
+        let contact = values::get_str(merged, &["proxy", "https", "letsencrypt", "contactEmail"])
+            .filter(|e| email(e).is_ok())
             .unwrap_or("admin@example.org");
         h.letsencrypt = Some(Letsencrypt {
-            contact_email: email.to_string(),
+            contact_email: contact.to_string(),
             acme_server: None,
         });
     }
