@@ -60,6 +60,11 @@ pub const PRIVATE_RANGES: &[&str] = &[
     "192.168.0.0/16",
     "169.254.0.0/16",
 ];
+/// IPv6 unique-local and link-local space, for rules in `egress.allow`.
+const PRIVATE_V6: &[&str] = &["fc00::/7", "fe80::/10"];
+/// The IPv6 instance metadata endpoint (AWS Nitro); the IPv4 one is
+/// `cloudMetadata.ip`.
+const METADATA_V6: &str = "fd00:ec2::254/128";
 const FLAGS: &[&str] = &["singleuser", "networkPolicy", "egressAllowRules"];
 
 fn flag(name: &'static str) -> Vec<&'static str> {
@@ -136,21 +141,29 @@ impl Control for EgressControl {
                 }
             }
             let mut except: Vec<String> = rule.except.iter().map(|c| c.0.clone()).collect();
-            if block_metadata
-                && cidr_contains(&rule.cidr.0, &metadata_ip)
-                && !except.iter().any(|x| cidr_contains(x, &metadata_ip))
-            {
-                if rule.cidr.0 != metadata_ip {
-                    except.push(metadata_ip.clone());
-                    cx.note(&format!("{ptr}/cidr"), format!("`{}` contains the metadata server; `{metadata_ip}` was added to its `except` list", rule.cidr.0));
+            // `cidr_contains` never matches across families, so each rule
+            // meets only the metadata address of its own family.
+            for metadata in [metadata_ip.as_str(), METADATA_V6] {
+                if !block_metadata
+                    || !cidr_contains(&rule.cidr.0, metadata)
+                    || except.iter().any(|x| cidr_contains(x, metadata))
+                {
+                    continue;
+                }
+                if rule.cidr.0 != metadata {
+                    except.push(metadata.to_string());
+                    cx.note(&format!("{ptr}/cidr"), format!("`{}` contains the metadata server; `{metadata}` was added to its `except` list", rule.cidr.0));
                 } else {
                     cx.error(&format!("{ptr}/cidr"), "this rule allows the cloud metadata server, which `cloudMetadata.mode` blocks", "set `cloudMetadata.mode: allow` if user pods must reach it");
                 }
             }
-            if PRIVATE_RANGES[..3]
-                .iter()
-                .any(|r| cidr_contains(&rule.cidr.0, r) || cidr_contains(r, &rule.cidr.0))
-            {
+            // A private range counts as opened unless `except` keeps it closed.
+            let opened = |r: &&str| {
+                cidr_contains(r, &rule.cidr.0)
+                    || (cidr_contains(&rule.cidr.0, r)
+                        && !except.iter().any(|x| cidr_contains(x, r)))
+            };
+            if PRIVATE_RANGES[..3].iter().chain(PRIVATE_V6).any(opened) {
                 cx.warn(&format!("{ptr}/cidr"), format!("`{}` opens egress into private address space", rule.cidr.0), "cluster-internal services, node ports and the API server may become reachable; allow the narrowest CIDR and ports");
             }
             let mut block = json!({"cidr": rule.cidr.0});

@@ -93,7 +93,7 @@ impl Control for NetworkPolicyControl {
             cx.manifest(Group::Network, "chart-pods-deny-all.yaml", ctx);
         }
         if flags.iter().any(|f| *f) {
-            cx.note(DEF.field, "NetworkPolicies take effect only where the cluster's CNI enforces them (Calico, Cilium, …); elsewhere they are silently ignored. The chart's rules are IPv4-only: add IPv6 rules yourself on dual-stack clusters");
+            cx.note(DEF.field, "NetworkPolicies take effect only where the cluster's CNI enforces them (Calico, Cilium, …); elsewhere they are silently ignored. The chart's rules and the `http-https` egress profile are IPv4-only: on dual-stack clusters list the IPv6 destinations user pods need in `egress.allow`");
         }
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {

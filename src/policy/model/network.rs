@@ -72,7 +72,7 @@ impl Protocol {
     }
 }
 
-/// A CIDR block such as `10.0.0.0/8`.
+/// An IPv4 or IPv6 CIDR block such as `10.0.0.0/8` or `2001:db8::/32`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Cidr(#[schemars(extend("format" = "cidr"))] pub String);
