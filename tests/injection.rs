@@ -186,113 +186,10 @@ fn dotted(path: &[Seg]) -> String {
 /// Base policies that, together, use every optional section. Each is
 /// expanded to the complete merged policy, so every field is explicit.
 const BASES: &[&str] = &[
-    r#"
-apiVersion: z2jh-policy/v1
-kind: HubPolicy
-metadata: {name: hub-a, namespace: jhub}
-extends: restricted
-chart: 4.4.0
-kubernetesVersion: "1.30"
-spec:
-  apiAccess:
-    mode: pod-creator
-    podCreator:
-      serviceAccount: dask-user
-      workloadNamespace: jhub-dask
-      apiServer: {cidrs: [10.0.0.1/32], ports: [443]}
-      extraPermissions: [logs]
-  userPods:
-    seccomp: {localhost: profiles/jupyter.json}
-    appArmor: {localhost: jupyter-notebook}
-  storage:
-    type: block
-    capacity: 20Gi
-    block:
-      storageClass:
-        name: jupyter-user-block
-        provisioner: ebs.csi.aws.com
-        parameters: {type: gp3}
-        reclaimPolicy: Delete
-        allowVolumeExpansion: true
-  https:
-    mode: letsencrypt
-    hosts: [hub.example.org]
-    letsencrypt:
-      contactEmail: admin@example.org
-      acmeServer: https://acme-staging-v02.api.letsencrypt.org/directory
-  egress:
-    profile: http-https
-    allow:
-      - cidr: 10.8.0.0/14
-        except: [10.8.1.0/24]
-        ports: [{port: 8786}]
-  bandwidth: {ingress: 50M, egress: 10M}
-  resources:
-    cpu: {guarantee: 500m, limit: "2"}
-  images:
-    pullPolicy: always
-    userImage:
-      name: quay.io/jupyter/scipy-notebook
-      tag: "2025-01-06"
-      digest: sha256:4a2f0b4a6c2f6e8d7a1b3c5d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f
-"#,
-    r#"
-apiVersion: z2jh-policy/v1
-kind: HubPolicy
-metadata: {name: hub-b, namespace: jhub}
-extends: restricted
-chart: 4.4.0
-kubernetesVersion: "1.30"
-spec:
-  userPods:
-    identity: {mode: per-user, perUserBase: 200000, fsGid: 100}
-  storage:
-    type: nfs
-    capacity: 20Gi
-    nfs:
-      isolation: per-user-volume
-      storageClass:
-        name: jupyter-user-nfs
-        provisioner: cluster.local/nfs-subdir-external-provisioner
-        onDelete: archive
-  https:
-    mode: secret
-    hosts: [hub.example.org]
-    secretName: hub-tls
-"#,
-    r#"
-apiVersion: z2jh-policy/v1
-kind: HubPolicy
-metadata: {name: hub-c, namespace: jhub}
-extends: restricted
-chart: 4.4.0
-kubernetesVersion: "1.30"
-spec:
-  storage:
-    type: nfs
-    capacity: 100Gi
-    nfs: {isolation: shared-subpath, server: nfs.example.org, path: /exports/home}
-  https:
-    mode: manual
-    hosts: [hub.example.org]
-    manual: {certFile: tls.crt, keyFile: tls.key}
-"#,
-    r#"
-apiVersion: z2jh-policy/v1
-kind: HubPolicy
-metadata: {name: hub-d, namespace: jhub}
-extends: restricted
-chart: 4.4.0
-kubernetesVersion: "1.30"
-spec:
-  https:
-    mode: ingress
-    hosts: [hub.example.org]
-    secretName: hub-tls
-    ingress:
-      className: nginx
-      annotations: {cert-manager.io/cluster-issuer: letsencrypt}
-"#,
+    include_str!("injection/hub-a.yaml"),
+    include_str!("injection/hub-b.yaml"),
+    include_str!("injection/hub-c.yaml"),
+    include_str!("injection/hub-d.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.
@@ -467,7 +364,7 @@ fn hostile_strings_in_every_field_are_refused_or_emitted_verbatim() {
             .find_map(|b| locate(b, f).map(|(ptr, cur)| (b, ptr, cur)));
         let (base, ptr, current) = found.unwrap_or_else(|| {
             panic!(
-                "no base policy in tests/injection.rs has the parent of `{}`; add one that uses it",
+                "no base policy in tests/injection/ has the parent of `{}`; add one that uses it",
                 dotted(&f.path)
             )
         });
