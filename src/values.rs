@@ -54,6 +54,16 @@ pub fn get_str<'a>(root: &'a Value, path: &[&str]) -> Option<&'a str> {
     get(root, path).and_then(Value::as_str)
 }
 
+/// The strings of the list at `path` (other items skipped; none when absent).
+pub fn get_strs<'a>(root: &'a Value, path: &[&str]) -> Vec<&'a str> {
+    get(root, path)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// Sets a value at a path, creating mappings on the way. Returns false when
 /// a non-mapping value is in the way.
 pub fn set(root: &mut Value, path: &[String], value: Value) -> bool {

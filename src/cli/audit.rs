@@ -29,15 +29,6 @@ pub struct Args {
 /// the preset's `letsencrypt`), so its fixes keep the Ingress.
 fn fill_site(loaded: &mut Loaded, merged: &serde_json::Value) {
     use crate::validate::formats::{email, hostname, k8s_subdomain};
-    let strings = |path: &[&str]| -> Vec<String> {
-        values::get(merged, path)
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(serde_json::Value::as_str)
-            .map(str::to_string)
-            .collect()
-    };
     let h = &mut loaded.policy.spec.https;
     let ingress = values::get_bool(merged, &["ingress", "enabled"]) == Some(true);
     if h.hosts.is_empty() {
@@ -46,10 +37,10 @@ fn fill_site(loaded: &mut Loaded, merged: &serde_json::Value) {
         } else {
             ["proxy", "https", "hosts"].as_slice()
         };
-        let hosts: Vec<Host> = strings(from)
+        let hosts: Vec<Host> = values::get_strs(merged, from)
             .into_iter()
             .filter(|s| hostname(s).is_ok())
-            .map(Host)
+            .map(|s| Host(s.to_string()))
             .collect();
         h.hosts = if hosts.is_empty() {
             vec![Host("hub.example.org".into())]

@@ -226,17 +226,11 @@ impl Control for HttpsControl {
         };
         let h = &mut p.spec.https;
         let mut lost = Vec::new();
-        h.hosts = v
-            .get(&["proxy", "https", "hosts"])
-            .and_then(Value::as_array)
-            .map(|hs| {
-                hs.iter()
-                    .filter_map(Value::as_str)
-                    .filter(|s| hostname(s).is_ok())
-                    .map(|s| Host(s.to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        h.hosts = crate::values::get_strs(v.values, &["proxy", "https", "hosts"])
+            .into_iter()
+            .filter(|s| hostname(s).is_ok())
+            .map(|s| Host(s.to_string()))
+            .collect();
         h.mode = match got.index {
             0 => {
                 let contact = v

@@ -9,6 +9,7 @@ use super::https::{DEF, DISABLED, PTR};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Host, HttpsMode, IngressTls, Policy};
+use crate::values::get_strs;
 
 /// Index of `ingress` in `DEF.settings`.
 const INGRESS: usize = 3;
@@ -90,14 +91,14 @@ pub(super) fn read_back(v: &ValuesView) -> super::ReadBack {
     use super::ReadBack;
     let service_type = v.str(&["proxy", "service", "type"]);
     if v.bool(&["ingress", "enabled"]) == Some(true) {
-        let hosts = strings(v.get(&["ingress", "hosts"]));
+        let hosts = get_strs(v.values, &["ingress", "hosts"]);
         let tls = v.get(&["ingress", "tls"]).and_then(Value::as_array);
         let covered = |host: &str| {
             tls.into_iter().flatten().any(|t| {
                 t.get("secretName")
                     .and_then(Value::as_str)
                     .is_some_and(|s| !s.is_empty())
-                    && strings(t.get("hosts")).iter().any(|h| h == host)
+                    && get_strs(t, &["hosts"]).contains(&host)
             })
         };
         let got = if hosts.is_empty() {
@@ -140,10 +141,10 @@ pub(super) fn propose(
     lost: &mut Vec<String>,
 ) -> HttpsMode {
     use crate::validate::formats::{hostname, k8s_subdomain, qualified_name};
-    h.hosts = strings(v.get(&["ingress", "hosts"]))
+    h.hosts = get_strs(v.values, &["ingress", "hosts"])
         .into_iter()
         .filter(|s| hostname(s).is_ok())
-        .map(Host)
+        .map(|s| Host(s.to_string()))
         .collect();
     h.secret_name = v
         .get(&["ingress", "tls"])
@@ -176,15 +177,6 @@ pub(super) fn propose(
         annotations,
     });
     HttpsMode::Ingress
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
 }
 
 #[cfg(test)]
