@@ -14,6 +14,7 @@ pub mod compile;
 pub mod controls;
 pub mod diag;
 pub mod diff;
+pub mod effective;
 pub mod emit;
 pub mod explain;
 pub mod init;

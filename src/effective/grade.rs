@@ -1,0 +1,776 @@
+//! Reading a control's state off the effective pods: every container of
+//! every pod, the weakest one deciding, each verdict naming the field's
+//! origin. Graders return setting indices of the control they serve.
+
+use serde_json::Value;
+
+use super::Deployment;
+use super::network::{METADATA_V6, Network, Range, Ranges, Reach};
+use super::origin::Origin;
+use super::pod::Pod;
+use super::profiles::FREE_FORM;
+use super::spawner::scalar_text;
+
+/// A setting found, the pod it was found in and what decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub index: usize,
+    pub detail: Option<String>,
+    pub by: Option<Origin>,
+    pub pod: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Found(Found),
+    /// Code or an override that cannot be read decides it.
+    Unknown {
+        reason: String,
+        by: Origin,
+    },
+}
+
+impl Verdict {
+    fn found(pod: &Pod, index: usize, detail: Option<String>, by: Option<Origin>) -> Verdict {
+        Verdict::Found(Found {
+            index,
+            detail,
+            by,
+            pod: pod.label.clone(),
+        })
+    }
+}
+
+/// The weakest verdict over all pods. An unknown pod makes the whole
+/// unknown, unless another pod is already at the weakest setting.
+pub fn weakest(verdicts: Vec<Verdict>, ranks: &[u8]) -> Option<Verdict> {
+    let rank = |i: usize| ranks.get(i).copied().unwrap_or(u8::MAX);
+    let max_rank = ranks.iter().copied().max().unwrap_or(0);
+    let mut best: Option<Found> = None;
+    let mut unknown: Option<Verdict> = None;
+    for v in verdicts {
+        match v {
+            Verdict::Found(f) => {
+                if best.as_ref().is_none_or(|b| rank(f.index) > rank(b.index)) {
+                    best = Some(f);
+                }
+            }
+            u @ Verdict::Unknown { .. } => {
+                unknown.get_or_insert(u);
+            }
+        }
+    }
+    match (best, unknown) {
+        (Some(b), _) if rank(b.index) >= max_rank => Some(Verdict::Found(b)),
+        (_, Some(u)) => Some(u),
+        (b, None) => b.map(Verdict::Found),
+    }
+}
+
+/// Applies a grader to every pod and keeps the weakest.
+pub fn over_pods(
+    d: &Deployment,
+    ranks: &[u8],
+    f: impl Fn(&Pod, &Network) -> Verdict,
+) -> Option<Verdict> {
+    weakest(d.pods.iter().map(|(p, n)| f(p, n)).collect(), ranks)
+}
+
+fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
+    pod.unknown_at(ptr).map(|w| Verdict::Unknown {
+        reason: format!("{} ({})", w.what, pod.label),
+        by: w.origin.clone(),
+    })
+}
+
+/// One container of a pod.
+struct Ctr<'a> {
+    ptr: String,
+    name: String,
+    c: &'a Value,
+}
+
+/// Containers graded as user containers. The chart's own metadata blocker
+/// (added for `cloudMetadata.blockWithIptables`) is the cloud-metadata
+/// control's accepted trade-off and is graded there, not here.
+fn user_containers(pod: &Pod) -> Vec<Ctr<'_>> {
+    pod.containers()
+        .into_iter()
+        .filter(|(ptr, _)| !is_chart_blocker(pod, ptr))
+        .map(|(ptr, c)| Ctr {
+            name: c.get("name").map(scalar_text).unwrap_or_else(|| "?".into()),
+            ptr,
+            c,
+        })
+        .collect()
+}
+
+fn is_chart_blocker(pod: &Pod, ptr: &str) -> bool {
+    ptr.starts_with("/spec/initContainers/")
+        && pod.origins.get(ptr)
+            == Some(&Origin::values(&[
+                "singleuser",
+                "cloudMetadata",
+                "blockWithIptables",
+            ]))
+}
+
+/// A container security-context field, else the pod's, with its pointer.
+fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String) {
+    let cp = format!("{}/securityContext/{field}", c.ptr);
+    if let Some(v) = c.c.pointer(&format!("/securityContext/{field}")) {
+        return (Some(v), cp);
+    }
+    let pp = format!("/spec/securityContext/{field}");
+    match pod.json.pointer(&pp) {
+        Some(v) => (Some(v), pp),
+        None => (None, cp),
+    }
+}
+
+fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
+    pod.origin_of(ptr).cloned()
+}
+
+/// Containers whose security context can't be read make the pod unknown.
+fn ctx_unknown(pod: &Pod) -> Option<Verdict> {
+    unknown(pod, "/spec/containers/0/securityContext")
+        .or_else(|| unknown(pod, "/spec/securityContext"))
+        .or_else(|| unknown(pod, "/spec/initContainers"))
+        .or_else(|| unknown(pod, "/spec/containers/1"))
+}
+
+// ------------------------------------------------------------------ graders
+
+/// `runAsNonRoot` enforced for every container, none running as uid 0.
+/// 0 required, 1 not required.
+pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    for c in user_containers(pod) {
+        let (uid, uid_ptr) = ctx(pod, &c, "runAsUser");
+        if uid.and_then(Value::as_i64) == Some(0) {
+            return Verdict::found(
+                pod,
+                1,
+                Some(format!("container `{}` runs as uid 0", c.name)),
+                origin(pod, &uid_ptr),
+            );
+        }
+        let (nonroot, ptr) = ctx(pod, &c, "runAsNonRoot");
+        if nonroot != Some(&Value::Bool(true)) {
+            let by = origin(pod, &ptr).or_else(|| origin(pod, &c.ptr));
+            return Verdict::found(
+                pod,
+                1,
+                Some(format!("container `{}` may run as root", c.name)),
+                by,
+            );
+        }
+    }
+    Verdict::found(
+        pod,
+        0,
+        None,
+        origin(pod, "/spec/containers/0/securityContext/runAsNonRoot"),
+    )
+}
+
+/// 0 denied, 1 allowed (privileged, or escalation not refused).
+pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    for c in user_containers(pod) {
+        let ptr = format!("{}/securityContext/privileged", c.ptr);
+        if c.c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)) {
+            return Verdict::found(
+                pod,
+                1,
+                Some(format!("container `{}` is privileged", c.name)),
+                origin(pod, &ptr),
+            );
+        }
+    }
+    for c in user_containers(pod) {
+        let ptr = format!("{}/securityContext/allowPrivilegeEscalation", c.ptr);
+        if c.c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
+            let detail = if c.ptr == "/spec/containers/0" {
+                None
+            } else {
+                Some(format!("container `{}`", c.name))
+            };
+            return Verdict::found(
+                pod,
+                1,
+                detail,
+                origin(pod, &ptr).or_else(|| origin(pod, &c.ptr)),
+            );
+        }
+    }
+    Verdict::found(
+        pod,
+        0,
+        None,
+        origin(
+            pod,
+            "/spec/containers/0/securityContext/allowPrivilegeEscalation",
+        ),
+    )
+}
+
+/// 0 drop-all (and nothing added), 1 otherwise.
+pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    for c in user_containers(pod) {
+        let caps_ptr = format!("{}/securityContext/capabilities", c.ptr);
+        if c.c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)) {
+            let p = format!("{}/securityContext/privileged", c.ptr);
+            return Verdict::found(
+                pod,
+                1,
+                Some(format!("container `{}` is privileged", c.name)),
+                origin(pod, &p),
+            );
+        }
+        let added: Vec<String> =
+            c.c.pointer("/securityContext/capabilities/add")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(scalar_text).collect())
+                .unwrap_or_default();
+        if !added.is_empty() {
+            return Verdict::found(
+                pod,
+                1,
+                Some(format!("container `{}` adds {}", c.name, added.join(", "))),
+                origin(pod, &caps_ptr),
+            );
+        }
+        let drops_all =
+            c.c.pointer("/securityContext/capabilities/drop")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|x| x == "ALL"));
+        if !drops_all {
+            let detail = (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name));
+            return Verdict::found(
+                pod,
+                1,
+                detail,
+                origin(pod, &caps_ptr).or_else(|| origin(pod, &c.ptr)),
+            );
+        }
+    }
+    Verdict::found(
+        pod,
+        0,
+        None,
+        origin(pod, "/spec/containers/0/securityContext/capabilities"),
+    )
+}
+
+/// Seccomp: 0 RuntimeDefault, 1 Localhost, 2 unset or Unconfined.
+pub fn seccomp(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    let mut worst: Option<(usize, Option<String>, Option<Origin>)> = None;
+    for c in user_containers(pod) {
+        let (p, ptr) = ctx(pod, &c, "seccompProfile");
+        let (i, detail) = profile_rank(p, &c.name);
+        if worst.as_ref().is_none_or(|w| i > w.0) {
+            worst = Some((i, detail, origin(pod, &ptr)));
+        }
+    }
+    let (i, d, o) = worst.unwrap_or((2, None, None));
+    Verdict::found(pod, i, d, o)
+}
+
+/// AppArmor: 0 RuntimeDefault, 1 Localhost, 2 unset; the field, else the
+/// beta annotation.
+pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod).or_else(|| unknown(pod, "/metadata")) {
+        return u;
+    }
+    let mut worst: Option<(usize, Option<String>, Option<Origin>)> = None;
+    for c in user_containers(pod) {
+        let (p, ptr) = ctx(pod, &c, "appArmorProfile");
+        let (i, detail, o) = match p {
+            Some(_) => {
+                let (i, d) = profile_rank(p, &c.name);
+                (i, d, origin(pod, &ptr))
+            }
+            None => {
+                let key = format!("container.apparmor.security.beta.kubernetes.io/{}", c.name);
+                let ann = pod
+                    .json
+                    .pointer("/metadata/annotations")
+                    .and_then(|a| a.get(&key))
+                    .and_then(Value::as_str);
+                let o = origin(
+                    pod,
+                    &format!(
+                        "/metadata/annotations/{}",
+                        crate::yaml::escape_pointer(&key)
+                    ),
+                );
+                match ann {
+                    Some("runtime/default") => (0, None, o),
+                    Some(s) if s.starts_with("localhost/") => {
+                        (1, Some(s["localhost/".len()..].to_string()), o)
+                    }
+                    _ => (
+                        2,
+                        (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name)),
+                        o,
+                    ),
+                }
+            }
+        };
+        if worst.as_ref().is_none_or(|w| i > w.0) {
+            worst = Some((i, detail, o));
+        }
+    }
+    let (i, d, o) = worst.unwrap_or((2, None, None));
+    Verdict::found(pod, i, d, o)
+}
+
+fn profile_rank(p: Option<&Value>, container: &str) -> (usize, Option<String>) {
+    let ty = p.and_then(|p| p.get("type")).and_then(Value::as_str);
+    match ty {
+        Some("RuntimeDefault") => (0, None),
+        Some("Localhost") => (
+            1,
+            p.and_then(|p| p.get("localhostProfile")).map(scalar_text),
+        ),
+        Some(other) => (2, Some(format!("`{other}` on container `{container}`"))),
+        None => (
+            2,
+            (container != "notebook").then(|| format!("container `{container}`")),
+        ),
+    }
+}
+
+/// The service-account token: 0 not mounted, 1 mounted (detail: account).
+pub fn token(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = unknown(pod, "/spec/automountServiceAccountToken")
+        .or_else(|| unknown(pod, "/spec/serviceAccountName"))
+    {
+        return u;
+    }
+    let automount = pod.json.pointer("/spec/automountServiceAccountToken");
+    let sa = pod
+        .json
+        .pointer("/spec/serviceAccountName")
+        .map(scalar_text)
+        .filter(|s| !s.is_empty());
+    if automount == Some(&Value::Bool(false)) {
+        return Verdict::found(
+            pod,
+            0,
+            None,
+            origin(pod, "/spec/automountServiceAccountToken"),
+        );
+    }
+    let by = origin(pod, "/spec/serviceAccountName")
+        .filter(|o| !matches!(o, Origin::Default { .. }))
+        .or_else(|| origin(pod, "/spec/automountServiceAccountToken"));
+    Verdict::found(
+        pod,
+        1,
+        Some(sa.unwrap_or_else(|| "namespace default service account".into())),
+        by,
+    )
+}
+
+/// The notebook's uid: 1 fixed (detail `uid N`), 2 the image's own.
+pub fn uid(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    let ptr = "/spec/containers/0/securityContext/runAsUser";
+    match pod.json.pointer(ptr).and_then(Value::as_i64) {
+        Some(u) => Verdict::found(pod, 1, Some(format!("uid {u}")), origin(pod, ptr)),
+        None => Verdict::found(pod, 2, None, origin(pod, ptr)),
+    }
+}
+
+/// Limits on the notebook container: 0 CPU and memory, 1 one of them,
+/// 2 none. Detail: the limits found.
+pub fn limits(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = unknown(pod, "/spec/containers/0/resources") {
+        return u;
+    }
+    let l = pod.json.pointer("/spec/containers/0/resources/limits");
+    let cpu = l.and_then(|l| l.get("cpu"));
+    let mem = l.and_then(|l| l.get("memory"));
+    let i = match (cpu.is_some(), mem.is_some()) {
+        (true, true) => 0,
+        (false, false) => 2,
+        _ => 1,
+    };
+    let missing = if cpu.is_none() { "cpu" } else { "memory" };
+    let by = origin(
+        pod,
+        &format!("/spec/containers/0/resources/limits/{missing}"),
+    );
+    let detail = match (cpu, mem) {
+        (Some(c), Some(m)) => Some(format!("cpu {}, memory {}", scalar_text(c), scalar_text(m))),
+        _ => None,
+    };
+    Verdict::found(pod, i, detail, by)
+}
+
+/// Pull policy as the kubelet applies it: 0 Always (set, or the default for
+/// `:latest` and untagged images), 1 IfNotPresent, 2 unset (the kubelet's
+/// default for a tagged image).
+pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = unknown(pod, "/spec/containers/0/imagePullPolicy") {
+        return u;
+    }
+    let ptr = "/spec/containers/0/imagePullPolicy";
+    match pod.json.pointer(ptr).and_then(Value::as_str) {
+        Some("Always") => Verdict::found(pod, 0, None, origin(pod, ptr)),
+        Some("IfNotPresent") => Verdict::found(pod, 1, None, origin(pod, ptr)),
+        Some(other) => Verdict::found(pod, 1, Some(other.to_string()), origin(pod, ptr)),
+        None => {
+            let image = pod
+                .json
+                .pointer("/spec/containers/0/image")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if image_is_latest(image) {
+                Verdict::found(
+                    pod,
+                    0,
+                    Some("the kubelet's default for a `:latest` or untagged image".into()),
+                    origin(pod, "/spec/containers/0/image"),
+                )
+            } else {
+                Verdict::found(pod, 2, None, origin(pod, ptr))
+            }
+        }
+    }
+}
+
+/// `name`, `name:latest` (and not a digest): the kubelet pulls Always.
+pub fn image_is_latest(image: &str) -> bool {
+    if image.contains('@') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => true,
+        Some((_, tag)) => tag == "latest",
+    }
+}
+
+/// The notebook image: 0 digest, 1 tag, 2 the chart's default image or a
+/// name the user types in.
+pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
+    if let Some(u) = unknown(pod, "/spec/containers/0/image") {
+        return u;
+    }
+    let ptr = "/spec/containers/0/image";
+    if let Some((_, o)) = pod.free_form.iter().find(|(p, _)| p.starts_with(ptr)) {
+        return Verdict::found(
+            pod,
+            2,
+            Some("any image a user types in (free-form choice)".into()),
+            Some(o.clone()),
+        );
+    }
+    let image = pod.json.pointer(ptr).and_then(Value::as_str).unwrap_or("");
+    if image.contains(FREE_FORM) {
+        return Verdict::found(
+            pod,
+            2,
+            Some("any image a user types in".into()),
+            origin(pod, ptr),
+        );
+    }
+    if image.contains("@sha256:") {
+        let name = image.split('@').next().unwrap_or(image);
+        let name = name
+            .rsplit_once(':')
+            .map_or(name, |(n, t)| if t.contains('/') { name } else { n });
+        return Verdict::found(pod, 0, Some(name.to_string()), origin(pod, ptr));
+    }
+    if default_image == Some(image) || image.is_empty() {
+        return Verdict::found(pod, 2, None, origin(pod, ptr));
+    }
+    Verdict::found(pod, 1, Some(image.to_string()), origin(pod, ptr))
+}
+
+/// Who can reach the metadata server: 0 blocked by NetworkPolicy, 1 only
+/// the iptables rule stops it (TCP/80 on the IPv4 address), 2 reachable.
+pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
+    if let Some(u) = unknown(pod, "/spec/initContainers") {
+        return u;
+    }
+    let dns = [("TCP", 53), ("UDP", 53)];
+    let v4 = Ranges(Range::parse(ip).into_iter().collect());
+    let v6 = Ranges::of(&[METADATA_V6]);
+    let reach4 = net.reach(&v4).without(&dns);
+    let reach6 = net.reach(&v6).without(&dns);
+    let iptables = pod
+        .containers()
+        .iter()
+        .any(|(ptr, c)| ptr.starts_with("/spec/initContainers/") && blocks_metadata(c, ip));
+    let by = |r: &Reach| r.opened_by().first().cloned();
+    if reach4.none() && reach6.none() {
+        if !net.foreign.is_empty() {
+            return Verdict::Unknown {
+                reason: "other network policy kinds apply and are not evaluated".into(),
+                by: net.foreign[0].clone(),
+            };
+        }
+        return Verdict::found(pod, 0, None, net.rules.first().map(|r| r.origin.clone()));
+    }
+    let after_iptables = if iptables {
+        reach4.without(&[("TCP", 80)])
+    } else {
+        reach4.clone()
+    };
+    if iptables && after_iptables.none() && reach6.none() && !reach4.all_ports() {
+        let o = pod
+            .containers()
+            .iter()
+            .find(|(p, c)| p.starts_with("/spec/initContainers/") && blocks_metadata(c, ip))
+            .and_then(|(p, _)| pod.origin_of(p).cloned());
+        return Verdict::found(pod, 1, None, o);
+    }
+    let (what, r) = if !after_iptables.none() || (!iptables && !reach4.none()) {
+        (
+            format!(
+                "{ip} on {}",
+                if iptables {
+                    describe_minus_80(&reach4)
+                } else {
+                    reach4.describe()
+                }
+            ),
+            &reach4,
+        )
+    } else {
+        (format!("{METADATA_V6} on {}", reach6.describe()), &reach6)
+    };
+    Verdict::found(pod, 2, Some(format!("reachable: {what}")), by(r))
+}
+
+fn describe_minus_80(r: &Reach) -> String {
+    if r.all_ports() {
+        "every port but TCP/80 (iptables)".into()
+    } else {
+        r.without(&[("TCP", 80)]).describe()
+    }
+}
+
+/// The chart's iptables init container for `ip`.
+pub fn blocks_metadata(c: &Value, ip: &str) -> bool {
+    let cmd: Vec<String> = c
+        .get("command")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(scalar_text).collect())
+        .unwrap_or_default();
+    cmd.first().is_some_and(|c| c == "iptables")
+        && cmd.iter().any(|a| a == ip || a == &format!("{ip}/32"))
+        && cmd.iter().any(|a| a == "DROP")
+}
+
+/// Egress: 0 nothing, 1 DNS only, 2 DNS + TCP 80/443 to public addresses,
+/// 3 more. Detail says what more is reachable; `private` tells whether
+/// private addresses beyond DNS are reachable.
+pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
+    let dns = [("TCP", 53), ("UDP", 53)];
+    let public = net.reach(&Network::public());
+    let private = net.reach(&Network::private()).without(&dns);
+    let private_open = !private.none();
+    if !net.isolated {
+        return (
+            Verdict::found(
+                pod,
+                3,
+                Some("no NetworkPolicy restricts user pods: every address and port, private ones included".into()),
+                Some(net.open_because.clone()),
+            ),
+            true,
+        );
+    }
+    if private_open {
+        return (
+            Verdict::found(
+                pod,
+                3,
+                Some(format!("private addresses on {}", private.describe())),
+                private.opened_by().first().cloned(),
+            ),
+            true,
+        );
+    }
+    let web_only = !public.all_ports()
+        && public.ports().iter().all(|p| {
+            [("TCP", 80), ("TCP", 443), ("TCP", 53), ("UDP", 53)]
+                .iter()
+                .any(|(proto, n)| matches!(p, super::network::Port::Range{protocol, from, to} if protocol == proto && from == n && to == n))
+        });
+    let web = public.allows("TCP", 80) || public.allows("TCP", 443);
+    let verdict = if public.none() {
+        let dns_any = net.rules.iter().any(|r| {
+            r.ports.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p.matches("UDP", 53) || p.matches("TCP", 53))
+            })
+        });
+        Verdict::found(
+            pod,
+            if dns_any { 1 } else { 0 },
+            None,
+            net.rules.last().map(|r| r.origin.clone()),
+        )
+    } else if web_only && web {
+        Verdict::found(pod, 2, None, public.opened_by().first().cloned())
+    } else if web_only {
+        Verdict::found(
+            pod,
+            1,
+            Some("port 53 to public addresses".into()),
+            public.opened_by().first().cloned(),
+        )
+    } else {
+        Verdict::found(
+            pod,
+            3,
+            Some(format!("public addresses on {}", public.describe())),
+            public.opened_by().first().cloned(),
+        )
+    };
+    (verdict, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Deployment;
+    use super::*;
+    use serde_json::json;
+
+    fn chart() -> Value {
+        json!({"singleuser": {
+            "uid": 1000, "fsGid": 100, "allowPrivilegeEscalation": false,
+            "image": {"name": "img", "tag": "1.0"},
+            "cloudMetadata": {"blockWithIptables": true, "ip": "169.254.169.254"},
+            "networkTools": {"image": {"name": "nt", "tag": "2"}},
+            "networkPolicy": {"enabled": true, "egress": [], "egressAllowRules": {"cloudMetadataServer": false,
+                "dnsPortsCloudMetadataServer": true, "dnsPortsKubeSystemNamespace": true, "dnsPortsPrivateIPs": true,
+                "nonPrivateIPs": true, "privateIPs": false}},
+        }})
+    }
+
+    fn judge(v: &Value, f: impl Fn(&Pod, &Network) -> Verdict, ranks: &[u8]) -> Verdict {
+        over_pods(&Deployment::build(v, Some("4.4.0"), &[]), ranks, f).unwrap()
+    }
+
+    fn index(v: Verdict) -> (usize, Option<String>) {
+        match v {
+            Verdict::Found(f) => (f.index, f.detail),
+            Verdict::Unknown { reason, .. } => (99, Some(reason)),
+        }
+    }
+
+    #[test]
+    fn init_containers_are_graded() {
+        let mut v = chart();
+        v["singleuser"]["initContainers"] = json!([{"name": "setup", "image": "x",
+            "securityContext": {"runAsUser": 0, "capabilities": {"add": ["NET_ADMIN"]}}}]);
+        assert_eq!(
+            index(judge(&v, run_as_non_root, &[0, 1])),
+            (1, Some("container `setup` runs as uid 0".into()))
+        );
+        assert_eq!(
+            index(judge(&v, capabilities, &[0, 1])),
+            (1, Some("container `setup` adds NET_ADMIN".into()))
+        );
+    }
+
+    #[test]
+    fn the_chart_blocker_is_not_a_user_container_but_blocks_tcp_80() {
+        let mut v = chart();
+        assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])), (0, None));
+        // The chart's own rules already keep the metadata address out.
+        let m = |v: &Value| {
+            index(judge(
+                v,
+                |p, n| metadata(p, n, "169.254.169.254"),
+                &[0, 1, 2],
+            ))
+            .0
+        };
+        assert_eq!(m(&v), 0);
+        v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(true);
+        assert_eq!(m(&v), 2, "every port is open; iptables drops only TCP/80");
+        v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(false);
+        v["singleuser"]["networkPolicy"]["egress"] =
+            json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 80}]}]);
+        assert_eq!(m(&v), 1, "only TCP/80 is open and iptables drops it");
+    }
+
+    #[test]
+    fn metadata_open_through_a_custom_rule() {
+        let mut v = chart();
+        v["singleuser"]["cloudMetadata"]["blockWithIptables"] = json!(false);
+        v["singleuser"]["networkPolicy"]["egress"] = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
+            "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
+            "ports": [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]);
+        let Verdict::Found(f) = judge(&v, |p, n| metadata(p, n, "169.254.169.254"), &[0, 1, 2])
+        else {
+            panic!()
+        };
+        assert_eq!(f.index, 2);
+        assert_eq!(
+            f.by,
+            Some(Origin::values(&[
+                "singleuser",
+                "networkPolicy",
+                "egress",
+                "0"
+            ]))
+        );
+    }
+
+    #[test]
+    fn python_privileged_is_read_and_hooks_are_unknown() {
+        let mut v = chart();
+        v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.privileged = True"}});
+        assert_eq!(
+            index(judge(&v, privilege_escalation, &[0, 1])),
+            (1, Some("container `notebook` is privileged".into()))
+        );
+        v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.modify_pod_hook = add_root_init"}});
+        assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])).0, 99);
+    }
+
+    #[test]
+    fn latest_is_pulled_always() {
+        let mut v = chart();
+        v["singleuser"]["image"]["tag"] = json!("latest");
+        assert_eq!(index(judge(&v, pull_policy, &[0, 1, 2])).0, 0);
+        assert!(image_is_latest("repo/img"));
+        assert!(!image_is_latest("host:5000/img:1"));
+        assert!(image_is_latest("host:5000/img"));
+    }
+
+    #[test]
+    fn every_port_to_everything_is_not_http_https() {
+        let mut v = chart();
+        v["singleuser"]["networkPolicy"]["egressAllowRules"]["nonPrivateIPs"] = json!(false);
+        v["singleuser"]["networkPolicy"]["egress"] =
+            json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]);
+        let d = Deployment::build(&v, None, &[]);
+        let (p, n) = d.first().unwrap();
+        let (verdict, private) = egress(p, n);
+        assert_eq!(index(verdict).0, 3);
+        assert!(private);
+    }
+}

@@ -1,0 +1,79 @@
+//! What a deployment does, worked out from its values: the user pods the
+//! hub would spawn (one per profile and option choice) and where they can
+//! connect. Controls read their state from here rather than from keys, so
+//! an override anywhere — a profile, `hub.config`, the hub's Python, an
+//! extra NetworkPolicy — counts, and what cannot be known says so.
+//!
+//! Input: merged Helm values (chart defaults + files), the chart version,
+//! manifests applied beside the chart. Output: a [`Deployment`].
+
+pub mod grade;
+pub mod network;
+pub mod origin;
+pub mod pod;
+pub mod profiles;
+pub mod python;
+pub mod spawner;
+
+use serde_json::{Map, Value};
+
+pub use origin::Origin;
+pub use pod::Pod;
+
+use network::{ManifestDoc, Network};
+use spawner::Flavour;
+
+/// A manifest document and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub file: String,
+    pub index: usize,
+    pub doc: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    /// Every user pod the hub can spawn, each with the network it sees.
+    pub pods: Vec<(Pod, Network)>,
+}
+
+impl Deployment {
+    /// Builds the deployment from merged values. `chart_version` picks the
+    /// generation of the chart's configuration file (newest when unknown).
+    pub fn build(
+        values: &Value,
+        chart_version: Option<&str>,
+        manifests: &[Manifest],
+    ) -> Deployment {
+        let flavour = chart_version.map_or(Flavour::V4, Flavour::of);
+        let python = spawner::python_effects(values);
+        let cfg = spawner::configure(values, flavour, &python);
+        let docs: Vec<ManifestDoc> = manifests
+            .iter()
+            .map(|m| ManifestDoc {
+                file: &m.file,
+                index: m.index,
+                doc: &m.doc,
+            })
+            .collect();
+        let pods = profiles::pods(&cfg)
+            .into_iter()
+            .map(|p| {
+                let labels = p
+                    .json
+                    .pointer("/metadata/labels")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_else(Map::new);
+                let net = network::network(values, &labels, &docs);
+                (p, net)
+            })
+            .collect();
+        Deployment { pods }
+    }
+
+    /// The pod without profiles, or the first profile's.
+    pub fn first(&self) -> Option<&(Pod, Network)> {
+        self.pods.first()
+    }
+}
