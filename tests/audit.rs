@@ -157,7 +157,13 @@ fn real_world_values_are_judged_only_on_controls() {
             f["evidence"]["key"] == "singleuser.profileList[2].kubespawner_override.privileged"
         })
         .unwrap();
-    assert_eq!(privileged["found"]["detail"], "privileged");
+    assert!(
+        privileged["found"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("privileged"),
+        "{privileged}"
+    );
     // GPU node selectors and tolerations are not security traits.
     assert!(
         !keys

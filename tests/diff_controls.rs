@@ -235,6 +235,7 @@ fn readable(c: &dyn Control, compiled: &Compiled) -> bool {
         defaults: &Value::Null,
         manifests: Some(&manifests),
         chart: z2jh_policy::chart::ChartLine::of(&compiled.loaded.policy.chart),
+        more: Default::default(),
     };
     matches!(c.read_back(&view), ReadBack::Setting(_))
 }

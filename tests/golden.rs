@@ -120,6 +120,7 @@ fn every_control_reads_back_what_it_compiled() {
                 defaults: &chart.defaults,
                 manifests: Some(&manifests),
                 chart: ChartLine::of(v),
+                more: Default::default(),
             };
             for control in ALL {
                 let want = control.selected(&c.loaded.policy);

@@ -90,17 +90,113 @@ pub fn locate(
     None
 }
 
+/// Evidence for what decided a control: the exact key (in the last file
+/// that sets it, else the chart's defaults), the line of Python, or the
+/// manifest document. `None` for built-in defaults.
+pub fn at_origin(
+    origin: &crate::effective::Origin,
+    installed: &Installed,
+    merged: &Value,
+) -> Option<Evidence> {
+    use crate::effective::Origin;
+    match origin {
+        Origin::Values { path } => {
+            let files = installed.files.iter().rev().map(|f| (f, false));
+            let chart = installed.chart_file.iter().map(|f| (f, true));
+            for (file, is_default) in files.chain(chart) {
+                if let Some((line, column, key)) = sets(file, path) {
+                    let value = key.iter().try_fold(merged, |node, k| match node {
+                        Value::Array(a) => a.get(k.parse::<usize>().ok()?),
+                        other => other.get(k),
+                    });
+                    return Some(Evidence {
+                        file: file.name.clone(),
+                        line,
+                        column,
+                        value: value.cloned(),
+                        key: dotted_values_path(&key),
+                        chart_default: is_default,
+                    });
+                }
+            }
+            None
+        }
+        Origin::Python(l) => {
+            let file = installed.files.iter().rev().find_map(|f| {
+                sets(f, &l.path)
+                    .filter(|(_, _, k)| k == &l.path)
+                    .map(|s| (f, s))
+            })?;
+            let (f, (line, _, _)) = file;
+            let ptr: String = l
+                .path
+                .iter()
+                .map(|k| format!("/{}", escape_pointer(k)))
+                .collect();
+            // A block scalar's text starts on the line after its indicator.
+            let value_line = f.doc.spans.get(&ptr).map_or(line, |p| p.line);
+            let indicator = f
+                .text
+                .lines()
+                .nth(value_line.saturating_sub(1) as usize)
+                .is_some_and(|t| {
+                    let t = t.trim_end();
+                    t.ends_with('|') || t.ends_with('>') || t.contains(": |") || t.contains(": >")
+                });
+            let first = if indicator {
+                value_line + 1
+            } else {
+                value_line
+            };
+            let line = first + l.line - 1;
+            let column = f
+                .text
+                .lines()
+                .nth(line.saturating_sub(1) as usize)
+                .map_or(1, |t| t.len() - t.trim_start().len() + 1);
+            Some(Evidence {
+                file: f.name.clone(),
+                line,
+                column: u32::try_from(column).unwrap_or(1),
+                key: dotted_values_path(&l.path),
+                value: Some(Value::String(l.text.clone())),
+                chart_default: false,
+            })
+        }
+        Origin::Manifest { file, index, path } => {
+            let line = installed
+                .manifest_starts
+                .iter()
+                .find(|(f, i, _)| f == file && i == index)
+                .map_or(1, |(_, _, l)| *l);
+            Some(Evidence {
+                file: file.clone(),
+                line,
+                column: 1,
+                key: dotted_values_path(path),
+                value: None,
+                chart_default: false,
+            })
+        }
+        Origin::Default { .. } => None,
+    }
+}
+
 /// Where `file` sets the key at `path`: the key itself, or an ancestor it
 /// sets to something other than a mapping (which replaces or deletes the key).
+/// List items are followed by index.
 fn sets(file: &ValuesFile, path: &[String]) -> Option<(u32, u32, Vec<String>)> {
     let mut node = &file.doc.value;
     let mut ptr = String::new();
     for (i, k) in path.iter().enumerate() {
         ptr.push('/');
         ptr.push_str(&escape_pointer(k));
-        node = node.as_object()?.get(k)?;
+        node = match node {
+            Value::Array(a) => a.get(k.parse::<usize>().ok()?)?,
+            other => other.as_object()?.get(k)?,
+        };
         let last = i + 1 == path.len();
-        if last || !node.is_object() {
+        if last || !(node.is_object() || node.is_array()) {
             let pos = file
                 .doc
                 .spans

@@ -75,6 +75,33 @@ pub fn read_manifests(path: &std::path::Path) -> Result<Vec<Value>, Diagnostic> 
     })
 }
 
+/// First line of each non-empty YAML document in a stream file.
+pub fn document_starts(path: &std::path::Path) -> Vec<u32> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut start = 1u32;
+    let mut has_content = false;
+    for (i, line) in text.lines().enumerate() {
+        let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if line.starts_with("---") {
+            if has_content {
+                out.push(start);
+            }
+            start = n + 1;
+            has_content = false;
+        } else if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+            if !has_content {
+                start = n;
+            }
+            has_content = true;
+        }
+    }
+    if has_content {
+        out.push(start);
+    }
+    out
+}
+
 /// What the values are judged in: their files, the defaults under them, and
 /// any manifests applied beside them.
 pub struct Installed {
@@ -88,6 +115,10 @@ pub struct Installed {
     pub chart: ChartLine,
     pub chart_version: Option<String>,
     pub manifests: Option<Vec<Value>>,
+    /// The file of each manifest document, in order.
+    pub manifest_files: Vec<String>,
+    /// (file, document index in the file, first line) of each document.
+    pub manifest_starts: Vec<(String, usize, u32)>,
 }
 
 impl Installed {
@@ -109,6 +140,8 @@ impl Installed {
                     chart: ChartLine::of(&chart.version),
                     chart_version: Some(chart.version),
                     manifests,
+                    manifest_files: Vec::new(),
+                    manifest_starts: Vec::new(),
                 })
             }
             None => {
@@ -121,6 +154,8 @@ impl Installed {
                     chart: ChartLine::of(&base.loaded.policy.chart),
                     chart_version: None,
                     manifests,
+                    manifest_files: Vec::new(),
+                    manifest_starts: Vec::new(),
                 })
             }
         }
@@ -141,6 +176,10 @@ impl Installed {
             defaults: &self.defaults,
             manifests: self.manifests.as_deref(),
             chart: self.chart,
+            more: crate::controls::ViewMore::new(
+                &self.manifest_files,
+                self.chart_version.as_deref(),
+            ),
         }
     }
 
@@ -402,10 +441,26 @@ pub fn assess(
         let want = control.selected(policy);
         let required = SettingView::of(def, &want);
         let nothing_required = def.setting(&want).rank >= def.weakest_rank();
-        let (status, found, severity, message) = match control.read_back(&view) {
+        let judged = control.judge(&view);
+        let (status, found, severity, message) = match judged.read_back {
             ReadBack::Setting(got) if def.setting(&got).rank <= def.setting(&want).rank => {
-                holds.push(def.id);
-                continue;
+                match &judged.unverified {
+                    Some((reason, by)) if !nothing_required => (
+                        Status::CannotVerify,
+                        None,
+                        Severity::Info,
+                        format!(
+                            "cannot verify `{}`: the values give `{}`, but {reason}: {}",
+                            def.id,
+                            SettingView::of(def, &got).label(),
+                            by.describe()
+                        ),
+                    ),
+                    _ => {
+                        holds.push(def.id);
+                        continue;
+                    }
+                }
             }
             ReadBack::CannotVerify { .. } if nothing_required => {
                 holds.push(def.id);
@@ -419,12 +474,11 @@ pub fn assess(
                     found.label(),
                     required.label()
                 );
-                (
-                    Status::Violated,
-                    Some(found),
-                    Severity::of(def, &want, &got),
-                    message,
-                )
+                let mut severity = Severity::of(def, &want, &got);
+                if judged.exposes {
+                    severity = Severity::High;
+                }
+                (Status::Violated, Some(found), severity, message)
             }
             ReadBack::CannotVerify { reason } => (
                 Status::CannotVerify,
@@ -433,6 +487,15 @@ pub fn assess(
                 format!("cannot verify `{}`: {reason}", def.id),
             ),
         };
+        let unverified = judged
+            .unverified
+            .as_ref()
+            .map(|(_, o)| o)
+            .filter(|_| status == Status::CannotVerify);
+        let evidence = unverified
+            .or(judged.by.as_ref())
+            .and_then(|o| evidence::at_origin(o, installed, &merged))
+            .or_else(|| evidence::locate(def, installed, &merged, &expected));
         findings.push(Finding {
             id: finding_id(def.id),
             severity,
@@ -443,7 +506,7 @@ pub fn assess(
             required,
             found,
             message,
-            evidence: evidence::locate(def, installed, &merged, &expected),
+            evidence,
             fix: fix_of(reference, def.id),
             tradeoffs: reference.tradeoffs_of(def.id),
         });

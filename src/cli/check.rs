@@ -42,16 +42,28 @@ pub fn installed(values: &[PathBuf], c: &Common) -> Result<Installed, Vec<Diagno
         .map(|p| read_values(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|d| vec![d])?;
+    let mut names = Vec::new();
+    let mut starts = Vec::new();
     let manifests = if c.manifests.is_empty() {
         None
     } else {
         let mut all = Vec::new();
         for p in &c.manifests {
-            all.extend(read_manifests(p).map_err(|d| vec![d])?);
+            let docs = read_manifests(p).map_err(|d| vec![d])?;
+            let name = p.display().to_string();
+            let lines = crate::assess::document_starts(p);
+            for (i, _) in docs.iter().enumerate() {
+                names.push(name.clone());
+                starts.push((name.clone(), i, lines.get(i).copied().unwrap_or(1)));
+            }
+            all.extend(docs);
         }
         Some(all)
     };
-    Installed::new(files, c.chart.as_deref(), manifests)
+    let mut inst = Installed::new(files, c.chart.as_deref(), manifests)?;
+    inst.manifest_files = names;
+    inst.manifest_starts = starts;
+    Ok(inst)
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {

@@ -66,25 +66,32 @@ impl Control for ApiAccessControl {
         }
     }
 
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        if v.extra_config_mentions("service_account") {
-            return ReadBack::CannotVerify {
-                reason: "hub.extraConfig sets KubeSpawner service account options in Python".into(),
-            };
-        }
-        let sa = v.str(&["singleuser", "serviceAccountName"]);
-        let automount = v.bool(&[
-            "hub",
-            "config",
-            "KubeSpawner",
-            "automount_service_account_token",
-        ]);
-        match sa {
-            None if automount != Some(true) => ReadBack::Setting(Selected::of(0)),
-            Some(name) if !name.is_empty() => ReadBack::Setting(Selected::with(1, name)),
-            // "" or an explicit automount without an account: the namespace default token is mounted.
-            _ => ReadBack::Setting(Selected::with(1, "namespace default service account")),
-        }
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            if v.extra_config_mentions("service_account") {
+                return ReadBack::CannotVerify {
+                    reason: "hub.extraConfig sets KubeSpawner service account options in Python"
+                        .into(),
+                };
+            }
+            let sa = v.str(&["singleuser", "serviceAccountName"]);
+            let automount = v.bool(&[
+                "hub",
+                "config",
+                "KubeSpawner",
+                "automount_service_account_token",
+            ]);
+            match sa {
+                None if automount != Some(true) => ReadBack::Setting(Selected::of(0)),
+                Some(name) if !name.is_empty() => ReadBack::Setting(Selected::with(1, name)),
+                // "" or an explicit automount without an account: the namespace default token is mounted.
+                _ => ReadBack::Setting(Selected::with(1, "namespace default service account")),
+            }
+        })();
+        super::reconcile(
+            keys,
+            v.judge_pods(&API_ACCESS, crate::effective::grade::token),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {

@@ -132,35 +132,45 @@ impl Control for CloudMetadataControl {
         }
     }
 
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let iptables = v
-            .bool(&["singleuser", "cloudMetadata", "blockWithIptables"])
-            .unwrap_or(true);
-        if iptables
-            && v.get(&["hub", "config", "KubeSpawner", "init_containers"])
-                .is_some()
-        {
-            return ReadBack::CannotVerify {
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            let iptables = v
+                .bool(&["singleuser", "cloudMetadata", "blockWithIptables"])
+                .unwrap_or(true);
+            if iptables
+                && v.get(&["hub", "config", "KubeSpawner", "init_containers"])
+                    .is_some()
+            {
+                return ReadBack::CannotVerify {
                 reason:
                     "hub.config.KubeSpawner.init_containers replaces the iptables init container"
                         .into(),
             };
-        }
-        if iptables {
-            return ReadBack::Setting(Selected::of(1));
-        }
-        let netpol = v
-            .bool(&["singleuser", "networkPolicy", "enabled"])
-            .unwrap_or(true);
-        let allowed = v
-            .bool(&[
-                "singleuser",
-                "networkPolicy",
-                "egressAllowRules",
-                "cloudMetadataServer",
-            ])
-            .unwrap_or(false);
-        ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
+            }
+            if iptables {
+                return ReadBack::Setting(Selected::of(1));
+            }
+            let netpol = v
+                .bool(&["singleuser", "networkPolicy", "enabled"])
+                .unwrap_or(true);
+            let allowed = v
+                .bool(&[
+                    "singleuser",
+                    "networkPolicy",
+                    "egressAllowRules",
+                    "cloudMetadataServer",
+                ])
+                .unwrap_or(false);
+            ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
+        })();
+        let ip = v
+            .str(&["singleuser", "cloudMetadata", "ip"])
+            .unwrap_or("169.254.169.254")
+            .to_string();
+        super::reconcile(
+            keys,
+            v.judge_pods(&DEF, |p, n| crate::effective::grade::metadata(p, n, &ip)),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let cm = &mut p.spec.cloud_metadata;

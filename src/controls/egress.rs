@@ -188,38 +188,50 @@ impl Control for EgressControl {
             cx.append_at(&ptr, &["singleuser", "networkPolicy", "egress"], item);
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
-            return ReadBack::Setting(Selected::with(3, "no user NetworkPolicy"));
-        }
-        let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
-        let rules = v
-            .get(&["singleuser", "networkPolicy", "egress"])
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
-        let web = rules.iter().any(is_web_rule);
-        let extra = rules.len() - usize::from(web);
-        let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
-            3
-        } else if web {
-            2
-        } else if f("dnsPortsKubeSystemNamespace", true)
-            || f("dnsPortsPrivateIPs", true)
-            || f("dnsPortsCloudMetadataServer", true)
-        {
-            1
-        } else {
-            0
-        };
-        ReadBack::Setting(match extra {
-            0 => Selected::of(i),
-            n => Selected::with(
-                i,
-                format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
-            ),
-        })
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
+                return ReadBack::Setting(Selected::with(3, "no user NetworkPolicy"));
+            }
+            let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
+            let rules = v
+                .get(&["singleuser", "networkPolicy", "egress"])
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
+            let web = rules.iter().any(is_web_rule);
+            let extra = rules.len() - usize::from(web);
+            let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
+                3
+            } else if web {
+                2
+            } else if f("dnsPortsKubeSystemNamespace", true)
+                || f("dnsPortsPrivateIPs", true)
+                || f("dnsPortsCloudMetadataServer", true)
+            {
+                1
+            } else {
+                0
+            };
+            ReadBack::Setting(match extra {
+                0 => Selected::of(i),
+                n => Selected::with(
+                    i,
+                    format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
+                ),
+            })
+        })();
+        let mut j = super::reconcile(
+            keys,
+            v.judge_pods(&DEF, |p, n| crate::effective::grade::egress(p, n).0),
+        );
+        j.exposes = v
+            .deployment()
+            .pods
+            .iter()
+            .any(|(p, n)| crate::effective::grade::egress(p, n).1);
+        j
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {

@@ -191,6 +191,7 @@ mod tests {
             defaults: &Value::Null,
             manifests: None,
             chart: ChartLine::V4,
+            more: Default::default(),
         })
     }
 

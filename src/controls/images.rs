@@ -55,14 +55,20 @@ impl Control for PullPolicyControl {
         };
         cx.set(&["singleuser", "image", "pullPolicy"], json!(v));
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        ReadBack::Setting(Selected::of(
-            match v.str(&["singleuser", "image", "pullPolicy"]) {
-                Some("Always") => 0,
-                Some("IfNotPresent") => 1,
-                _ => 2,
-            },
-        ))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = {
+            ReadBack::Setting(Selected::of(
+                match v.str(&["singleuser", "image", "pullPolicy"]) {
+                    Some("Always") => 0,
+                    Some("IfNotPresent") => 1,
+                    _ => 2,
+                },
+            ))
+        };
+        super::reconcile(
+            keys,
+            v.judge_pods(&PULL, crate::effective::grade::pull_policy),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
@@ -140,31 +146,40 @@ impl Control for ImagePinning {
             }
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let tag = v.str(&["singleuser", "image", "tag"]).unwrap_or_default();
-        let default_tag = v
-            .defaults
-            .pointer("/singleuser/image/tag")
-            .and_then(serde_json::Value::as_str);
-        let name = v
-            .str(&["singleuser", "image", "name"])
-            .unwrap_or_default()
-            .to_string();
-        let unset = |k: &str| v.get(&["singleuser", "image", k]).is_none();
-        if unset("name") && unset("tag") {
-            // Neither the values nor the known defaults name an image.
-            return ReadBack::Setting(Selected::of(2));
-        }
-        ReadBack::Setting(if tag.contains("@sha256:") {
-            Selected::with(0, name)
-        } else if Some(tag) == default_tag
-            && v.get(&["singleuser", "image", "name"])
-                == v.defaults.pointer("/singleuser/image/name")
-        {
-            Selected::of(2)
-        } else {
-            Selected::with(1, format!("{name}:{tag}"))
-        })
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            let tag = v.str(&["singleuser", "image", "tag"]).unwrap_or_default();
+            let default_tag = v
+                .defaults
+                .pointer("/singleuser/image/tag")
+                .and_then(serde_json::Value::as_str);
+            let name = v
+                .str(&["singleuser", "image", "name"])
+                .unwrap_or_default()
+                .to_string();
+            let unset = |k: &str| v.get(&["singleuser", "image", k]).is_none();
+            if unset("name") && unset("tag") {
+                // Neither the values nor the known defaults name an image.
+                return ReadBack::Setting(Selected::of(2));
+            }
+            ReadBack::Setting(if tag.contains("@sha256:") {
+                Selected::with(0, name)
+            } else if Some(tag) == default_tag
+                && v.get(&["singleuser", "image", "name"])
+                    == v.defaults.pointer("/singleuser/image/name")
+            {
+                Selected::of(2)
+            } else {
+                Selected::with(1, format!("{name}:{tag}"))
+            })
+        })();
+        let default_image = default_image(v);
+        super::reconcile(
+            keys,
+            v.judge_pods(&PIN, |p, _| {
+                crate::effective::grade::pinning(p, default_image.as_deref())
+            }),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         use crate::validate::formats::{image_digest, image_name, image_tag};
@@ -196,5 +211,18 @@ impl Control for ImagePinning {
             digest,
         });
         Vec::new()
+    }
+}
+
+/// The chart's own user image (`name:tag` of the defaults), if known.
+fn default_image(v: &ValuesView) -> Option<String> {
+    let name = v.defaults.pointer("/singleuser/image/name")?.as_str()?;
+    match v
+        .defaults
+        .pointer("/singleuser/image/tag")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(t) if !t.is_empty() => Some(format!("{name}:{t}")),
+        _ => Some(name.to_string()),
     }
 }

@@ -152,9 +152,101 @@ pub struct ValuesView<'a> {
     /// existing values), `Some` (possibly empty) after a compile.
     pub manifests: Option<&'a [Value]>,
     pub chart: ChartLine,
+    /// What else is known: manifest files, the exact chart version, and the
+    /// effective deployment once worked out.
+    pub more: ViewMore<'a>,
+}
+
+/// Optional facts about the values being read.
+#[derive(Default)]
+pub struct ViewMore<'a> {
+    /// The file of each manifest document (same order as `manifests`).
+    pub manifest_files: &'a [String],
+    /// The chart version, when known (picks the chart's config generation).
+    pub chart_version: Option<&'a str>,
+    deployment: std::sync::OnceLock<crate::effective::Deployment>,
+}
+
+impl<'a> ViewMore<'a> {
+    pub fn new(manifest_files: &'a [String], chart_version: Option<&'a str>) -> ViewMore<'a> {
+        ViewMore {
+            manifest_files,
+            chart_version,
+            deployment: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 impl ValuesView<'_> {
+    /// The pods and network the values produce, worked out on first use.
+    pub fn deployment(&self) -> &crate::effective::Deployment {
+        self.more.deployment.get_or_init(|| {
+            let manifests: Vec<crate::effective::Manifest> = self
+                .manifests
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, doc)| {
+                    let file = self
+                        .more
+                        .manifest_files
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| "manifests".into());
+                    let index = self.more.manifest_files[..i.min(self.more.manifest_files.len())]
+                        .iter()
+                        .filter(|f| **f == file)
+                        .count();
+                    crate::effective::Manifest {
+                        file,
+                        index,
+                        doc: doc.clone(),
+                    }
+                })
+                .collect();
+            let version = self
+                .more
+                .chart_version
+                .map(str::to_string)
+                .unwrap_or_else(|| match self.chart {
+                    ChartLine::V3 => "3.3.8".into(),
+                    ChartLine::V4 => "4.4.0".into(),
+                });
+            crate::effective::Deployment::build(self.values, Some(&version), &manifests)
+        })
+    }
+
+    /// A control's state read off the effective pods (the weakest pod
+    /// decides), with what decided it.
+    pub fn judge_pods(
+        &self,
+        def: &ControlDef,
+        f: impl Fn(
+            &crate::effective::Pod,
+            &crate::effective::network::Network,
+        ) -> crate::effective::grade::Verdict,
+    ) -> Judgement {
+        use crate::effective::grade::{Verdict, over_pods};
+        let ranks: Vec<u8> = def.settings.iter().map(|s| s.rank).collect();
+        let d = self.deployment();
+        let v = over_pods(d, &ranks, &f);
+        if let Some(Verdict::Unknown { reason, by }) = &v {
+            // What the values alone put in force: a weakness there is a
+            // violation whatever the code does; a pass is left unverified.
+            let mut known = d.clone();
+            for (p, _) in &mut known.pods {
+                p.unknown.clear();
+            }
+            let values_only = over_pods(&known, &ranks, &f);
+            if matches!(values_only, Some(Verdict::Found(_))) {
+                let mut j = Judgement::of(values_only, d.pods.len());
+                j.unverified = Some((reason.clone(), by.clone()));
+                return j;
+            }
+        }
+        Judgement::of(v, d.pods.len())
+    }
+
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
         crate::values::get(self.values, path)
     }
@@ -183,6 +275,65 @@ impl ValuesView<'_> {
     }
 }
 
+/// A read-back with what decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub read_back: ReadBack,
+    /// The values key, Python line or manifest that decided it.
+    pub by: Option<crate::effective::Origin>,
+    /// Code the hub runs may change the setting read from values: why, and
+    /// where. A weaker setting is still a violation; a pass is unverified.
+    pub unverified: Option<(String, crate::effective::Origin)>,
+    /// A weaker setting here exposes private addresses, other users or the
+    /// API server: findings are high whatever the rank gap.
+    pub exposes: bool,
+}
+
+impl Judgement {
+    pub fn plain(read_back: ReadBack) -> Judgement {
+        Judgement {
+            read_back,
+            by: None,
+            unverified: None,
+            exposes: false,
+        }
+    }
+
+    /// From a verdict over pods; the pod is named when there are several.
+    pub fn of(v: Option<crate::effective::grade::Verdict>, pods: usize) -> Judgement {
+        use crate::effective::grade::Verdict;
+        match v {
+            None => Judgement::plain(ReadBack::CannotVerify {
+                reason: "no user pod could be built".into(),
+            }),
+            Some(Verdict::Found(f)) => {
+                let detail = match (f.detail, pods > 1) {
+                    (Some(d), true) => Some(format!("{d}; {}", f.pod)),
+                    (None, true) if f.index > 0 => Some(f.pod),
+                    (d, _) => d,
+                };
+                Judgement {
+                    read_back: ReadBack::Setting(Selected {
+                        index: f.index,
+                        detail,
+                    }),
+                    by: f.by,
+                    unverified: None,
+                    exposes: false,
+                }
+            }
+            Some(Verdict::Unknown { reason, by }) => Judgement {
+                read_back: ReadBack::CannotVerify {
+                    reason: format!("{reason}: {}", by.describe()),
+                },
+                by: Some(by),
+                unverified: None,
+                exposes: false,
+            },
+        }
+    }
+}
+
 /// A security control.
 pub trait Control: Sync {
     fn def(&self) -> &'static ControlDef;
@@ -191,7 +342,14 @@ pub trait Control: Sync {
     /// Cross-field checks, then expansion into values, manifests and notes.
     fn lower(&self, p: &Policy, cx: &mut Lowering);
     /// The setting a set of values (and manifests) puts in force.
-    fn read_back(&self, v: &ValuesView) -> ReadBack;
+    fn read_back(&self, v: &ValuesView) -> ReadBack {
+        self.judge(v).read_back
+    }
+    /// The read-back with what decided it; controls read off the effective
+    /// deployment override this one, the others `read_back`.
+    fn judge(&self, v: &ValuesView) -> Judgement {
+        Judgement::plain(self.read_back(v))
+    }
     /// For `init`: changes `p` so that it selects what `v` puts in force, as
     /// closely as the language allows; returns what it could not express.
     /// Controls that nothing in Helm values decides leave `p` alone.
@@ -237,4 +395,17 @@ pub fn read_setting(c: &(impl Control + ?Sized), v: &ValuesView) -> Option<Selec
 
 pub fn by_id(id: &str) -> Option<&'static dyn Control> {
     ALL.iter().copied().find(|c| c.def().id == id)
+}
+
+/// The effective reading wins; where it agrees with the key-based one on
+/// the setting, the key-based detail is kept (it names the policy's own
+/// parameters), with the effective origin.
+pub fn reconcile(keys: ReadBack, effective: Judgement) -> Judgement {
+    match (&keys, &effective.read_back) {
+        (ReadBack::Setting(k), ReadBack::Setting(e)) if k.index == e.index => Judgement {
+            read_back: keys,
+            ..effective
+        },
+        _ => effective,
+    }
 }

@@ -106,20 +106,27 @@ impl Control for Seccomp {
             ),
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let at = |b: &[&str]| {
-            let ty = ctx_get(v, b, &["seccompProfile", "type"]).and_then(Value::as_str);
-            ty.map(|t| {
-                profile_from_type(
-                    Some(t),
-                    ctx_get(v, b, &["seccompProfile", "localhostProfile"]).and_then(Value::as_str),
-                )
-            })
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = {
+            let at = |b: &[&str]| {
+                let ty = ctx_get(v, b, &["seccompProfile", "type"]).and_then(Value::as_str);
+                ty.map(|t| {
+                    profile_from_type(
+                        Some(t),
+                        ctx_get(v, b, &["seccompProfile", "localhostProfile"])
+                            .and_then(Value::as_str),
+                    )
+                })
+            };
+            ReadBack::Setting(
+                at(CTR_CTX)
+                    .or_else(|| at(POD_CTX))
+                    .unwrap_or(Selected::of(2)),
+            )
         };
-        ReadBack::Setting(
-            at(CTR_CTX)
-                .or_else(|| at(POD_CTX))
-                .unwrap_or(Selected::of(2)),
+        super::reconcile(
+            keys,
+            v.judge_pods(&SECCOMP, crate::effective::grade::seccomp),
         )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
@@ -204,19 +211,27 @@ impl Control for AppArmor {
             cx.note(APPARMOR.field, format!("the AppArmor profile `{name}` must be loaded on every node, or user pods fail to start"));
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        if let Some(t) = ctx_get(v, CTR_CTX, &["appArmorProfile", "type"]).and_then(Value::as_str) {
-            let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"])
-                .and_then(Value::as_str);
-            return ReadBack::Setting(profile_from_type(Some(t), name));
-        }
-        match v.str(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION]) {
-            Some("runtime/default") => ReadBack::Setting(Selected::of(0)),
-            Some(s) if s.starts_with("localhost/") => {
-                ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            if let Some(t) =
+                ctx_get(v, CTR_CTX, &["appArmorProfile", "type"]).and_then(Value::as_str)
+            {
+                let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"])
+                    .and_then(Value::as_str);
+                return ReadBack::Setting(profile_from_type(Some(t), name));
             }
-            _ => ReadBack::Setting(Selected::of(2)),
-        }
+            match v.str(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION]) {
+                Some("runtime/default") => ReadBack::Setting(Selected::of(0)),
+                Some(s) if s.starts_with("localhost/") => {
+                    ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
+                }
+                _ => ReadBack::Setting(Selected::of(2)),
+            }
+        })();
+        super::reconcile(
+            keys,
+            v.judge_pods(&APPARMOR, crate::effective::grade::app_armor),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         match super::read_setting(self, v) {

@@ -210,14 +210,17 @@ impl Control for ResourcesControl {
             _ => cx.warn(DEF.field, "user servers have no CPU or memory limit", "one user can take a whole node; set `resources.cpu.limit` and `resources.memory.limit`"),
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let cpu = v
-            .get(&["singleuser", "cpu", "limit"])
-            .is_some_and(|x| !x.is_null());
-        let mem = v
-            .get(&["singleuser", "memory", "limit"])
-            .is_some_and(|x| !x.is_null());
-        ReadBack::Setting(Selected::of(classify(cpu, mem)))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = {
+            let cpu = v
+                .get(&["singleuser", "cpu", "limit"])
+                .is_some_and(|x| !x.is_null());
+            let mem = v
+                .get(&["singleuser", "memory", "limit"])
+                .is_some_and(|x| !x.is_null());
+            ReadBack::Setting(Selected::of(classify(cpu, mem)))
+        };
+        super::reconcile(keys, v.judge_pods(&DEF, crate::effective::grade::limits))
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let mut lost = Vec::new();

@@ -133,26 +133,33 @@ impl Control for IdentityControl {
             }
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let ours = v.get(&["hub", "extraConfig", IDENTITY_KEY]).is_some();
-        if v.extra_config_mentions("KubeSpawner.uid") && !ours {
-            return ReadBack::CannotVerify {
-                reason: "hub.extraConfig sets KubeSpawner.uid in Python".into(),
-            };
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            let ours = v.get(&["hub", "extraConfig", IDENTITY_KEY]).is_some();
+            if v.extra_config_mentions("KubeSpawner.uid") && !ours {
+                return ReadBack::CannotVerify {
+                    reason: "hub.extraConfig sets KubeSpawner.uid in Python".into(),
+                };
+            }
+            if ours {
+                return ReadBack::Setting(Selected::of(0));
+            }
+            if let Some(uid) = v
+                .get(&["hub", "config", "KubeSpawner", "uid"])
+                .and_then(Value::as_u64)
+            {
+                return ReadBack::Setting(Selected::with(1, format!("uid {uid}")));
+            }
+            match v.get(&["singleuser", "uid"]).and_then(Value::as_u64) {
+                Some(uid) => ReadBack::Setting(Selected::with(1, format!("uid {uid}"))),
+                None => ReadBack::Setting(Selected::of(2)),
+            }
+        })();
+        if v.get(&["hub", "extraConfig", IDENTITY_KEY]).is_some() {
+            // The compiler's own per-user uid function.
+            return super::Judgement::plain(keys);
         }
-        if ours {
-            return ReadBack::Setting(Selected::of(0));
-        }
-        if let Some(uid) = v
-            .get(&["hub", "config", "KubeSpawner", "uid"])
-            .and_then(Value::as_u64)
-        {
-            return ReadBack::Setting(Selected::with(1, format!("uid {uid}")));
-        }
-        match v.get(&["singleuser", "uid"]).and_then(Value::as_u64) {
-            Some(uid) => ReadBack::Setting(Selected::with(1, format!("uid {uid}"))),
-            None => ReadBack::Setting(Selected::of(2)),
-        }
+        super::reconcile(keys, v.judge_pods(&IDENTITY, crate::effective::grade::uid))
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let id = &mut p.spec.user_pods.identity;
@@ -240,11 +247,17 @@ impl Control for RunAsNonRoot {
             );
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let on = [POD_CTX, CTR_CTX]
-            .iter()
-            .any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
-        ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = {
+            let on = [POD_CTX, CTR_CTX]
+                .iter()
+                .any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
+            ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
+        };
+        super::reconcile(
+            keys,
+            v.judge_pods(&NON_ROOT, crate::effective::grade::run_as_non_root),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
@@ -304,15 +317,21 @@ impl Control for PrivilegeEscalation {
             cx.set(&path(CTR_CTX, &["allowPrivilegeEscalation"]), json!(false));
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        // null in singleuser.allowPrivilegeEscalation leaves the cluster default: allowed.
-        let chart = v.get(&["singleuser", "allowPrivilegeEscalation"]) == Some(&json!(false));
-        let ctx = ctx_get(v, CTR_CTX, &["allowPrivilegeEscalation"]);
-        let denied = ctx == Some(&json!(false)) || (ctx.is_none() && chart);
-        if privileged(v) {
-            return ReadBack::Setting(Selected::with(1, "privileged"));
-        }
-        ReadBack::Setting(Selected::of(if denied { 0 } else { 1 }))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            // null in singleuser.allowPrivilegeEscalation leaves the cluster default: allowed.
+            let chart = v.get(&["singleuser", "allowPrivilegeEscalation"]) == Some(&json!(false));
+            let ctx = ctx_get(v, CTR_CTX, &["allowPrivilegeEscalation"]);
+            let denied = ctx == Some(&json!(false)) || (ctx.is_none() && chart);
+            if privileged(v) {
+                return ReadBack::Setting(Selected::with(1, "privileged"));
+            }
+            ReadBack::Setting(Selected::of(if denied { 0 } else { 1 }))
+        })();
+        super::reconcile(
+            keys,
+            v.judge_pods(&APE, crate::effective::grade::privilege_escalation),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
@@ -375,14 +394,20 @@ impl Control for CapabilitiesControl {
             );
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let drops_all = ctx_get(v, CTR_CTX, &["capabilities", "drop"])
-            .and_then(Value::as_array)
-            .is_some_and(|d| d.iter().any(|c| c == "ALL"));
-        if privileged(v) {
-            return ReadBack::Setting(Selected::with(1, "privileged"));
-        }
-        ReadBack::Setting(Selected::of(if drops_all { 0 } else { 1 }))
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let keys = (|| -> ReadBack {
+            let drops_all = ctx_get(v, CTR_CTX, &["capabilities", "drop"])
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|c| c == "ALL"));
+            if privileged(v) {
+                return ReadBack::Setting(Selected::with(1, "privileged"));
+            }
+            ReadBack::Setting(Selected::of(if drops_all { 0 } else { 1 }))
+        })();
+        super::reconcile(
+            keys,
+            v.judge_pods(&CAPS, crate::effective::grade::capabilities),
+        )
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {

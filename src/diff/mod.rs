@@ -138,12 +138,14 @@ pub fn drift(
         defaults: &defaults,
         manifests: Some(&compiled_manifests),
         chart: line,
+        more: Default::default(),
     };
     let after = ValuesView {
         values: &committed_values,
         defaults: &defaults,
         manifests: Some(&committed.manifests),
         chart: line,
+        more: Default::default(),
     };
     let committed_bodies: Vec<(String, String)> = committed
         .files

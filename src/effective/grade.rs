@@ -188,7 +188,11 @@ pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
             return Verdict::found(
                 pod,
                 1,
-                Some(format!("container `{}` is privileged", c.name)),
+                Some(if c.ptr == "/spec/containers/0" {
+                    "privileged".to_string()
+                } else {
+                    format!("container `{}` is privileged", c.name)
+                }),
                 origin(pod, &ptr),
             );
         }
@@ -232,7 +236,11 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
             return Verdict::found(
                 pod,
                 1,
-                Some(format!("container `{}` is privileged", c.name)),
+                Some(if c.ptr == "/spec/containers/0" {
+                    "privileged".to_string()
+                } else {
+                    format!("container `{}` is privileged", c.name)
+                }),
                 origin(pod, &p),
             );
         }
@@ -515,11 +523,12 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     let v6 = Ranges::of(&[METADATA_V6]);
     let reach4 = net.reach(&v4).without(&dns);
     let reach6 = net.reach(&v6).without(&dns);
-    let iptables = pod
-        .containers()
-        .iter()
-        .any(|(ptr, c)| ptr.starts_with("/spec/initContainers/") && blocks_metadata(c, ip));
     let by = |r: &Reach| r.opened_by().first().cloned();
+    let blocker = pod
+        .containers()
+        .into_iter()
+        .find(|(p, c)| p.starts_with("/spec/initContainers/") && blocks_metadata(c, ip))
+        .map(|(p, _)| pod.origin_of(&p).cloned());
     if reach4.none() && reach6.none() {
         if !net.foreign.is_empty() {
             return Verdict::Unknown {
@@ -527,33 +536,32 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
                 by: net.foreign[0].clone(),
             };
         }
+        // Blocked by NetworkPolicy; a privileged iptables container beside
+        // it is the weaker mode's cost all the same.
+        if let Some(o) = blocker {
+            return Verdict::found(pod, 1, None, o);
+        }
         return Verdict::found(pod, 0, None, net.rules.first().map(|r| r.origin.clone()));
     }
-    let after_iptables = if iptables {
+    let after_iptables = if blocker.is_some() {
         reach4.without(&[("TCP", 80)])
     } else {
         reach4.clone()
     };
-    if iptables && after_iptables.none() && reach6.none() && !reach4.all_ports() {
-        let o = pod
-            .containers()
-            .iter()
-            .find(|(p, c)| p.starts_with("/spec/initContainers/") && blocks_metadata(c, ip))
-            .and_then(|(p, _)| pod.origin_of(p).cloned());
-        return Verdict::found(pod, 1, None, o);
+    if let Some(o) = &blocker
+        && after_iptables.none()
+        && reach6.none()
+        && !reach4.all_ports()
+    {
+        return Verdict::found(pod, 1, None, o.clone());
     }
-    let (what, r) = if !after_iptables.none() || (!iptables && !reach4.none()) {
-        (
-            format!(
-                "{ip} on {}",
-                if iptables {
-                    describe_minus_80(&reach4)
-                } else {
-                    reach4.describe()
-                }
-            ),
-            &reach4,
-        )
+    let (what, r) = if !after_iptables.none() {
+        let ports = if blocker.is_some() {
+            describe_minus_80(&reach4)
+        } else {
+            reach4.describe()
+        };
+        (format!("{ip} on {ports}"), &reach4)
     } else {
         (format!("{METADATA_V6} on {}", reach6.describe()), &reach6)
     };
@@ -669,7 +677,7 @@ mod tests {
     }
 
     fn judge(v: &Value, f: impl Fn(&Pod, &Network) -> Verdict, ranks: &[u8]) -> Verdict {
-        over_pods(&Deployment::build(v, Some("4.4.0"), &[]), ranks, f).unwrap()
+        over_pods(&Deployment::build(v, Some("4.4.0"), &[]), ranks, &f).unwrap()
     }
 
     fn index(v: Verdict) -> (usize, Option<String>) {
@@ -698,7 +706,8 @@ mod tests {
     fn the_chart_blocker_is_not_a_user_container_but_blocks_tcp_80() {
         let mut v = chart();
         assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])), (0, None));
-        // The chart's own rules already keep the metadata address out.
+        // The chart's own rules keep the metadata address out, but the
+        // privileged blocker is there all the same.
         let m = |v: &Value| {
             index(judge(
                 v,
@@ -707,7 +716,7 @@ mod tests {
             ))
             .0
         };
-        assert_eq!(m(&v), 0);
+        assert_eq!(m(&v), 1);
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(true);
         assert_eq!(m(&v), 2, "every port is open; iptables drops only TCP/80");
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(false);
@@ -745,7 +754,7 @@ mod tests {
         v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.privileged = True"}});
         assert_eq!(
             index(judge(&v, privilege_escalation, &[0, 1])),
-            (1, Some("container `notebook` is privileged".into()))
+            (1, Some("privileged".into()))
         );
         v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.modify_pod_hook = add_root_init"}});
         assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])).0, 99);

@@ -390,10 +390,10 @@ pub fn selects(sel: Option<&Value>, labels: &Map<String, Value>) -> bool {
     let value_is = |k: &str, v: &Value| {
         RELEASE_LABELS.contains(&k) || labels.get(k).map(scalar_text) == Some(scalar_text(v))
     };
-    if let Some(Value::Object(ml)) = sel.get("matchLabels") {
-        if !ml.iter().all(|(k, v)| value_is(k, v)) {
-            return false;
-        }
+    if let Some(Value::Object(ml)) = sel.get("matchLabels")
+        && !ml.iter().all(|(k, v)| value_is(k, v))
+    {
+        return false;
     }
     if let Some(Value::Array(exprs)) = sel.get("matchExpressions") {
         for e in exprs {

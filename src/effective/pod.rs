@@ -169,17 +169,17 @@ impl Builder<'_> {
             psc.insert("fsGroup".into(), int_of(g));
             self.note("/spec/securityContext/fsGroup", "fs_gid");
         }
-        if let Some(Value::Array(g)) = self.v("supplemental_gids") {
-            if !g.is_empty() {
-                psc.insert(
-                    "supplementalGroups".into(),
-                    Value::Array(g.iter().map(int_of).collect()),
-                );
-                self.note(
-                    "/spec/securityContext/supplementalGroups",
-                    "supplemental_gids",
-                );
-            }
+        if let Some(Value::Array(g)) = self.v("supplemental_gids")
+            && !g.is_empty()
+        {
+            psc.insert(
+                "supplementalGroups".into(),
+                Value::Array(g.iter().map(int_of).collect()),
+            );
+            self.note(
+                "/spec/securityContext/supplementalGroups",
+                "supplemental_gids",
+            );
         }
         if let Some(Value::Object(m)) = self.v("pod_security_context").cloned() {
             for (k, x) in m {

@@ -63,16 +63,16 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
         // Defaults of every option first.
         let mut with_defaults = base.clone();
         for (name, opt) in &options {
-            if let Some((_, choice)) = default_choice(opt) {
-                if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
-                    let co = p_origin.child(&["profile_options", name, "choices"]);
-                    let key = default_choice(opt).map(|(k, _)| k).unwrap_or_default();
-                    apply_overrides(
-                        &mut with_defaults,
-                        o,
-                        &co.child(&[key, "kubespawner_override".into()]),
-                    );
-                }
+            if let Some((_, choice)) = default_choice(opt)
+                && let Some(Value::Object(o)) = choice.get("kubespawner_override")
+            {
+                let co = p_origin.child(&["profile_options", name, "choices"]);
+                let key = default_choice(opt).map(|(k, _)| k).unwrap_or_default();
+                apply_overrides(
+                    &mut with_defaults,
+                    o,
+                    &co.child(&[key, "kubespawner_override".into()]),
+                );
             }
         }
         out.push(make_pod(&with_defaults, &format!("profile `{slug}`")));
@@ -157,17 +157,17 @@ fn with_defaults_except(
         if name == skip {
             continue;
         }
-        if let Some((key, choice)) = default_choice(opt) {
-            if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
-                let co = p_origin.child(&[
-                    "profile_options",
-                    name,
-                    "choices",
-                    &key,
-                    "kubespawner_override",
-                ]);
-                apply_overrides(&mut cfg, o, &co);
-            }
+        if let Some((key, choice)) = default_choice(opt)
+            && let Some(Value::Object(o)) = choice.get("kubespawner_override")
+        {
+            let co = p_origin.child(&[
+                "profile_options",
+                name,
+                "choices",
+                &key,
+                "kubespawner_override",
+            ]);
+            apply_overrides(&mut cfg, o, &co);
         }
     }
     cfg

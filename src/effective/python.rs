@@ -61,13 +61,80 @@ const SECTIONS: &[&str] = &["KubeSpawner", "Spawner"];
 /// Reads one piece of code; `path` names it in citations.
 pub fn scan(path: &[String], code: &str) -> Vec<Effect> {
     let mut out = Vec::new();
-    for stmt in statements(code) {
+    let stmts = statements(code);
+    let funcs = functions(&stmts);
+    for stmt in stmts {
         let at = PyLine {
             path: path.to_vec(),
             line: stmt.line,
             text: stmt.first_line.trim().chars().take(160).collect(),
         };
+        let before = out.len();
         read_statement(&stmt.text, at, &mut out);
+        // `c.KubeSpawner.uid = f` where `f` only adds a number to the
+        // user's id: evaluated for the user the pod is built for.
+        for e in &mut out[before..] {
+            if let Effect::Set {
+                value: v @ None, ..
+            } = e
+                && let Some((_, _, rhs)) = assignment(&stmt.text)
+                && let Some(n) = funcs.get(rhs.trim())
+            {
+                *v = Some(Value::from(*n));
+            }
+        }
+    }
+    out
+}
+
+/// Id of the user pods are built for.
+pub const USER_ID: i64 = 1;
+
+/// Functions of one parameter whose body is `return N + int(p.user.id)`
+/// (either order): name → their value for [`USER_ID`].
+fn functions(stmts: &[Statement]) -> std::collections::BTreeMap<String, i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (i, s) in stmts.iter().enumerate() {
+        let Some(rest) = s.text.strip_prefix("def ") else {
+            continue;
+        };
+        let Some((name, params)) = rest.split_once('(') else {
+            continue;
+        };
+        let param = params.split(')').next().unwrap_or("").trim();
+        if param.is_empty() || param.contains(',') {
+            continue;
+        }
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let body: Vec<&Statement> = stmts[i + 1..]
+            .iter()
+            .take_while(|b| indent(&b.first_line) > indent(&s.first_line))
+            .collect();
+        let [ret] = body.as_slice() else {
+            continue;
+        };
+        let Some(expr) = ret.text.strip_prefix("return ") else {
+            continue;
+        };
+        let id = format!("int({param}.user.id)");
+        let terms: Vec<String> = expr.split('+').map(|t| t.replace(' ', "")).collect();
+        let mut total = 0i64;
+        let mut ok = !terms.is_empty();
+        for t in &terms {
+            if *t == id || *t == format!("{param}.user.id") {
+                total += USER_ID;
+            } else if let Some(Value::Number(n)) = literal(t) {
+                match n.as_i64() {
+                    Some(n) => total += n,
+                    None => ok = false,
+                }
+            } else {
+                ok = false;
+            }
+        }
+        if ok && terms.iter().any(|t| t.contains(".user.id")) {
+            out.insert(name.trim().to_string(), total);
+        }
     }
     out
 }
@@ -102,17 +169,17 @@ fn statements(code: &str) -> Vec<Statement> {
         let continued = depth > 0 || open_triple.is_some() || raw.trim_end().ends_with('\\');
         if !continued {
             depth = 0;
-            if let Some(s) = cur.take() {
-                if !s.text.trim().is_empty() {
-                    out.push(s);
-                }
+            if let Some(s) = cur.take()
+                && !s.text.trim().is_empty()
+            {
+                out.push(s);
             }
         }
     }
-    if let Some(s) = cur.take() {
-        if !s.text.trim().is_empty() {
-            out.push(s);
-        }
+    if let Some(s) = cur.take()
+        && !s.text.trim().is_empty()
+    {
+        out.push(s);
     }
     out
 }
@@ -577,10 +644,10 @@ impl Lit<'_> {
         // Adjacent literals concatenate.
         let mut s = String::from_utf8(out).ok()?;
         self.ws();
-        if matches!(self.s.get(self.i), Some(b'"' | b'\'')) {
-            if let Value::String(more) = self.string()? {
-                s.push_str(&more);
-            }
+        if matches!(self.s.get(self.i), Some(b'"' | b'\''))
+            && let Value::String(more) = self.string()?
+        {
+            s.push_str(&more);
         }
         Some(Value::String(s))
     }
@@ -729,6 +796,16 @@ mod tests {
         assert!(
             matches!(&e[1], Effect::Set { name, value: Some(v), at } if name == "uid" && v == &json!(0) && at.line == 4)
         );
+    }
+
+    #[test]
+    fn a_uid_function_of_the_user_id_is_evaluated() {
+        let code = "def _uid(spawner):\n    return 300000 + int(spawner.user.id)\n\nc.KubeSpawner.uid = _uid\nc.KubeSpawner.gid = other\n";
+        let e = scan(&path(), code);
+        assert!(
+            matches!(&e[0], Effect::Set { name, value: Some(v), .. } if name == "uid" && v == &json!(300001))
+        );
+        assert!(matches!(&e[1], Effect::Set { name, value: None, .. } if name == "gid"));
     }
 
     #[test]

@@ -276,31 +276,31 @@ fn storage(v: &Value, flavour: Flavour, cfg: &mut SpawnerConfig) {
         _ => {}
     }
     let files_path = su_path("extraFiles");
-    if let Some(Value::Object(files)) = get(v, &files_path) {
-        if !files.is_empty() {
-            let items: Vec<Value> = files
-                .iter()
-                .map(|(k, d)| {
-                    let mut item = json!({"key": k, "path": k});
-                    if let Some(mode) = d.get("mode") {
-                        item["mode"] = mode.clone();
-                    }
-                    item
-                })
-                .collect();
-            let o = Origin::values(&files_path);
-            volumes.push((
-                "files".into(),
-                json!({"name": "files", "secret": {"secretName": "singleuser", "items": items}}),
-                o.clone(),
-            ));
-            for (idx, (k, d)) in files.iter().enumerate() {
-                mounts.push((
+    if let Some(Value::Object(files)) = get(v, &files_path)
+        && !files.is_empty()
+    {
+        let items: Vec<Value> = files
+            .iter()
+            .map(|(k, d)| {
+                let mut item = json!({"key": k, "path": k});
+                if let Some(mode) = d.get("mode") {
+                    item["mode"] = mode.clone();
+                }
+                item
+            })
+            .collect();
+        let o = Origin::values(&files_path);
+        volumes.push((
+            "files".into(),
+            json!({"name": "files", "secret": {"secretName": "singleuser", "items": items}}),
+            o.clone(),
+        ));
+        for (idx, (k, d)) in files.iter().enumerate() {
+            mounts.push((
                     format!("{idx}-files"),
                     json!({"mountPath": d.get("mountPath").cloned().unwrap_or(Value::Null), "subPath": k, "name": "files"}),
                     o.child(&[k]),
                 ));
-            }
         }
     }
     let ev = su_path("storage.extraVolumes");

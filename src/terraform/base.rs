@@ -106,6 +106,7 @@ pub fn weakenings(
         defaults,
         manifests: Some(&manifests),
         chart: ChartLine::of(&policy.chart),
+        more: Default::default(),
     };
     let (alone_view, merged_view) = (view(&alone), view(&merged));
     let mut out = Vec::new();
