@@ -449,7 +449,7 @@ pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
                 .pointer("/spec/containers/0/image")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            if image_is_latest(image) {
+            if !image.is_empty() && image_is_latest(image) {
                 Verdict::found(
                     pod,
                     0,
