@@ -29,3 +29,4 @@ pub mod terraform;
 pub mod validate;
 pub mod values;
 pub mod yaml;
+pub mod yaml11;

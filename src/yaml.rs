@@ -61,6 +61,20 @@ impl SpanMap {
             .unwrap_or_else(|| self.locate(pointer))
     }
 
+    /// The spans under `prefix`, re-rooted there (for a subtree read on its own).
+    pub fn rebase(&self, prefix: &str) -> SpanMap {
+        SpanMap(
+            self.0
+                .iter()
+                .filter_map(|(k, v)| {
+                    let rest = k.strip_prefix(prefix)?;
+                    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('#'))
+                        .then(|| (rest.to_string(), *v))
+                })
+                .collect(),
+        )
+    }
+
     /// Exact position recorded for `pointer`, without falling back to ancestors.
     pub fn get(&self, pointer: &str) -> Option<Pos> {
         self.0.get(pointer).copied()

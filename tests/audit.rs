@@ -110,10 +110,12 @@ fn real_world_values_in_every_format() {
     ] {
         let o = real_world(format);
         assert_eq!(o.status.code(), Some(1), "{format}");
+        // Notes (YAML 1.1 readings) only; never an error or a secret.
+        let err = String::from_utf8_lossy(&o.stderr);
         assert!(
-            o.stderr.is_empty(),
+            !err.contains("error") && !err.contains("warning") && !err.contains("00000000"),
             "{}",
-            String::from_utf8_lossy(&o.stderr)
+            err
         );
         failures.extend(check_file(
             &Path::new(REAL).join(format!("audit.{ext}")),

@@ -115,13 +115,21 @@ fn every_control_reads_back_what_it_compiled() {
             .unwrap();
             let values = merged(&chart.defaults, &[file]);
             let manifests = manifests(&c);
-            let view = ValuesView {
+            let mut view = ValuesView {
                 values: &values,
                 defaults: &chart.defaults,
                 manifests: Some(&manifests),
                 chart: ChartLine::of(v),
                 more: Default::default(),
             };
+            // The policy's own allow rules are its stated exceptions.
+            view.more.sanctioned_egress = c
+                .rendered
+                .values
+                .pointer("/singleuser/networkPolicy/egress")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for control in ALL {
                 let want = control.selected(&c.loaded.policy);
                 match control.read_back(&view) {

@@ -101,22 +101,10 @@ pub fn at_origin(
     use crate::effective::Origin;
     match origin {
         Origin::Values { path } => {
-            let files = installed.files.iter().rev().map(|f| (f, false));
-            let chart = installed.chart_file.iter().map(|f| (f, true));
-            for (file, is_default) in files.chain(chart) {
-                if let Some((line, column, key)) = sets(file, path) {
-                    let value = key.iter().try_fold(merged, |node, k| match node {
-                        Value::Array(a) => a.get(k.parse::<usize>().ok()?),
-                        other => other.get(k),
-                    });
-                    return Some(Evidence {
-                        file: file.name.clone(),
-                        line,
-                        column,
-                        value: value.cloned(),
-                        key: dotted_values_path(&key),
-                        chart_default: is_default,
-                    });
+            // The key itself, else its nearest ancestor that a file sets.
+            for len in (1..=path.len()).rev() {
+                if let Some(e) = at_values_path(&path[..len], installed, merged) {
+                    return Some(e);
                 }
             }
             None
@@ -164,11 +152,12 @@ pub fn at_origin(
             })
         }
         Origin::Manifest { file, index, path } => {
-            let line = installed
+            let start = installed
                 .manifest_starts
                 .iter()
                 .find(|(f, i, _)| f == file && i == index)
                 .map_or(1, |(_, _, l)| *l);
+            let line = manifest_line(file, start, path).unwrap_or(start);
             Some(Evidence {
                 file: file.clone(),
                 line,
@@ -180,6 +169,45 @@ pub fn at_origin(
         }
         Origin::Default { .. } => None,
     }
+}
+
+/// The line of `path` inside the manifest document starting at `start`.
+fn manifest_line(file: &str, start: u32, path: &[String]) -> Option<u32> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let doc: String = text
+        .lines()
+        .skip(start.saturating_sub(1) as usize)
+        .take_while(|l| !l.starts_with("---"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let parsed = crate::yaml::parse(&doc).ok()?;
+    let ptr: String = path
+        .iter()
+        .map(|k| format!("/{}", escape_pointer(k)))
+        .collect();
+    Some(start + parsed.spans.locate(&ptr).line - 1)
+}
+
+fn at_values_path(path: &[String], installed: &Installed, merged: &Value) -> Option<Evidence> {
+    let files = installed.files.iter().rev().map(|f| (f, false));
+    let chart = installed.chart_file.iter().map(|f| (f, true));
+    for (file, is_default) in files.chain(chart) {
+        if let Some((line, column, key)) = sets(file, path) {
+            let value = key.iter().try_fold(merged, |node, k| match node {
+                Value::Array(a) => a.get(k.parse::<usize>().ok()?),
+                other => other.get(k),
+            });
+            return Some(Evidence {
+                file: file.name.clone(),
+                line,
+                column,
+                value: value.cloned(),
+                key: dotted_values_path(&key),
+                chart_default: is_default,
+            });
+        }
+    }
+    None
 }
 
 /// Where `file` sets the key at `path`: the key itself, or an ancestor it
@@ -218,9 +246,10 @@ mod tests {
 
     #[test]
     fn key_or_replacing_ancestor() {
-        let f = file("a.yaml", "x:\n  y:\n    z: 1\nw: null\n");
+        // (`y:` would be the key "true" to Helm.)
+        let f = file("a.yaml", "x:\n  b:\n    z: 1\nw: null\n");
         let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
-        assert_eq!(sets(&f, &p("x.y.z")), Some((3, 5, p("x.y.z"))));
+        assert_eq!(sets(&f, &p("x.b.z")), Some((3, 5, p("x.b.z"))));
         assert_eq!(sets(&f, &p("w.v")), Some((4, 1, p("w"))));
         assert_eq!(sets(&f, &p("x.q")), None);
     }

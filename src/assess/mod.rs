@@ -56,6 +56,7 @@ pub fn values_from_text(name: &str, text: String) -> Result<ValuesFile, Diagnost
                 name: name.to_string(),
                 text,
                 doc,
+                yaml11: Vec::new(),
             })
         }
         Err(e) => Err(e),
@@ -432,7 +433,14 @@ pub fn assess(
 ) -> Report {
     let merged = installed.merged();
     let expected = reference.expected(installed);
-    let view = installed.view(&merged);
+    let mut view = installed.view(&merged);
+    view.more.sanctioned_egress = values::get(
+        &reference.values_of("egress"),
+        &["singleuser", "networkPolicy", "egress"],
+    )
+    .and_then(Value::as_array)
+    .cloned()
+    .unwrap_or_default();
     let policy = &reference.loaded.policy;
     let mut findings = Vec::new();
     let mut holds = Vec::new();
@@ -475,7 +483,13 @@ pub fn assess(
                     required.label()
                 );
                 let mut severity = Severity::of(def, &want, &got);
-                if judged.exposes {
+                // Privileged containers and exposure of private addresses
+                // are high whatever the rank gap.
+                if judged.exposes
+                    || found.detail.as_deref().is_some_and(|d| {
+                        d.starts_with("privileged") || d.contains(" is privileged")
+                    })
+                {
                     severity = Severity::High;
                 }
                 (Status::Violated, Some(found), severity, message)

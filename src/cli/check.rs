@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{exit, report};
 use crate::assess::report::{Format, render};
-use crate::assess::{Installed, Reference, Report, Scope, assess, read_manifests, read_values};
+use crate::assess::{Installed, Reference, Report, Scope, assess, read_manifests};
 use crate::diag::{Diagnostic, ErrorFormat};
 use crate::parse::{Input, load};
 
@@ -22,6 +22,10 @@ pub struct Common {
     pub manifests: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Dotted path of the z2jh values inside an umbrella chart's values
+    /// (e.g. `jupyterhub`, `binderhub.jupyterhub`).
+    #[arg(long, value_name = "PATH")]
+    pub values_key: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,11 +41,11 @@ pub struct Args {
 
 /// Reads the values files, chart defaults and manifests.
 pub fn installed(values: &[PathBuf], c: &Common) -> Result<Installed, Vec<Diagnostic>> {
-    let files = values
-        .iter()
-        .map(|p| read_values(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|d| vec![d])?;
+    let (files, notes) =
+        crate::validate::chart_values::read_files(values, c.values_key.as_deref(), false)?;
+    if !notes.is_empty() {
+        report(&notes, crate::diag::ErrorFormat::Human);
+    }
     let mut names = Vec::new();
     let mut starts = Vec::new();
     let manifests = if c.manifests.is_empty() {

@@ -16,6 +16,10 @@ pub struct Args {
     /// without it the `baseline` preset's values stand in for them.
     #[arg(long)]
     pub chart: Option<PathBuf>,
+    /// Dotted path of the z2jh values inside an umbrella chart's values
+    /// (e.g. `jupyterhub`, `binderhub.jupyterhub`).
+    #[arg(long, value_name = "PATH")]
+    pub values_key: Option<String>,
     /// `metadata.name` of the policy (the hub's name).
     #[arg(long, default_value = "jupyterhub")]
     pub name: String,
@@ -32,6 +36,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         chart: a.chart.clone(),
         manifests: Vec::new(),
         format: Default::default(),
+        values_key: a.values_key.clone(),
     };
     let opts = Options {
         name: a.name.clone(),

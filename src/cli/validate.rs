@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{exit, report};
 use crate::chart::ChartDir;
 use crate::diag::{Diagnostic, ErrorFormat};
-use crate::validate::chart_values::{ValuesFile, validate_against_chart};
+use crate::validate::chart_values::validate_against_chart;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,6 +15,10 @@ pub struct Args {
     /// Values files, merged in order like `helm -f a.yaml -f b.yaml`.
     #[arg(required = true)]
     pub values: Vec<PathBuf>,
+    /// Dotted path of the z2jh values inside an umbrella chart's values
+    /// (e.g. `jupyterhub`, `binderhub.jupyterhub`).
+    #[arg(long, value_name = "PATH")]
+    pub values_key: Option<String>,
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
@@ -25,16 +29,19 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             return exit::ERROR;
         }
     };
-    let mut files = Vec::new();
-    for p in &a.values {
-        match ValuesFile::read(p) {
-            Ok(f) => files.push(f),
+    let files =
+        match crate::validate::chart_values::read_files(&a.values, a.values_key.as_deref(), true) {
+            Ok((files, notes)) => {
+                if !notes.is_empty() {
+                    report(&notes, fmt);
+                }
+                files
+            }
             Err(d) => {
-                report(&[d], fmt);
+                report(&d, fmt);
                 return exit::ERROR;
             }
-        }
-    }
+        };
     let errors = validate_against_chart(&chart, &files);
     if errors.is_empty() {
         eprintln!(

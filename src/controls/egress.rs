@@ -222,15 +222,41 @@ impl Control for EgressControl {
                 ),
             })
         })();
+        // Rules the policy itself lists (`egress.allow`) are its stated
+        // exceptions, not an opening; everything else is judged by reach.
+        let user_rules = v
+            .get(&["singleuser", "networkPolicy", "egress"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let sanctioned = |n: &crate::effective::network::Network| {
+            let mut n = n.clone();
+            n.rules.retain(|r| match &r.origin {
+                crate::effective::Origin::Values { path }
+                    if path.len() >= 4
+                        && path[..3] == ["singleuser", "networkPolicy", "egress"] =>
+                {
+                    let i: usize = path[3].parse().unwrap_or(usize::MAX);
+                    // The http-https profile's own rule is the profile, not an exception.
+                    !user_rules.get(i).is_some_and(|rule| {
+                        !is_web_rule(rule) && v.more.sanctioned_egress.contains(rule)
+                    })
+                }
+                _ => true,
+            });
+            n
+        };
         let mut j = super::reconcile(
             keys,
-            v.judge_pods(&DEF, |p, n| crate::effective::grade::egress(p, n).0),
+            v.judge_pods(&DEF, |p, n| {
+                crate::effective::grade::egress(p, &sanctioned(n)).0
+            }),
         );
         j.exposes = v
             .deployment()
             .pods
             .iter()
-            .any(|(p, n)| crate::effective::grade::egress(p, n).1);
+            .any(|(p, n)| crate::effective::grade::egress(p, &sanctioned(n)).1);
         j
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {

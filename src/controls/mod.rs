@@ -164,6 +164,9 @@ pub struct ViewMore<'a> {
     pub manifest_files: &'a [String],
     /// The chart version, when known (picks the chart's config generation).
     pub chart_version: Option<&'a str>,
+    /// Egress rules the reference policy lists itself (`egress.allow`, as
+    /// compiled): stated exceptions, not openings.
+    pub sanctioned_egress: Vec<Value>,
     deployment: std::sync::OnceLock<crate::effective::Deployment>,
 }
 
@@ -172,6 +175,7 @@ impl<'a> ViewMore<'a> {
         ViewMore {
             manifest_files,
             chart_version,
+            sanctioned_egress: Vec::new(),
             deployment: std::sync::OnceLock::new(),
         }
     }

@@ -17,7 +17,7 @@ mod committed;
 mod files;
 pub mod git;
 mod posture;
-mod redact;
+pub(crate) mod redact;
 pub mod render;
 
 use serde::Serialize;

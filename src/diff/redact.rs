@@ -24,7 +24,7 @@ pub struct Redactor {
 /// (`cookieSecret`, `secretToken`, `client_secret`, `GITHUB_TOKEN`,
 /// `tlsKey`, `tls.key`), so sections such as `secretSync` or references
 /// such as `secretName` stay readable.
-fn secret_key(key: &str) -> bool {
+pub fn secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     let word_end = [
         "password",

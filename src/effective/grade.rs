@@ -128,8 +128,30 @@ fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String
     }
 }
 
+/// Where the field at `ptr` was set; inside a container or volume taken
+/// from values as written, the field's own key.
 fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
-    pod.origin_of(ptr).cloned()
+    let mut p = ptr.to_string();
+    loop {
+        if let Some(o) = pod.origins.get(&p) {
+            let rest: Vec<String> = ptr[p.len()..]
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect();
+            let item = p.starts_with("/spec/initContainers/")
+                || (p.starts_with("/spec/containers/") && p != "/spec/containers/0");
+            return Some(if item && !rest.is_empty() {
+                o.child(&rest)
+            } else {
+                o.clone()
+            });
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => return None,
+        }
+    }
 }
 
 /// Containers whose security context can't be read make the pod unknown.
@@ -254,7 +276,7 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
                 pod,
                 1,
                 Some(format!("container `{}` adds {}", c.name, added.join(", "))),
-                origin(pod, &caps_ptr),
+                origin(pod, &format!("{caps_ptr}/add/0")),
             );
         }
         let drops_all =
@@ -515,14 +537,26 @@ pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
 /// Who can reach the metadata server: 0 blocked by NetworkPolicy, 1 only
 /// the iptables rule stops it (TCP/80 on the IPv4 address), 2 reachable.
 pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
-    if let Some(u) = unknown(pod, "/spec/initContainers") {
-        return u;
-    }
     let dns = [("TCP", 53), ("UDP", 53)];
     let v4 = Ranges(Range::parse(ip).into_iter().collect());
     let v6 = Ranges::of(&[METADATA_V6]);
     let reach4 = net.reach(&v4).without(&dns);
     let reach6 = net.reach(&v6).without(&dns);
+    if reach4.none() && reach6.none() && net.foreign.is_empty() {
+        // The network alone keeps it out, whatever the pod holds.
+        let blocker = pod
+            .containers()
+            .into_iter()
+            .find(|(p, c)| p.starts_with("/spec/initContainers/") && blocks_metadata(c, ip))
+            .map(|(p, _)| pod.origin_of(&p).cloned());
+        return match blocker {
+            Some(o) => Verdict::found(pod, 1, None, o),
+            None => Verdict::found(pod, 0, None, net.rules.first().map(|r| r.origin.clone())),
+        };
+    }
+    if let Some(u) = unknown(pod, "/spec/initContainers") {
+        return u;
+    }
     let by = |r: &Reach| r.opened_by().first().cloned();
     let blocker = pod
         .containers()
@@ -548,12 +582,23 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     } else {
         reach4.clone()
     };
-    if let Some(o) = &blocker
-        && after_iptables.none()
-        && reach6.none()
-        && !reach4.all_ports()
-    {
-        return Verdict::found(pod, 1, None, o.clone());
+    if let Some(o) = &blocker {
+        // The iptables setting is TCP/80 on the IPv4 address by definition;
+        // what else stays open is said, not graded down.
+        let rest = if after_iptables.none() && reach6.none() {
+            None
+        } else if !after_iptables.none() {
+            Some(format!(
+                "also reachable: {ip} on {}",
+                describe_minus_80(&reach4)
+            ))
+        } else {
+            Some(format!(
+                "also reachable: {METADATA_V6} on {}",
+                reach6.describe()
+            ))
+        };
+        return Verdict::found(pod, 1, rest, o.clone());
     }
     let (what, r) = if !after_iptables.none() {
         let ports = if blocker.is_some() {
@@ -593,9 +638,12 @@ pub fn blocks_metadata(c: &Value, ip: &str) -> bool {
 /// private addresses beyond DNS are reachable.
 pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
     let dns = [("TCP", 53), ("UDP", 53)];
-    let public = net.reach(&Network::public());
-    let private = net.reach(&Network::private()).without(&dns);
-    let private_open = !private.none();
+    // Half the public IPv4 (or IPv6) space counts as "public addresses";
+    // a /16 of private space as "private addresses".
+    let public = net.reach_broad(&Network::public(), 1 << 31, 1 << 127);
+    let private = net
+        .reach_broad(&Network::private(), 1 << 16, u128::MAX)
+        .without(&dns);
     if !net.isolated {
         return (
             Verdict::found(
@@ -607,7 +655,7 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
             true,
         );
     }
-    if private_open {
+    if !private.none() {
         return (
             Verdict::found(
                 pod,
@@ -618,11 +666,12 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
             true,
         );
     }
+    let single = |p: &super::network::Port, proto: &str, n: u32| matches!(p, super::network::Port::Range { protocol, from, to } if protocol == proto && *from == n && *to == n);
     let web_only = !public.all_ports()
         && public.ports().iter().all(|p| {
             [("TCP", 80), ("TCP", 443), ("TCP", 53), ("UDP", 53)]
                 .iter()
-                .any(|(proto, n)| matches!(p, super::network::Port::Range{protocol, from, to} if protocol == proto && from == n && to == n))
+                .any(|(proto, n)| single(p, proto, *n))
         });
     let web = public.allows("TCP", 80) || public.allows("TCP", 443);
     let verdict = if public.none() {
@@ -718,7 +767,11 @@ mod tests {
         };
         assert_eq!(m(&v), 1);
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(true);
-        assert_eq!(m(&v), 2, "every port is open; iptables drops only TCP/80");
+        assert_eq!(
+            m(&v),
+            1,
+            "every port is open, but the iptables setting is TCP/80 only"
+        );
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(false);
         v["singleuser"]["networkPolicy"]["egress"] =
             json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 80}]}]);
@@ -743,7 +796,11 @@ mod tests {
                 "singleuser",
                 "networkPolicy",
                 "egress",
-                "0"
+                "0",
+                "to",
+                "0",
+                "ipBlock",
+                "cidr"
             ]))
         );
     }

@@ -87,6 +87,25 @@ impl Ranges {
         Ranges(out)
     }
 
+    /// Addresses in both sets: (IPv4 count, IPv6 count).
+    pub fn common(&self, other: &Ranges) -> (u128, u128) {
+        let (mut v4, mut v6) = (0u128, 0u128);
+        for a in &self.0 {
+            for b in &other.0 {
+                if a.overlaps(b) {
+                    let n = a.hi.min(b.hi) - a.lo.max(b.lo);
+                    let n = n.saturating_add(1);
+                    if a.v6 {
+                        v6 = v6.saturating_add(n);
+                    } else {
+                        v4 = v4.saturating_add(n);
+                    }
+                }
+            }
+        }
+        (v4, v6)
+    }
+
     pub fn overlaps(&self, other: &Ranges) -> bool {
         self.0.iter().any(|a| other.0.iter().any(|b| a.overlaps(b)))
     }
@@ -262,19 +281,59 @@ impl Network {
         }
         let mut r = Reach::default();
         for rule in &self.rules {
-            let hits = match &rule.peers {
-                None => true,
-                Some(peers) => peers.iter().any(|p| match p {
-                    Peer::Addresses(a) => a.overlaps(dest),
-                    Peer::Pods(_) => false,
-                }),
+            // The peer that lets it through, cited at its CIDR.
+            let origin = match &rule.peers {
+                None => Some(rule.origin.clone()),
+                Some(peers) => peers
+                    .iter()
+                    .position(|p| matches!(p, Peer::Addresses(a) if a.overlaps(dest)))
+                    .map(|j| match &rule.origin {
+                        Origin::Values { path } if path.iter().any(|k| k == "egressAllowRules") => {
+                            rule.origin.clone()
+                        }
+                        o => o.child(&[
+                            "to".to_string(),
+                            j.to_string(),
+                            "ipBlock".into(),
+                            "cidr".into(),
+                        ]),
+                    }),
             };
-            if !hits {
+            let Some(origin) = origin else {
                 continue;
-            }
-            r.by_rule.push((rule.ports.clone(), rule.origin.clone()));
+            };
+            r.by_rule.push((rule.ports.clone(), origin));
         }
         r
+    }
+
+    /// Reach to a broad part of `dest`: rules whose addresses share at least
+    /// `min_v4` IPv4 (or `min_v6` IPv6) addresses with it. Narrow rules (a
+    /// registry, a database) are exceptions a policy lists one by one, not
+    /// an opening of the address space.
+    pub fn reach_broad(&self, dest: &Ranges, min_v4: u128, min_v6: u128) -> Reach {
+        if !self.isolated {
+            return self.reach(dest);
+        }
+        let broad = Network {
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| match &r.peers {
+                    None => true,
+                    Some(peers) => peers.iter().any(|p| match p {
+                        Peer::Addresses(a) => {
+                            let (v4, v6) = a.common(dest);
+                            v4 >= min_v4 || v6 >= min_v6
+                        }
+                        Peer::Pods(_) => false,
+                    }),
+                })
+                .cloned()
+                .collect(),
+            ..self.clone()
+        };
+        broad.reach(dest)
     }
 
     /// Rules that reach pods chosen by labels (other in-cluster pods).
@@ -674,7 +733,11 @@ mod tests {
                 "singleuser",
                 "networkPolicy",
                 "egress",
-                "0"
+                "0",
+                "to",
+                "0",
+                "ipBlock",
+                "cidr"
             ])]
         );
     }

@@ -132,7 +132,7 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
                     let ptr = trait_pointer(&k);
                     pod.free_form.push((
                         format!("{ptr}#{}", pattern.clone().unwrap_or_default()),
-                        uo.clone(),
+                        uo.child(&["enabled"]),
                     ));
                 }
                 out.push(pod);

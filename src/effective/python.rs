@@ -35,6 +35,14 @@ pub enum Effect {
     },
     /// `c.KubeSpawner.<name>.append(…)`, `+=`, item assignment, `.update(…)`.
     Mutate { name: String, at: PyLine },
+    /// `c.KubeSpawner.<name>.update(<literal dict>)`, `.append(<literal>)`
+    /// or `.extend(<literal list>)` on its own: readable.
+    Call {
+        name: String,
+        method: String,
+        arg: Value,
+        at: PyLine,
+    },
     /// A hook (`modify_pod_hook`, `pre_spawn_hook`, …): arbitrary code that
     /// sees the spawner or the pod.
     Hook { name: String, at: PyLine },
@@ -48,6 +56,7 @@ impl Effect {
         match self {
             Effect::Set { at, .. }
             | Effect::Mutate { at, .. }
+            | Effect::Call { at, .. }
             | Effect::Hook { at, .. }
             | Effect::Opaque { at, .. } => at,
         }
@@ -258,13 +267,9 @@ fn read_statement(text: &str, at: PyLine, out: &mut Vec<Effect>) {
         }
         return;
     }
-    if let Some(rest) = t.strip_prefix("class ") {
-        if rest.contains("Spawner") {
-            out.push(Effect::Opaque {
-                what: "a spawner subclass".into(),
-                at,
-            });
-        }
+    // A subclass does nothing until `spawner_class` names it; imports
+    // change nothing.
+    if t.starts_with("class ") || t.starts_with("import ") || t.starts_with("from ") {
         return;
     }
     if let Some(name) = spawner_class_assignment(t) {
@@ -310,8 +315,16 @@ fn read_statement(text: &str, at: PyLine, out: &mut Vec<Effect>) {
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
                 if !name.is_empty() {
+                    let call = literal_call(t, &format!("{needle}{name}"));
                     let effect = if name.ends_with("_hook") {
                         Effect::Hook { name, at }
+                    } else if let Some((method, arg)) = call {
+                        Effect::Call {
+                            name,
+                            method,
+                            arg,
+                            at,
+                        }
                     } else {
                         Effect::Mutate { name, at }
                     };
@@ -325,6 +338,18 @@ fn read_statement(text: &str, at: PyLine, out: &mut Vec<Effect>) {
             at,
         });
     }
+}
+
+/// `<target>.update(<literal>)` (or `append`, `extend`) as the whole
+/// statement: the method and its literal argument.
+fn literal_call(t: &str, target: &str) -> Option<(String, Value)> {
+    let rest = t.trim().strip_prefix(target)?.strip_prefix('.')?;
+    let (method, arg) = rest.split_once('(')?;
+    if !matches!(method, "update" | "append" | "extend") {
+        return None;
+    }
+    let arg = arg.trim_end().strip_suffix(')')?;
+    Some((method.to_string(), literal(arg)?))
 }
 
 /// The statement with string contents blanked, so text inside strings is
@@ -753,6 +778,9 @@ mod tests {
             .map(|e| match e {
                 Effect::Set { name, value, at } => format!("set {name} {value:?} {}", at.line),
                 Effect::Mutate { name, at } => format!("mutate {name} {}", at.line),
+                Effect::Call {
+                    name, method, at, ..
+                } => format!("{method} {name} {}", at.line),
                 Effect::Hook { name, at } => format!("hook {name} {}", at.line),
                 Effect::Opaque { what, at } => format!("opaque {what} {}", at.line),
             })
@@ -762,7 +790,7 @@ mod tests {
             vec![
                 "hook modify_pod_hook 4",
                 "set uid None 5",
-                "mutate init_containers 6",
+                "append init_containers 6",
                 "mutate environment 7",
                 "mutate cpu_limit 8",
             ]
@@ -779,13 +807,13 @@ mod tests {
     fn aliases_subclasses_and_other_spawners_are_opaque() {
         let code = "ks = c.KubeSpawner\nclass MySpawner(KubeSpawner):\n    pass\nc.JupyterHub.spawner_class = MySpawner\nsetattr(c.KubeSpawner, 'uid', 0)\n";
         let e = scan(&path(), code);
-        assert_eq!(e.len(), 4, "{e:?}");
+        assert_eq!(e.len(), 3, "{e:?}");
         assert!(
             e.iter()
                 .all(|e| matches!(e, Effect::Opaque { .. } | Effect::Mutate { .. }))
         );
         let lines: Vec<u32> = e.iter().map(|e| e.at().line).collect();
-        assert_eq!(lines, vec![1, 2, 4, 5]);
+        assert_eq!(lines, vec![1, 4, 5]);
     }
 
     #[test]

@@ -477,6 +477,43 @@ fn apply_python(effects: &[Effect], cfg: &mut SpawnerConfig) {
                     cfg.set(name, t);
                 }
             }
+            Effect::Call {
+                name, method, arg, ..
+            } => {
+                let cur = cfg.value(name).cloned();
+                let new = match (method.as_str(), cur, arg) {
+                    ("update", Some(Value::Object(mut m)), Value::Object(a)) => {
+                        for (k, v) in a {
+                            m.insert(k.clone(), v.clone());
+                        }
+                        Some(Value::Object(m))
+                    }
+                    ("update", None, Value::Object(a)) => Some(Value::Object(a.clone())),
+                    ("append", Some(Value::Array(mut l)), a) => {
+                        l.push(a.clone());
+                        Some(Value::Array(l))
+                    }
+                    ("append", None, a) => Some(Value::Array(vec![a.clone()])),
+                    ("extend", Some(Value::Array(mut l)), Value::Array(a)) => {
+                        l.extend(a.iter().cloned());
+                        Some(Value::Array(l))
+                    }
+                    ("extend", None, Value::Array(a)) => Some(Value::Array(a.clone())),
+                    _ => None,
+                };
+                let mut items = cfg.get(name).map(|t| t.items.clone()).unwrap_or_default();
+                if let Some(Value::Array(l)) = &new {
+                    items.resize(l.len(), origin.clone());
+                }
+                cfg.set(
+                    name,
+                    Trait {
+                        value: new,
+                        origin,
+                        items,
+                    },
+                );
+            }
             Effect::Mutate { name, .. } => {
                 cfg.set(
                     name,

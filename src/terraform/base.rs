@@ -34,7 +34,12 @@ pub fn read(path: &std::path::Path) -> Result<ValuesFile, Diagnostic> {
         Ok(f) => Ok(f),
         Err(_) if crate::yaml::parse_stream(&text).is_ok_and(|docs| docs.is_empty()) => {
             let doc = read_yaml(&name, "{}\n")?;
-            Ok(ValuesFile { name, text, doc })
+            Ok(ValuesFile {
+                name,
+                text,
+                doc,
+                yaml11: Vec::new(),
+            })
         }
         Err(e) => Err(e),
     }

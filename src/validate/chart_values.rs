@@ -19,6 +19,9 @@ pub struct ValuesFile {
     pub name: String,
     pub text: String,
     pub doc: Doc,
+    /// Plain scalars Helm reads differently from YAML 1.2 (`no`, `0755`),
+    /// already turned into Helm's reading in `doc`.
+    pub yaml11: Vec<crate::yaml11::Reinterpreted>,
 }
 
 impl ValuesFile {
@@ -40,13 +43,184 @@ impl ValuesFile {
                 )),
             );
         }
-        doc.value = std::mem::take(&mut doc.value);
+        let yaml11 = crate::yaml11::helm_values(&mut doc, &text);
         Ok(ValuesFile {
             name: name.to_string(),
             text,
             doc,
+            yaml11,
         })
     }
+}
+
+impl ValuesFile {
+    /// Notes on every scalar whose meaning is Helm's YAML 1.1 reading.
+    pub fn yaml11_notes(&self) -> Vec<Diagnostic> {
+        self.yaml11
+            .iter()
+            .map(|r| {
+                let last = r.path.rsplit('.').next().unwrap_or("");
+                // A secret's value is never printed, not even here.
+                let (written, helm) = if crate::diff::redact::secret_key(last) {
+                    ("[redacted]".to_string(), "a number or boolean".to_string())
+                } else {
+                    (r.written.clone(), r.helm.to_string())
+                };
+                Diagnostic::note(format!(
+                    "`{}: {written}` is read as {helm} (Helm reads values with YAML 1.1 rules; YAML 1.2 tools read a string)",
+                    r.path
+                ))
+                .at(if crate::diff::redact::secret_key(last) {
+                    Loc::file(&self.name)
+                } else {
+                    Loc::new(&self.name, &self.text, r.pos)
+                })
+                .help("quote the value if the string was meant")
+            })
+            .collect()
+    }
+}
+
+/// Top-level keys of the z2jh chart's values; a file with none of them at
+/// the top but a subtree full of them belongs to an umbrella chart.
+const Z2JH_KEYS: &[&str] = &[
+    "singleuser",
+    "hub",
+    "proxy",
+    "scheduling",
+    "prePuller",
+    "cull",
+    "ingress",
+];
+
+fn looks_like_z2jh(v: &Value) -> bool {
+    v.as_object()
+        .is_some_and(|m| Z2JH_KEYS.iter().filter(|k| m.contains_key(**k)).count() >= 1)
+}
+
+/// The dotted path of a z2jh-shaped subtree (up to three levels down).
+fn find_subtree(v: &Value, depth: usize) -> Option<Vec<String>> {
+    let m = v.as_object()?;
+    for (k, child) in m {
+        if looks_like_z2jh(child) {
+            return Some(vec![k.clone()]);
+        }
+        if depth > 1
+            && let Some(mut rest) = find_subtree(child, depth - 1)
+        {
+            rest.insert(0, k.clone());
+            return Some(rest);
+        }
+    }
+    None
+}
+
+impl ValuesFile {
+    /// The z2jh values inside an umbrella chart's values, at `key` (dotted).
+    /// A file without that key holds no z2jh values: an empty mapping.
+    pub fn subtree(mut self, key: &str) -> Result<ValuesFile, Diagnostic> {
+        let path = crate::controls::values_path(key);
+        let mut node = &self.doc.value;
+        let mut ptr = String::new();
+        for k in &path {
+            match node.get(k) {
+                Some(n) => {
+                    node = n;
+                    ptr.push('/');
+                    ptr.push_str(&crate::yaml::escape_pointer(k));
+                }
+                None => {
+                    node = &Value::Null;
+                    break;
+                }
+            }
+        }
+        match node {
+            Value::Object(_) => {
+                self.doc.value = node.clone();
+                self.doc.spans = self.doc.spans.rebase(&ptr);
+                let prefix = path.join(".") + ".";
+                for r in &mut self.yaml11 {
+                    r.path = r.path.strip_prefix(&prefix).unwrap_or(&r.path).to_string();
+                }
+            }
+            Value::Null => {
+                self.doc.value = Value::Object(Default::default());
+                self.doc.spans = Default::default();
+                self.yaml11.clear();
+            }
+            _ => {
+                return Err(Diagnostic::error(format!(
+                    "`{key}` in `{}` is not a mapping; expected the z2jh chart's values there",
+                    self.name
+                ))
+                .at(Loc::new(
+                    &self.name,
+                    &self.text,
+                    self.doc.spans.locate(&ptr),
+                )));
+            }
+        }
+        Ok(self)
+    }
+
+    /// An error when the file holds no z2jh keys at its top but a
+    /// z2jh-shaped subtree: read as is, it would be graded as empty.
+    pub fn umbrella_check(&self) -> Option<Diagnostic> {
+        if looks_like_z2jh(&self.doc.value) {
+            return None;
+        }
+        let path = find_subtree(&self.doc.value, 3)?;
+        let key = path.join(".");
+        let ptr: String = path
+            .iter()
+            .map(|k| format!("/{}", crate::yaml::escape_pointer(k)))
+            .collect();
+        Some(
+            Diagnostic::error(format!(
+                "`{}` has no z2jh values at its top, but `{key}` holds them (an umbrella chart's values); nothing would be read",
+                self.name
+            ))
+            .at(Loc::new(&self.name, &self.text, self.doc.spans.locate_key(&ptr)))
+            .help(format!("pass `--values-key {key}`")),
+        )
+    }
+}
+
+/// Reads values files for a command: `--values-key` applied, umbrella
+/// files without it refused, YAML 1.1 notes collected.
+pub fn read_files(
+    paths: &[std::path::PathBuf],
+    values_key: Option<&str>,
+    strict: bool,
+) -> Result<(Vec<ValuesFile>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    let mut notes = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        // `validate` refuses an empty file (a likely mistake); Helm reads it as `{}`.
+        let f = if strict {
+            ValuesFile::read(p)
+        } else {
+            crate::assess::read_values(p)
+        }
+        .map_err(|d| vec![d])?;
+        let f = match values_key {
+            Some(k) => f.subtree(k).map_err(|d| vec![d])?,
+            None => {
+                if let Some(e) = f.umbrella_check() {
+                    errors.push(e);
+                }
+                f
+            }
+        };
+        notes.extend(f.yaml11_notes());
+        files.push(f);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((files, notes))
 }
 
 /// Merges files over defaults in order.
