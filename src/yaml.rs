@@ -127,9 +127,28 @@ fn options() -> serde_saphyr::Options {
     }
 }
 
+/// Options for values files as Helm reads them: a repeated key keeps its
+/// last value, and an out-of-range float stays text.
+fn helm_options() -> serde_saphyr::Options {
+    let mut o = options();
+    o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    o.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::AsString;
+    o
+}
+
 /// Parses exactly one YAML document. An empty input is an error, as is a
 /// stream of several documents.
 pub fn parse(text: &str) -> Result<Doc, YamlError> {
+    parse_with(text, options())
+}
+
+/// [`parse`] with Helm's leniency for values files (see [`helm_options`]);
+/// plain scalars still need [`crate::yaml11`] to read as Helm reads them.
+pub fn parse_values(text: &str) -> Result<Doc, YamlError> {
+    parse_with(text, helm_options())
+}
+
+fn parse_with(text: &str, opts: serde_saphyr::Options) -> Result<Doc, YamlError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(YamlError {
             pos: None,
@@ -146,7 +165,7 @@ pub fn parse(text: &str) -> Result<Doc, YamlError> {
             message: "file contains a NUL byte; expected YAML text".into(),
         });
     }
-    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, options())
+    let docs: Vec<Spanned<Node>> = serde_saphyr::from_str_multiple_with_options(text, opts)
         .map_err(|e| {
             let pos = e.location().map(|l| Pos {
                 line: l.line() as u32,

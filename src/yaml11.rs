@@ -36,8 +36,20 @@ fn plain_at(lines: &[&str], pos: Pos) -> bool {
         return false;
     };
     let col = pos.column.saturating_sub(1) as usize;
-    let rest: String = line.chars().skip(col).collect();
-    !matches!(rest.chars().next(), Some('"' | '\'' | '|' | '>' | '!'))
+    let mut rest: String = line.chars().skip(col).collect();
+    // `&anchor value`: the style is the value's.
+    if let Some(after) = rest.strip_prefix('&') {
+        rest = after
+            .trim_start_matches(|c: char| !c.is_whitespace())
+            .trim_start()
+            .to_string();
+    }
+    // An alias or a merge repeats a node written elsewhere; its style
+    // is not visible here, so it is left as read.
+    !matches!(
+        rest.chars().next(),
+        Some('"' | '\'' | '|' | '>' | '!' | '*' | '<')
+    )
 }
 
 fn walk(v: &mut Value, ptr: String, doc: &Doc, lines: &[&str], out: &mut Vec<Reinterpreted>) {
@@ -82,6 +94,14 @@ fn walk(v: &mut Value, ptr: String, doc: &Doc, lines: &[&str], out: &mut Vec<Rei
             if !plain_at(lines, pos) {
                 return;
             }
+            // An out-of-range float (`1e400`) reaches us as `.inf`; Helm keeps its text.
+            if matches!(s.as_str(), ".inf" | "-.inf" | "+.inf" | ".nan") {
+                let written = token_at(lines, pos);
+                if !written.is_empty() && written != *s {
+                    *s = written;
+                }
+                return;
+            }
             if let Some(r) = resolve(s) {
                 out.push(Reinterpreted {
                     pos,
@@ -94,6 +114,23 @@ fn walk(v: &mut Value, ptr: String, doc: &Doc, lines: &[&str], out: &mut Vec<Rei
         }
         _ => {}
     }
+}
+
+/// The plain scalar written at `pos` (to the end of the line or a comment).
+fn token_at(lines: &[&str], pos: Pos) -> String {
+    let Some(line) = lines.get(pos.line.saturating_sub(1) as usize) else {
+        return String::new();
+    };
+    let rest: String = line
+        .chars()
+        .skip(pos.column.saturating_sub(1) as usize)
+        .collect();
+    let end = rest.find(" #").unwrap_or(rest.len());
+    rest[..end]
+        .trim()
+        .trim_end_matches([',', ']', '}'])
+        .trim()
+        .to_string()
 }
 
 fn dotted(parent: &str, key: &str) -> String {

@@ -15,7 +15,7 @@ use jsonschema::Validator;
 
 use serde_json::Value;
 
-pub use read::{decode, read_text, read_yaml};
+pub use read::{decode, read_text, read_values_yaml, read_yaml};
 
 use crate::diag::{Diagnostic, Loc, suggest};
 use crate::policy::merge::{Provenance, Source, merge};

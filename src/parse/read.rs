@@ -79,6 +79,18 @@ pub fn read_yaml(name: &str, text: &str) -> Result<Doc, Diagnostic> {
     })
 }
 
+/// A values file: like [`read_yaml`], with Helm's leniency (a repeated
+/// key keeps its last value).
+pub fn read_values_yaml(name: &str, text: &str) -> Result<Doc, Diagnostic> {
+    yaml::parse_values(text).map_err(|e| {
+        let msg = format!("invalid YAML in `{name}`: {}", e.message);
+        match e.pos {
+            Some(pos) => Diagnostic::error(msg).at(Loc::new(name, text, pos)),
+            None => Diagnostic::error(msg).at(Loc::file(name)),
+        }
+    })
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::schema_check;
 use crate::chart::ChartDir;
 use crate::diag::{Diagnostic, Loc};
-use crate::parse::{read_text, read_yaml};
+use crate::parse::read_text;
 use crate::values::helm_merge;
 use crate::yaml::Doc;
 
@@ -32,7 +32,7 @@ impl ValuesFile {
     }
 
     pub fn from_text(name: &str, text: String) -> Result<ValuesFile, Diagnostic> {
-        let mut doc = read_yaml(name, &text)?;
+        let mut doc = crate::parse::read_values_yaml(name, &text)?;
         // A file of only comments is an empty values file to Helm.
         if !doc.value.is_object() {
             return Err(
