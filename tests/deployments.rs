@@ -30,11 +30,6 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
         "an Ingress with TLS beside `proxy.https.enabled` without hosts is not yet recognised",
     ),
     (
-        "uid-root-check",
-        "user-identity",
-        "parameters (the uid) are not yet compared when the setting names match",
-    ),
-    (
         "custom-spawner-group-overrides",
         "storage",
         "storage isolation is still read from keys",

@@ -57,6 +57,7 @@ pub fn values_from_text(name: &str, text: String) -> Result<ValuesFile, Diagnost
                 text,
                 doc,
                 yaml11: Vec::new(),
+                warnings: Vec::new(),
             })
         }
         Err(e) => Err(e),
@@ -465,8 +466,23 @@ pub fn assess(
                         ),
                     ),
                     _ => {
-                        holds.push(def.id);
-                        continue;
+                        let differ = control.parameters(policy, &view);
+                        if differ.is_empty() {
+                            holds.push(def.id);
+                            continue;
+                        }
+                        let found = SettingView::of(def, &got);
+                        (
+                            Status::Violated,
+                            Some(found),
+                            Severity::Medium,
+                            format!(
+                                "`{}` is `{}` as the policy requires, but its parameters differ: {}",
+                                def.id,
+                                def.setting(&got).name,
+                                differ.join("; ")
+                            ),
+                        )
                     }
                 }
             }

@@ -199,7 +199,16 @@ static RESOURCES: ControlDef = ControlDef {
             summary: "no requests or limits (chart default `{}`)",
         },
     ],
-    values_keys: &["hub.resources", "proxy.chp.resources"],
+    values_keys: &[
+        "hub.resources",
+        "proxy.chp.resources",
+        "proxy.traefik.resources",
+        "proxy.secretSync.resources",
+        "scheduling.userScheduler.resources",
+        "prePuller.resources",
+        "prePuller.hook.resources",
+        "singleuser.networkTools.resources",
+    ],
     spawner_traits: &[],
 };
 
@@ -251,6 +260,32 @@ const SIZES: &[(&[&str], &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// Whether the chart runs the container whose resources live at `path`.
+fn chart_container_runs(v: &ValuesView, path: &[&str]) -> bool {
+    let on = |p: &[&str]| crate::effective::spawner::truthy(v.get(p));
+    match path {
+        ["proxy", "traefik", ..] | ["proxy", "secretSync", ..] => {
+            let https = on(&["proxy", "https", "enabled"])
+                && !crate::values::get_strs(v.values, &["proxy", "https", "hosts"]).is_empty();
+            let ty = v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt");
+            https
+                && match path[1] {
+                    "secretSync" => ty == "letsencrypt",
+                    _ => matches!(ty, "letsencrypt" | "manual" | "secret"),
+                }
+        }
+        ["scheduling", "userScheduler", ..] => on(&["scheduling", "userScheduler", "enabled"]),
+        ["prePuller", "hook", ..] => on(&["prePuller", "hook", "enabled"]),
+        ["prePuller", ..] => {
+            on(&["prePuller", "hook", "enabled"]) || on(&["prePuller", "continuous", "enabled"])
+        }
+        ["singleuser", "networkTools", ..] => {
+            v.get(&["singleuser", "cloudMetadata", "blockWithIptables"]) == Some(&Value::Bool(true))
+        }
+        _ => true,
+    }
+}
+
 impl Control for ChartResourcesControl {
     fn def(&self) -> &'static ControlDef {
         &RESOURCES
@@ -274,15 +309,40 @@ impl Control for ChartResourcesControl {
         cx.note(RESOURCES.field, "chart pods get modest requests and limits (hub: 1 CPU, 1Gi); raise `hub.resources` in your own values for hubs with thousands of users");
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let limited = ["hub", "proxy"].iter().all(|c| {
-            let path: &[&str] = if *c == "hub" {
-                &["hub", "resources", "limits", "memory"]
-            } else {
-                &["proxy", "chp", "resources", "limits", "memory"]
-            };
-            v.get(path).is_some()
-        });
-        ReadBack::Setting(Selected::of(if limited { 0 } else { 1 }))
+        // Requests and limits for CPU and memory on every chart container
+        // the values put in the cluster.
+        let mut missing = Vec::new();
+        let mut running = 0;
+        for (path, ..) in SIZES {
+            if !chart_container_runs(v, path) {
+                continue;
+            }
+            running += 1;
+            let lacks: Vec<String> = ["requests", "limits"]
+                .iter()
+                .flat_map(|kind| ["cpu", "memory"].map(|r| (*kind, r)))
+                .filter(|(kind, r)| {
+                    let mut p: Vec<&str> = path.to_vec();
+                    p.extend([*kind, *r]);
+                    v.get(&p).is_none_or(Value::is_null)
+                })
+                .map(|(kind, r)| format!("{kind}.{r}"))
+                .collect();
+            if !lacks.is_empty() {
+                missing.push(format!("{}: no {}", path.join("."), lacks.join(", ")));
+            }
+        }
+        ReadBack::Setting(if missing.is_empty() {
+            Selected::of(0)
+        } else if missing.len() == running
+            && missing
+                .iter()
+                .all(|m| m.ends_with("no requests.cpu, requests.memory, limits.cpu, limits.memory"))
+        {
+            Selected::of(1)
+        } else {
+            Selected::with(1, missing.join("; "))
+        })
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {

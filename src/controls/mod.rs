@@ -354,6 +354,12 @@ pub trait Control: Sync {
     fn judge(&self, v: &ValuesView) -> Judgement {
         Judgement::plain(self.read_back(v))
     }
+    /// Where the setting matches the policy's by name, the parameters the
+    /// policy states that the deployment does not meet (a different uid, a
+    /// limit above the policy's), in words; empty when they all hold.
+    fn parameters(&self, _p: &Policy, _v: &ValuesView) -> Vec<String> {
+        Vec::new()
+    }
     /// For `init`: changes `p` so that it selects what `v` puts in force, as
     /// closely as the language allows; returns what it could not express.
     /// Controls that nothing in Helm values decides leave `p` alone.

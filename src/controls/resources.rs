@@ -222,6 +222,48 @@ impl Control for ResourcesControl {
         };
         super::reconcile(keys, v.judge_pods(&DEF, crate::effective::grade::limits))
     }
+    fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
+        let r = &p.spec.resources;
+        let cores = |c: &Cpu| match c {
+            Cpu::Cores(n) => Some(*n),
+            Cpu::Text(t) => t
+                .strip_suffix('m')
+                .and_then(|m| m.parse::<f64>().ok())
+                .map(|m| m / 1000.0)
+                .or_else(|| t.parse().ok()),
+        };
+        let max_cpu = r.cpu.limit.as_ref().and_then(cores);
+        let max_mem = r
+            .memory
+            .limit
+            .as_deref()
+            .and_then(crate::effective::pod::bytes_of);
+        let mut out = Vec::new();
+        for (pod, _) in &v.deployment().pods {
+            let l = pod.json.pointer("/spec/containers/0/resources/limits");
+            let cpu = l.and_then(|l| l.get("cpu")).and_then(Value::as_f64);
+            let mem = l.and_then(|l| l.get("memory")).and_then(Value::as_i64);
+            if let (Some(c), Some(max)) = (cpu, max_cpu)
+                && c > max
+            {
+                out.push(format!(
+                    "CPU limit {c} ({}) is above the policy's {max}",
+                    pod.label
+                ));
+            }
+            if let (Some(m), Some(max)) = (mem, max_mem)
+                && m > max
+            {
+                out.push(format!(
+                    "memory limit {} bytes ({}) is above the policy's {}",
+                    m,
+                    pod.label,
+                    r.memory.limit.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        out
+    }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let mut lost = Vec::new();
         let cpu = |k: &str| match v.get(&["singleuser", "cpu", k]) {

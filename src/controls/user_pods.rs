@@ -161,6 +161,26 @@ impl Control for IdentityControl {
         }
         super::reconcile(keys, v.judge_pods(&IDENTITY, crate::effective::grade::uid))
     }
+    fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
+        let id = &p.spec.user_pods.identity;
+        if id.mode != IdentityMode::Fixed {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (pod, _) in &v.deployment().pods {
+            let uid = pod
+                .json
+                .pointer("/spec/containers/0/securityContext/runAsUser")
+                .and_then(Value::as_i64);
+            if let Some(u) = uid.filter(|u| *u != i64::from(id.uid)) {
+                out.push(format!(
+                    "uid {u} ({}), the policy requires uid {}",
+                    pod.label, id.uid
+                ));
+            }
+        }
+        out
+    }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let id = &mut p.spec.user_pods.identity;
         let Some(got) = super::read_setting(self, v) else {

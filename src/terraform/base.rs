@@ -39,6 +39,7 @@ pub fn read(path: &std::path::Path) -> Result<ValuesFile, Diagnostic> {
                 text,
                 doc,
                 yaml11: Vec::new(),
+                warnings: Vec::new(),
             })
         }
         Err(e) => Err(e),

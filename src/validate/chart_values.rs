@@ -22,6 +22,8 @@ pub struct ValuesFile {
     /// Plain scalars Helm reads differently from YAML 1.2 (`no`, `0755`),
     /// already turned into Helm's reading in `doc`.
     pub yaml11: Vec<crate::yaml11::Reinterpreted>,
+    /// What Helm accepts but hides a mistake (a repeated key).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl ValuesFile {
@@ -44,11 +46,26 @@ impl ValuesFile {
             );
         }
         let yaml11 = crate::yaml11::helm_values(&mut doc, &text);
+        // Helm keeps the last of repeated keys; say so, since a second
+        // `uid:` further down is an easy way to undo the first unseen.
+        let mut warnings = Vec::new();
+        if let Err(d) = crate::parse::read_yaml(name, &text) {
+            if d.message.contains("duplicate key") {
+                let mut w = d;
+                w.severity = crate::diag::Severity::Warning;
+                w.message = w.message.replace(
+                    "each key may appear only once in a mapping",
+                    "Helm keeps the last value",
+                );
+                warnings.push(w);
+            }
+        }
         Ok(ValuesFile {
             name: name.to_string(),
             text,
             doc,
             yaml11,
+            warnings,
         })
     }
 }
@@ -214,6 +231,7 @@ pub fn read_files(
                 f
             }
         };
+        notes.extend(f.warnings.iter().cloned());
         notes.extend(f.yaml11_notes());
         files.push(f);
     }
