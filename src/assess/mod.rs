@@ -466,7 +466,13 @@ pub fn assess(
                         ),
                     ),
                     _ => {
-                        let differ = control.parameters(policy, &view);
+                        // The preset's sizes are examples: parameters are
+                        // compared against a policy of one's own (`check`).
+                        let differ = if scope == Scope::Controls {
+                            control.parameters(policy, &view)
+                        } else {
+                            Vec::new()
+                        };
                         if differ.is_empty() {
                             holds.push(def.id);
                             continue;

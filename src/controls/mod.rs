@@ -413,7 +413,10 @@ pub fn by_id(id: &str) -> Option<&'static dyn Control> {
 pub fn reconcile(keys: ReadBack, effective: Judgement) -> Judgement {
     match (&keys, &effective.read_back) {
         (ReadBack::Setting(k), ReadBack::Setting(e)) if k.index == e.index => Judgement {
-            read_back: keys,
+            read_back: ReadBack::Setting(Selected {
+                index: k.index,
+                detail: k.detail.clone().or_else(|| e.detail.clone()),
+            }),
             ..effective
         },
         _ => effective,

@@ -49,16 +49,16 @@ impl ValuesFile {
         // Helm keeps the last of repeated keys; say so, since a second
         // `uid:` further down is an easy way to undo the first unseen.
         let mut warnings = Vec::new();
-        if let Err(d) = crate::parse::read_yaml(name, &text) {
-            if d.message.contains("duplicate key") {
-                let mut w = d;
-                w.severity = crate::diag::Severity::Warning;
-                w.message = w.message.replace(
-                    "each key may appear only once in a mapping",
-                    "Helm keeps the last value",
-                );
-                warnings.push(w);
-            }
+        if let Err(d) = crate::parse::read_yaml(name, &text)
+            && d.message.contains("duplicate key")
+        {
+            let mut w = d;
+            w.severity = crate::diag::Severity::Warning;
+            w.message = w.message.replace(
+                "each key may appear only once in a mapping",
+                "Helm keeps the last value",
+            );
+            warnings.push(w);
         }
         Ok(ValuesFile {
             name: name.to_string(),
