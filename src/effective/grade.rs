@@ -446,11 +446,7 @@ pub fn limits(pod: &Pod, _: &Network) -> Verdict {
         pod,
         &format!("/spec/containers/0/resources/limits/{missing}"),
     );
-    let detail = match (cpu, mem) {
-        (Some(c), Some(m)) => Some(format!("cpu {}, memory {}", scalar_text(c), scalar_text(m))),
-        _ => None,
-    };
-    Verdict::found(pod, i, detail, by)
+    Verdict::found(pod, i, None, by)
 }
 
 /// Pull policy as the kubelet applies it: 0 Always (set, or the default for
