@@ -54,10 +54,13 @@ impl ValuesFile {
         {
             let mut w = d;
             w.severity = crate::diag::Severity::Warning;
-            w.message = w.message.replace(
-                "each key may appear only once in a mapping",
-                "Helm keeps the last value",
-            );
+            w.message = w
+                .message
+                .replace(
+                    "each key may appear only once in a mapping",
+                    "Helm keeps the last value",
+                )
+                .replace("invalid YAML in ", "in ");
             warnings.push(w);
         }
         Ok(ValuesFile {
@@ -231,7 +234,15 @@ pub fn read_files(
                 f
             }
         };
-        notes.extend(f.warnings.iter().cloned());
+        if strict {
+            // A linter refuses what Helm quietly resolves.
+            errors.extend(f.warnings.iter().cloned().map(|mut w| {
+                w.severity = crate::diag::Severity::Error;
+                w
+            }));
+        } else {
+            notes.extend(f.warnings.iter().cloned());
+        }
         notes.extend(f.yaml11_notes());
         files.push(f);
     }
