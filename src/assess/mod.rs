@@ -395,6 +395,9 @@ pub struct Finding {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub command: &'static str,
+    /// Root that SARIF paths are made relative to (`--sarif-root`).
+    #[serde(skip)]
+    pub sarif_root: Option<String>,
     pub policy: String,
     pub values: Vec<String>,
     pub defaults: String,
@@ -552,6 +555,7 @@ pub fn assess(
     }
     Report {
         command,
+        sarif_root: None,
         policy: reference.name.clone(),
         values: installed.file_names(),
         defaults: installed.defaults_name.clone(),

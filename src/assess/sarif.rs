@@ -4,6 +4,14 @@
 //! overrides; one result per finding, located in the values file and line
 //! that decided it (relative paths against `%SRCROOT%`, so a scan run at the
 //! repository root lines up with the repository's files).
+//!
+//! For code scanning across runs: every result carries a
+//! `partialFingerprints` entry built from the rule, the file and the values
+//! key (not the line, so an edit above it does not make a new alert); each
+//! rule's `security-severity` comes from its definition alone (the gap
+//! between its strongest and weakest setting), never from the run; a
+//! finding decided by a chart default (no user file sets the key) sits on
+//! line 1 of the first values file given; identical results are given once.
 
 use serde_json::{Value, json};
 
@@ -56,7 +64,7 @@ pub fn log(r: &Report) -> Value {
                     "text": format!("{rationale}\nPolicy field: {}. Settings, strongest first: {}", d.dotted_field(), settings.join("; ")),
                     "markdown": format!("{rationale}\n\nPolicy field: `{}`.\n\nSettings, strongest first:\n\n{}", d.dotted_field(), settings.iter().map(|s| format!("- {s}\n")).collect::<String>()),
                 },
-                "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": rule_score(r, &id)},
+                "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": score(Severity::of(d, &crate::plan::Selected::of(0), &crate::plan::Selected::of(d.settings.len().saturating_sub(1))))},
             })
         })
         .collect();
@@ -66,17 +74,34 @@ pub fn log(r: &Report) -> Value {
         "shortDescription": {"text": "A profile's kubespawner_override can undo the policy"},
         "fullDescription": {"text": "kubespawner_override replaces KubeSpawner traits for the users who pick the profile, whatever the rest of the values say."},
         "help": {"text": "Remove the override, or make it as strong as the policy requires."},
-        "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": rule_score(r, PROFILE_RULE)},
+        "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": score(Severity::Medium)},
     }));
     let index_of = |id: &str| rules.iter().position(|x| x["id"] == id).unwrap_or(0);
-    let fallback = r.values.last().cloned().unwrap_or_default();
+    let fallback = r.values.first().cloned().unwrap_or_default();
+    let root = r.sarif_root.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string())
+    });
+    let mut seen = std::collections::BTreeSet::new();
     let results: Vec<Value> = r
         .findings
         .iter()
-        .map(|f| {
-            let (file, line, column) = f.evidence.as_ref().map_or((fallback.as_str(), 1, 1), |e| {
-                (e.file.as_str(), e.line.max(1), e.column.max(1))
-            });
+        .filter_map(|f| {
+            // Chart defaults and undecided keys: line 1 of the first values file.
+            let (file, line, column) = f
+                .evidence
+                .as_ref()
+                .filter(|e| !e.chart_default)
+                .map_or((fallback.as_str(), 1, 1), |e| {
+                    (e.file.as_str(), e.line.max(1), e.column.max(1))
+                });
+            let file = relative(file, root.as_deref());
+            let key = f.evidence.as_ref().map_or("", |e| e.key.as_str());
+            let print = fingerprint(&[&f.id, &file, key, f.control]);
+            if !seen.insert((print.clone(), f.message.clone())) {
+                return None;
+            }
             let mut text = f.message.clone();
             if let Some(e) = &f.evidence {
                 text.push_str(&format!(" ({})", e.setting()));
@@ -96,19 +121,23 @@ pub fn log(r: &Report) -> Value {
             if !f.tradeoffs.is_empty() {
                 props["tradeoffs"] = json!(f.tradeoffs);
             }
-            json!({
+            if f.evidence.as_ref().is_none_or(|e| e.chart_default) {
+                props["chartDefault"] = json!(true);
+            }
+            Some(json!({
                 "ruleId": f.id,
                 "ruleIndex": index_of(&f.id),
                 "level": level(f),
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": artifact(file),
+                        "artifactLocation": artifact(&file),
                         "region": {"startLine": line, "startColumn": column},
                     }
                 }],
+                "partialFingerprints": {"z2jhFinding/v1": print},
                 "properties": props,
-            })
+            }))
         })
         .collect();
     json!({
@@ -126,14 +155,31 @@ pub fn log(r: &Report) -> Value {
     })
 }
 
-/// The highest score among a rule's results (5.5 when it has none).
-fn rule_score(r: &Report, id: &str) -> &'static str {
-    r.findings
+/// A stable identity of a finding: rule, file, key and control, hashed.
+fn fingerprint(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()[..16]
         .iter()
-        .filter(|f| f.id == id && f.status != Status::CannotVerify)
-        .map(|f| f.severity)
-        .min()
-        .map_or(score(Severity::Medium), score)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An absolute path under the root (the current directory, or
+/// `--sarif-root`) becomes relative to it.
+fn relative(path: &str, root: Option<&str>) -> String {
+    let Some(root) = root else {
+        return path.to_string();
+    };
+    let root = root.trim_end_matches('/');
+    match path.strip_prefix(root) {
+        Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/').to_string(),
+        _ => path.to_string(),
+    }
 }
 
 /// A relative path stays relative to the source root; an absolute one
@@ -163,6 +209,21 @@ fn encode(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_under_the_root_become_relative_and_prints_ignore_lines() {
+        assert_eq!(
+            relative("/repo/deploy/v.yaml", Some("/repo")),
+            "deploy/v.yaml"
+        );
+        assert_eq!(
+            relative("/repository/v.yaml", Some("/repo")),
+            "/repository/v.yaml"
+        );
+        assert_eq!(relative("v.yaml", Some("/repo")), "v.yaml");
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+    }
 
     #[test]
     fn uris_are_relative_or_file_urls() {

@@ -93,5 +93,5 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         };
         Ok(assess("audit", &reference, &inst, Scope::WithProfiles))
     });
-    super::check::finish(result, a.common.format, fmt)
+    super::check::finish(result, &a.common, fmt)
 }

@@ -26,6 +26,10 @@ pub struct Common {
     /// (e.g. `jupyterhub`, `binderhub.jupyterhub`).
     #[arg(long, value_name = "PATH")]
     pub values_key: Option<String>,
+    /// SARIF: make file paths relative to this folder (default: the
+    /// current directory), as code scanning expects.
+    #[arg(long, value_name = "DIR")]
+    pub sarif_root: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,14 +80,21 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
         Ok(assess("check", &r, &inst, Scope::Controls))
     });
-    finish(result, a.common.format, fmt)
+    finish(result, &a.common, fmt)
 }
 
 /// Prints an assessment (exit 0 when it holds, 1 with findings) or the
 /// errors that stopped it (exit 2); shared by `check` and `audit`.
-pub fn finish(result: Result<Report, Vec<Diagnostic>>, format: Format, fmt: ErrorFormat) -> u8 {
+pub fn finish(result: Result<Report, Vec<Diagnostic>>, c: &Common, fmt: ErrorFormat) -> u8 {
+    let format = c.format;
     match result {
-        Ok(r) => {
+        Ok(mut r) => {
+            r.sarif_root = c.sarif_root.as_ref().map(|p| {
+                std::fs::canonicalize(p)
+                    .unwrap_or_else(|_| p.clone())
+                    .display()
+                    .to_string()
+            });
             print!("{}", render(&r, format));
             if r.violations() == 0 {
                 exit::OK

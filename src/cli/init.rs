@@ -37,6 +37,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         manifests: Vec::new(),
         format: Default::default(),
         values_key: a.values_key.clone(),
+        sarif_root: None,
     };
     let opts = Options {
         name: a.name.clone(),
