@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use crate::chart::{ChartLine, VERIFIED};
+use crate::chart::releases::{self, Release};
+use crate::chart::version::Version;
+use crate::chart::{ChartLine, keys};
 use crate::controls::{ALL, ControlDef};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::Loaded;
@@ -19,6 +21,9 @@ pub struct Lowering<'a> {
     pub policy: &'a Policy,
     pub prov: &'a Provenance,
     pub chart: ChartLine,
+    /// The embedded release whose schema decides which keys may be emitted:
+    /// the policy's chart, or the nearest known release of its line.
+    pub release: Option<&'static Release>,
     /// Oldest Kubernetes minor version of the cluster (e.g. 30).
     pub k8s_minor: u32,
     pub plan: Plan,
@@ -32,6 +37,7 @@ pub fn lower(loaded: &Loaded) -> Plan {
         policy,
         prov: &loaded.prov,
         chart: ChartLine::of(&policy.chart),
+        release: releases::nearest(&policy.chart),
         k8s_minor: kubernetes_minor(&policy.kubernetes_version).unwrap_or(30),
         plan: Plan {
             chart_version: policy.chart.clone(),
@@ -39,20 +45,33 @@ pub fn lower(loaded: &Loaded) -> Plan {
         },
         current: None,
     };
-    if !VERIFIED.contains(&policy.chart.as_str()) {
+    if releases::find(&policy.chart).is_none() {
+        let follows = cx.release.map_or(String::new(), |r| {
+            format!("; output follows {}, the nearest known release", r.version)
+        });
         let d = Diagnostic::warning(format!(
-            "chart {} has not been verified; output follows the {} line as verified on {}",
-            policy.chart,
-            if cx.chart == ChartLine::V3 {
-                "3.x"
-            } else {
-                "4.x"
-            },
-            VERIFIED.join(" and ")
-        ));
+            "chart {} is not a release this version knows{follows}",
+            policy.chart
+        ))
+        .help(format!("known releases: {}", releases::compact_list()));
         cx.plan
             .diagnostics
             .push(d.at_opt(loaded.prov.loc("/chart")));
+    }
+    if let Some(min) = &policy.minimum_chart
+        && let (Some(want), Some(have)) = (Version::parse(min), Version::parse(&policy.chart))
+        && have < want
+    {
+        let d = Diagnostic::error(format!(
+            "chart {} is older than `minimumChart: {min}`",
+            policy.chart
+        ))
+        .help(format!(
+            "target chart {min} or newer (`chart:` or `--chart-version`)"
+        ));
+        cx.plan
+            .diagnostics
+            .push(d.at_opt(loaded.prov.loc("/minimumChart")));
     }
     for control in ALL {
         cx.current = Some(control.def());
@@ -124,17 +143,82 @@ impl Lowering<'_> {
     /// Sets one Helm value, attributed to the control's own field.
     pub fn set(&mut self, path: &[&str], value: Value) {
         let origin = self.origin();
-        self.set_from(path, value, origin);
+        self.set_from(path, value, origin, self.def().field);
     }
 
     /// Sets one Helm value, attributed to a specific policy field.
     pub fn set_at(&mut self, pointer: &str, path: &[&str], value: Value) {
         let origin = self.origin_of(pointer);
-        self.set_from(path, value, origin);
+        self.set_from(path, value, origin, pointer);
     }
 
-    fn set_from(&mut self, path: &[&str], value: Value, origin: Origin) {
+    /// Sets a hardening extra: a value the control is met without. Where
+    /// the target release has no such key it is left out with a warning.
+    pub fn set_extra(&mut self, path: &[&str], value: Value) {
+        let origin = self.origin();
+        let keys: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if let Some(refused) = self.refused(&keys, &value) {
+            let (release, first) = self.first_accepting(&keys, &value);
+            let msg = format!(
+                "chart {release} has no `{}`; `{}` is left out",
+                crate::controls::dotted_values_path(&refused),
+                crate::controls::dotted_values_path(&keys)
+            );
+            let help = match first {
+                Some(r) => format!(
+                    "the control holds without it; {r} is the nearest release that accepts it"
+                ),
+                None => "the control holds without it".to_string(),
+            };
+            self.warn(self.def().field, msg, help);
+            return;
+        }
+        self.set_from(path, value, origin, self.def().field);
+    }
+
+    /// The first key under `path` the target release refuses.
+    fn refused(&self, path: &[String], value: &Value) -> Option<Vec<String>> {
+        keys::refused(self.release?.schema(), path, value)
+    }
+
+    /// The target release, and the nearest release accepting the keys.
+    fn first_accepting(&self, path: &[String], value: &Value) -> (String, Option<String>) {
+        let release = self
+            .release
+            .map_or(self.policy.chart.clone(), |r| r.version.clone());
+        let first = self
+            .release
+            .and_then(|r| keys::nearest_accepting(r.number(), path, value))
+            .map(|r| r.version.clone());
+        (release, first)
+    }
+
+    /// A value the release refuses is an error: the control cannot be met.
+    fn refuse(&mut self, path: &[String], value: &Value, pointer: &str) -> bool {
+        let Some(refused) = self.refused(path, value) else {
+            return false;
+        };
+        let (release, first) = self.first_accepting(path, value);
+        let msg = format!(
+            "`{}` cannot be expressed on chart {release}: it has no `{}`",
+            self.def().id,
+            crate::controls::dotted_values_path(&refused)
+        );
+        let help = match first {
+            Some(r) => format!(
+                "{r} is the nearest release that accepts it; set `chart: {r}` or choose another setting"
+            ),
+            None => "no known release accepts it; choose another setting".to_string(),
+        };
+        self.error(pointer, msg, help);
+        true
+    }
+
+    fn set_from(&mut self, path: &[&str], value: Value, origin: Origin, pointer: &str) {
         let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if self.refuse(&path, &value, pointer) {
+            return;
+        }
         if let Some(prev) = self
             .plan
             .values
@@ -166,16 +250,19 @@ impl Lowering<'_> {
     /// Appends one item to a list several controls fill.
     pub fn append(&mut self, path: &[&str], item: Value) {
         let origin = self.origin();
-        self.append_at_origin(path, item, origin);
+        self.append_at_origin(path, item, origin, self.def().field);
     }
 
     pub fn append_at(&mut self, pointer: &str, path: &[&str], item: Value) {
         let origin = self.origin_of(pointer);
-        self.append_at_origin(path, item, origin);
+        self.append_at_origin(path, item, origin, pointer);
     }
 
-    fn append_at_origin(&mut self, path: &[&str], item: Value, origin: Origin) {
-        let path = path.iter().map(|s| s.to_string()).collect();
+    fn append_at_origin(&mut self, path: &[&str], item: Value, origin: Origin, pointer: &str) {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if self.refuse(&path, &Value::Null, pointer) {
+            return;
+        }
         self.plan.values.push(crate::plan::ValueEntry {
             path,
             value: item,
