@@ -301,6 +301,30 @@ fn audit_reports_advisories_of_the_installed_release() {
         "json",
     ]);
     assert!(ids(&r).is_empty(), "{:?}", ids(&r));
+    // In SARIF each advisory result points at its own rule.
+    let sarif = json(&[
+        "audit",
+        values,
+        "--chart-version",
+        "4.3.2",
+        "--format",
+        "sarif",
+    ]);
+    let run = &sarif["runs"][0];
+    let results: Vec<&serde_json::Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "Z2JH-chart-advisory")
+        .collect();
+    assert!(!results.is_empty());
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            run["tool"]["driver"]["rules"][i]["id"],
+            "Z2JH-chart-advisory"
+        );
+    }
     // A chart folder's Chart.yaml names the release too.
     let folder = chart_dir("3.3.8");
     let r = json(&[

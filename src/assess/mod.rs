@@ -12,7 +12,7 @@
 //! Strength comes from the control definitions alone: a setting is weaker
 //! when its `rank` is higher.
 
-mod advisories;
+pub mod advisories;
 mod evidence;
 mod profiles;
 
