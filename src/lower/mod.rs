@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
+mod release;
+
+use crate::chart::ChartLine;
 use crate::chart::releases::{self, Release};
-use crate::chart::version::Version;
-use crate::chart::{ChartLine, keys};
 use crate::controls::{ALL, ControlDef};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::Loaded;
@@ -45,34 +46,7 @@ pub fn lower(loaded: &Loaded) -> Plan {
         },
         current: None,
     };
-    if releases::find(&policy.chart).is_none() {
-        let follows = cx.release.map_or(String::new(), |r| {
-            format!("; output follows {}, the nearest known release", r.version)
-        });
-        let d = Diagnostic::warning(format!(
-            "chart {} is not a release this version knows{follows}",
-            policy.chart
-        ))
-        .help(format!("known releases: {}", releases::compact_list()));
-        cx.plan
-            .diagnostics
-            .push(d.at_opt(loaded.prov.loc("/chart")));
-    }
-    if let Some(min) = &policy.minimum_chart
-        && let (Some(want), Some(have)) = (Version::parse(min), Version::parse(&policy.chart))
-        && have < want
-    {
-        let d = Diagnostic::error(format!(
-            "chart {} is older than `minimumChart: {min}`",
-            policy.chart
-        ))
-        .help(format!(
-            "target chart {min} or newer (`chart:` or `--chart-version`)"
-        ));
-        cx.plan
-            .diagnostics
-            .push(d.at_opt(loaded.prov.loc("/minimumChart")));
-    }
+    release::check_target(loaded, &mut cx.plan, cx.release);
     for control in ALL {
         cx.current = Some(control.def());
         cx.plan
@@ -150,68 +124,6 @@ impl Lowering<'_> {
     pub fn set_at(&mut self, pointer: &str, path: &[&str], value: Value) {
         let origin = self.origin_of(pointer);
         self.set_from(path, value, origin, pointer);
-    }
-
-    /// Sets a hardening extra: a value the control is met without. Where
-    /// the target release has no such key it is left out with a warning.
-    pub fn set_extra(&mut self, path: &[&str], value: Value) {
-        let origin = self.origin();
-        let keys: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        if let Some(refused) = self.refused(&keys, &value) {
-            let (release, first) = self.first_accepting(&keys, &value);
-            let msg = format!(
-                "chart {release} has no `{}`; `{}` is left out",
-                crate::controls::dotted_values_path(&refused),
-                crate::controls::dotted_values_path(&keys)
-            );
-            let help = match first {
-                Some(r) => format!(
-                    "the control holds without it; {r} is the nearest release that accepts it"
-                ),
-                None => "the control holds without it".to_string(),
-            };
-            self.warn(self.def().field, msg, help);
-            return;
-        }
-        self.set_from(path, value, origin, self.def().field);
-    }
-
-    /// The first key under `path` the target release refuses.
-    fn refused(&self, path: &[String], value: &Value) -> Option<Vec<String>> {
-        keys::refused(self.release?.schema(), path, value)
-    }
-
-    /// The target release, and the nearest release accepting the keys.
-    fn first_accepting(&self, path: &[String], value: &Value) -> (String, Option<String>) {
-        let release = self
-            .release
-            .map_or(self.policy.chart.clone(), |r| r.version.clone());
-        let first = self
-            .release
-            .and_then(|r| keys::nearest_accepting(r.number(), path, value))
-            .map(|r| r.version.clone());
-        (release, first)
-    }
-
-    /// A value the release refuses is an error: the control cannot be met.
-    fn refuse(&mut self, path: &[String], value: &Value, pointer: &str) -> bool {
-        let Some(refused) = self.refused(path, value) else {
-            return false;
-        };
-        let (release, first) = self.first_accepting(path, value);
-        let msg = format!(
-            "`{}` cannot be expressed on chart {release}: it has no `{}`",
-            self.def().id,
-            crate::controls::dotted_values_path(&refused)
-        );
-        let help = match first {
-            Some(r) => format!(
-                "{r} is the nearest release that accepts it; set `chart: {r}` or choose another setting"
-            ),
-            None => "no known release accepts it; choose another setting".to_string(),
-        };
-        self.error(pointer, msg, help);
-        true
     }
 
     fn set_from(&mut self, path: &[&str], value: Value, origin: Origin, pointer: &str) {
