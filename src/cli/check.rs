@@ -63,7 +63,10 @@ pub fn installed(
         }
         Some(all)
     };
-    let version = c.chart_version.as_deref().or(policy_chart);
+    // A policy may target a release this binary has no data for (it
+    // compiles with a warning); its defaults then fall back like no chart.
+    let from_policy = policy_chart.filter(|v| crate::chart::releases::find(v).is_some());
+    let version = c.chart_version.as_deref().or(from_policy);
     let source = ChartSource::pick(c.chart.as_deref(), version);
     Installed::new(files, source.as_ref(), manifests)
 }
