@@ -1,6 +1,6 @@
 //! Every embedded chart release: the data matches the committed files, every
-//! golden case compiles (or fails, for `error-*` cases) and validates for
-//! every release, and the commands work from the embedded data alone.
+//! golden case compiles (or fails, for `error-*` cases), validates and reads
+//! back for every release, and the commands work from the embedded data alone.
 
 mod common;
 
@@ -10,7 +10,7 @@ use common::*;
 use sha2::{Digest, Sha256};
 use z2jh_policy::chart::releases;
 use z2jh_policy::parse::Input;
-use z2jh_policy::validate::chart_values::{ValuesFile, validate_against_chart};
+use z2jh_policy::validate::chart_values::{ValuesFile, merged, validate_against_chart};
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
@@ -106,7 +106,7 @@ fn every_case_compiles_and_validates_for_every_release() {
                     compiled += 1;
                     let text = z2jh_policy::yaml::to_string(&c.rendered.values);
                     let file = ValuesFile::from_text("values.yaml", text).unwrap();
-                    let errors = validate_against_chart(&chart, &[file]);
+                    let errors = validate_against_chart(&chart, std::slice::from_ref(&file));
                     if !errors.is_empty() {
                         failures.push(format!(
                             "{case} on {}:\n{}",
@@ -114,6 +114,7 @@ fn every_case_compiles_and_validates_for_every_release() {
                             render_diags(&errors)
                         ));
                     }
+                    failures.extend(read_back_mismatches(&case, &r.version, &c, &chart, file));
                 }
                 Err(d) if case.starts_with("error-") => {
                     assert!(d.iter().any(|d| d.is_error()), "{case}");
@@ -131,6 +132,45 @@ fn every_case_compiles_and_validates_for_every_release() {
         compiled >= releases::all().len() * 30,
         "{compiled} compilations"
     );
+}
+
+/// Every control reads back, from the values merged over the release's
+/// defaults, the setting it compiled (as `tests/golden.rs` checks for the
+/// golden versions; PID limits and Pod Security labels live outside values).
+fn read_back_mismatches(
+    case: &str,
+    version: &str,
+    c: &z2jh_policy::compile::Compiled,
+    chart: &z2jh_policy::chart::ChartDir,
+    file: ValuesFile,
+) -> Vec<String> {
+    use z2jh_policy::chart::ChartLine;
+    use z2jh_policy::controls::{ALL, ReadBack, ValuesView};
+    let values = merged(&chart.defaults, &[file]);
+    let manifests = manifests(c);
+    let view = ValuesView {
+        values: &values,
+        defaults: &chart.defaults,
+        manifests: Some(&manifests),
+        chart: ChartLine::of(version),
+    };
+    let mut out = Vec::new();
+    for control in ALL {
+        let want = control.selected(&c.loaded.policy);
+        match control.read_back(&view) {
+            ReadBack::Setting(got) if got.index == want.index => {}
+            ReadBack::CannotVerify { .. } if control.def().id == "pid-limit" => {}
+            ReadBack::CannotVerify { .. }
+                if control.def().id == "pod-security-admission"
+                    && manifests.iter().all(|m| m["kind"] != "Namespace") => {}
+            other => out.push(format!(
+                "{case} on {version}: {} compiled `{}` but reads back {other:?}",
+                control.def().id,
+                control.def().setting(&want).name
+            )),
+        }
+    }
+    out
 }
 
 #[test]
