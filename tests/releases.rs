@@ -208,6 +208,25 @@ fn keys_a_release_lacks_are_dropped_with_a_warning_naming_the_nearest_release() 
 }
 
 #[test]
+fn an_unknown_release_compiles_for_the_nearest_known_one_with_a_warning() {
+    let o = run(&[
+        "compile",
+        "examples/restricted-hub.yaml",
+        "--chart-version",
+        "4.3.9",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("chart 4.3.9 is not a release this version knows; output follows 4.3.5"),
+        "{t}"
+    );
+    assert!(t.contains("known releases: 3.0.0-3.0.3"));
+}
+
+#[test]
 fn validate_needs_no_chart_folder_and_a_folder_still_wins() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
