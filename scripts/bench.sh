@@ -3,11 +3,10 @@
 # docs/hardening.md, next to `helm template` of the z2jh chart when helm is
 # available, and measures peak memory.
 #
-# Usage: scripts/bench.sh [--bin PATH] [--helm PATH] [--chart DIR] [--chart-data DIR] [--runs N] [--batch N]
+# Usage: scripts/bench.sh [--bin PATH] [--helm PATH] [--chart DIR] [--runs N] [--batch N]
 #   --bin PATH         z2jh-policy binary (env Z2JH_POLICY_BIN; default: `cargo build --release` and use target/release)
 #   --helm PATH        helm binary (env HELM; default: `helm` on PATH; skipped when absent)
 #   --chart DIR        unpacked jupyterhub chart for `helm template` (env HELM_CHART; skipped when absent)
-#   --chart-data DIR   folder with 4.4.0/ and 3.3.8/ chart data (env Z2JH_CHART_DATA; default ../shared/z2jh)
 #   --runs N           runs per measurement (env BENCH_RUNS; default 20)
 #   --batch N          policies in the batch measurement (env BENCH_BATCH; default 1000)
 #
@@ -20,7 +19,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${Z2JH_POLICY_BIN:-}
 helm=${HELM:-$(command -v helm || true)}
 chart=${HELM_CHART:-}
-chart_data=${Z2JH_CHART_DATA:-$root/../shared/z2jh}
 runs=${BENCH_RUNS:-20}
 batch=${BENCH_BATCH:-1000}
 
@@ -29,10 +27,9 @@ while [ $# -gt 0 ]; do
     --bin) bin=$2; shift 2 ;;
     --helm) helm=$2; shift 2 ;;
     --chart) chart=$2; shift 2 ;;
-    --chart-data) chart_data=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --batch) batch=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +39,6 @@ if [ -z "$bin" ]; then
   bin=${CARGO_TARGET_DIR:-$root/target}/release/z2jh-policy
 fi
 [ -x "$bin" ] || { echo "no z2jh-policy binary at $bin" >&2; exit 2; }
-[ -d "$chart_data/4.4.0" ] || { echo "no chart data at $chart_data (use --chart-data)" >&2; exit 2; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -124,12 +120,12 @@ echo "compile, $batch policies, stdout:    $(ms "$out_mean") ($(ms "$out_min")) 
 for v in 4.4.0 3.3.8; do
   values=$work/one/values.yaml
   [ "$v" = 3.3.8 ] && values=$work/one-3.3.8/values.yaml
-  read -r val_mean val_min < <(mean_seconds "validate-$v" "true" "$bin validate --chart $chart_data/$v $values")
+  read -r val_mean val_min < <(mean_seconds "validate-$v" "true" "$bin validate --chart-version $v $values")
   echo "validate against chart $v:        $(ms "$val_mean") ($(ms "$val_min")) (target <= 50 ms): $(verdict "$val_mean" 0.05)"
 done
 
 rss_one=$(peak_rss_kib "$bin" compile "$policy" -q -o "$work/rss")
-rss_val=$(peak_rss_kib "$bin" validate --chart "$chart_data/4.4.0" "$work/one/values.yaml")
+rss_val=$(peak_rss_kib "$bin" validate --chart-version 4.4.0 "$work/one/values.yaml")
 rss_batch=$(peak_rss_kib "$bin" compile "$work/policies" -q -o "$work/rss-batch/{name}")
 echo
 echo "peak RSS, compile one policy:       $rss_one KiB (target <= 20480 KiB): $(verdict "$rss_one" 20480)"

@@ -24,13 +24,21 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// The chart's values.yaml, as a path relative to the checkout (stable in goldens).
+/// The chart's default values (written from the embedded 4.4.0 data), as a
+/// path relative to where [`run_beside_chart`] runs (stable in goldens).
 fn chart_values() -> String {
-    "../shared/z2jh/4.4.0/values.yaml".into()
+    "chart-data/4.4.0/values.yaml".into()
 }
 
-fn chart_dir() -> String {
-    "../shared/z2jh/4.4.0".into()
+/// Runs with the folder holding `chart-data/` as working directory.
+fn run_beside_chart(args: &[&str]) -> Output {
+    let root = common::chart_data();
+    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        .args(args)
+        .current_dir(root.parent().unwrap())
+        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .output()
+        .unwrap()
 }
 
 fn real_world(format: &str) -> Output {
@@ -38,8 +46,8 @@ fn real_world(format: &str) -> Output {
         "audit",
         &format!("{REAL}/config.yaml"),
         &format!("{REAL}/secrets.yaml"),
-        "--chart",
-        &chart_dir(),
+        "--chart-version",
+        "4.4.0",
         "--format",
         format,
     ])
@@ -56,11 +64,7 @@ fn ids(report: &Value) -> Vec<String> {
 
 #[test]
 fn chart_defaults_are_graded() {
-    assert!(
-        Path::new(&chart_values()).is_file(),
-        "chart data missing beside the checkout"
-    );
-    let o = run(&["audit", &chart_values(), "--format", "json"]);
+    let o = run_beside_chart(&["audit", &chart_values(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "findings exit 1");
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     let ids = ids(&report);
@@ -84,12 +88,17 @@ fn chart_defaults_are_graded() {
             .clone()
     };
     assert_eq!(f("Z2JH-cloud-metadata")["found"]["name"], "iptables");
-    assert_eq!(f("Z2JH-cloud-metadata")["evidence"]["line"], 381);
+    let evidence = &f("Z2JH-cloud-metadata")["evidence"];
+    assert_eq!(evidence["file"], chart_values());
+    assert_eq!(
+        evidence["key"],
+        "singleuser.cloudMetadata.blockWithIptables"
+    );
     assert_eq!(f("Z2JH-egress")["found"]["name"], "internet");
     assert_eq!(f("Z2JH-resources")["severity"], "high");
     let mut failures = Vec::new();
     for format in ["text", "sarif"] {
-        let o = run(&["audit", &chart_values(), "--format", format]);
+        let o = run_beside_chart(&["audit", &chart_values(), "--format", format]);
         let ext = if format == "sarif" { "sarif" } else { "txt" };
         failures.extend(check_file(
             Path::new(&format!("golden/audit/chart-defaults.{ext}")),
@@ -263,7 +272,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     assert!(!validator.is_valid(&broken));
     for o in [
         real_world("sarif"),
-        run(&["audit", &chart_values(), "--format", "sarif"]),
+        run_beside_chart(&["audit", &chart_values(), "--format", "sarif"]),
         run(&[
             "check",
             "golden/check/override/policy.yaml",
@@ -344,8 +353,8 @@ fn plain_http_beside_an_ingress_is_found_and_the_fix_keeps_the_ingress() {
     let o = run(&[
         "audit",
         values.to_str().unwrap(),
-        "--chart",
-        &chart_dir(),
+        "--chart-version",
+        "4.4.0",
         "--format",
         "json",
     ]);
@@ -381,8 +390,8 @@ fn plain_http_beside_an_ingress_is_found_and_the_fix_keeps_the_ingress() {
         "audit",
         values.to_str().unwrap(),
         dir.path().join("internal.yaml").to_str().unwrap(),
-        "--chart",
-        &chart_dir(),
+        "--chart-version",
+        "4.4.0",
         "--format",
         "json",
     ]);

@@ -22,10 +22,6 @@ fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn chart() -> String {
-    common::chart_data().join("4.4.0").display().to_string()
-}
-
 /// `security.yaml` and `manifests.yaml` are the policy's own compiled output.
 #[test]
 fn fixtures_are_the_compiled_policy() {
@@ -58,8 +54,8 @@ fn the_policys_own_values_hold() {
         "--values",
         &format!("{DIR}/security.yaml"),
         &format!("{DIR}/secrets.yaml"),
-        "--chart",
-        &chart(),
+        "--chart-version",
+        "4.4.0",
         "--manifests",
         &format!("{DIR}/manifests.yaml"),
     ]);
@@ -84,8 +80,8 @@ fn a_later_file_that_undoes_the_policy_is_found_with_file_and_line() {
             &format!("{DIR}/security.yaml"),
             &format!("{DIR}/config.yaml"),
             &format!("{DIR}/secrets.yaml"),
-            "--chart",
-            &chart(),
+            "--chart-version",
+            "4.4.0",
             "--format",
             format,
         ]);

@@ -1,5 +1,7 @@
 //! The `compile` and `validate` commands as a user runs them.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -18,8 +20,7 @@ fn stderr(o: &Output) -> String {
 }
 
 fn charts() -> String {
-    std::env::var("Z2JH_CHART_DATA")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/z2jh").into())
+    common::chart_data().display().to_string()
 }
 
 #[test]

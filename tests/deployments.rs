@@ -44,26 +44,6 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
         "storage",
         "storage is still read from keys: the citation is the storage type, not the subPath",
     ),
-    (
-        "cloud-identity-service-account",
-        "api-access",
-        "without chart data the baseline preset's values stand in for the chart defaults",
-    ),
-    (
-        "hub-config-overrides-singleuser",
-        "api-access",
-        "without chart data the baseline preset's values stand in for the chart defaults",
-    ),
-    (
-        "hub-config-overrides-singleuser",
-        "privilege-escalation",
-        "without chart data the baseline preset's values stand in for the chart defaults",
-    ),
-    (
-        "umbrella-jupyterhub",
-        "api-access",
-        "without chart data the baseline preset's values stand in for the chart defaults",
-    ),
 ];
 
 fn case_list() -> Vec<String> {
@@ -111,6 +91,10 @@ fn run_case(name: &str) -> Vec<(String, String)> {
             args.push("--policy".into());
             args.push(at(p));
         }
+    }
+    if let Some(v) = case.get("chartVersion").and_then(Value::as_str) {
+        args.push("--chart-version".into());
+        args.push(v.into());
     }
     if let Some(k) = case.get("valuesKey").and_then(Value::as_str) {
         args.push("--values-key".into());

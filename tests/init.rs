@@ -10,14 +10,30 @@ use std::process::{Command, Output};
 use common::check_file;
 
 fn run(args: &[&str]) -> Output {
+    run_in(Path::new("."), args)
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
         .args(args)
+        .current_dir(dir)
         .env_remove("Z2JH_POLICY_ERROR_FORMAT")
         .output()
         .unwrap()
 }
 
-const CHART: &str = "../shared/z2jh/4.4.0";
+/// Where a case runs: files under `chart-data/` are the chart's defaults,
+/// written from the embedded data beside the other test files.
+fn workdir(files: &[&str]) -> std::path::PathBuf {
+    if files.iter().any(|f| f.starts_with("chart-data/")) {
+        common::chart_data().parent().unwrap().to_path_buf()
+    } else {
+        std::env::current_dir().unwrap()
+    }
+}
+
+/// `--chart-version` of the cases that name one.
+const CHART: &str = "4.4.0";
 
 /// (case, values files, chart folder)
 fn cases() -> Vec<(&'static str, Vec<&'static str>, Option<&'static str>)> {
@@ -32,8 +48,9 @@ fn cases() -> Vec<(&'static str, Vec<&'static str>, Option<&'static str>)> {
         ),
         (
             "chart-defaults",
-            vec!["../shared/z2jh/4.4.0/values.yaml"],
-            None,
+            // Relative to the folder holding `chart-data/` (see `run_in`).
+            vec!["chart-data/4.4.0/values.yaml"],
+            Some(CHART),
         ),
         (
             "restricted",
@@ -60,9 +77,10 @@ fn proposals_match_and_pass_check_on_their_own_values() {
         let mut args = vec!["init", "--name", "hub", "--from"];
         args.extend(&files);
         if let Some(c) = chart {
-            args.extend(["--chart", c]);
+            args.extend(["--chart-version", c]);
         }
-        let o = run(&args);
+        let cwd = workdir(&files);
+        let o = run_in(&cwd, &args);
         assert_eq!(
             o.status.code(),
             Some(0),
@@ -86,9 +104,9 @@ fn proposals_match_and_pass_check_on_their_own_values() {
         let mut check = vec!["check", policy.to_str().unwrap(), "--values"];
         check.extend(&files);
         if let Some(c) = chart {
-            check.extend(["--chart", c]);
+            check.extend(["--chart-version", c]);
         }
-        let o = run(&check);
+        let o = run_in(&cwd, &check);
         assert_eq!(
             o.status.code(),
             Some(0),

@@ -6,12 +6,12 @@
 //!   rendering (human and JSON) without panicking;
 //! - a successful compilation's files and stream parse back as YAML, hold no
 //!   raw YAML 1.1 line breaks (U+0085, U+2028, U+2029), and its values pass
-//!   the chart's `values.schema.json` (4.4.0 or 3.3.8 by line);
+//!   the embedded chart schema (4.4.0 or 3.3.8 by line);
 //! - the annotated values (`compile --annotate`) mean the same as the plain ones.
 
 #![no_main]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
@@ -23,8 +23,6 @@ use z2jh_policy::parse::Input;
 use z2jh_policy::validate::chart_values::{ValuesFile, validate_against_chart};
 use z2jh_policy::yaml;
 
-/// Chart data beside the checkout, as in CI.
-const CHARTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/z2jh");
 /// Relative `extends` resolve here, so `../_common/site.yaml` (the golden cases' parent) works.
 const BASE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../golden/fuzz");
 
@@ -36,8 +34,7 @@ fn chart(line: ChartLine) -> &'static ChartDir {
         ChartLine::V4 => (&V4, "4.4.0"),
     };
     cell.get_or_init(|| {
-        ChartDir::load(&Path::new(CHARTS).join(version))
-            .unwrap_or_else(|d| panic!("chart data missing at {CHARTS}: {}", d.message))
+        ChartDir::release(version).unwrap_or_else(|d| panic!("embedded chart data: {}", d.message))
     })
 }
 

@@ -12,6 +12,7 @@
 //! Strength comes from the control definitions alone: a setting is weaker
 //! when its `rank` is higher.
 
+pub mod advisories;
 mod evidence;
 mod profiles;
 
@@ -22,7 +23,7 @@ pub mod sarif;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::chart::{ChartDir, ChartLine};
+use crate::chart::{ChartLine, ChartSource};
 use crate::compile::{Options, compile};
 use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
 use crate::diag::{Diagnostic, Loc};
@@ -124,19 +125,33 @@ pub struct Installed {
 }
 
 impl Installed {
-    /// Defaults from a chart folder, or from the `baseline` preset's values.
+    /// Defaults from a chart folder or an embedded release, or, with
+    /// neither, from the `baseline` preset's values.
     pub fn new(
         files: Vec<ValuesFile>,
-        chart_dir: Option<&std::path::Path>,
+        chart: Option<&ChartSource>,
         manifests: Option<Vec<Value>>,
     ) -> Result<Installed, Vec<Diagnostic>> {
-        match chart_dir {
-            Some(dir) => {
-                let chart = ChartDir::load(dir).map_err(|d| vec![d])?;
-                let chart_file = read_values(&dir.join("values.yaml")).map_err(|d| vec![d])?;
+        match chart {
+            Some(source) => {
+                let chart = source.load().map_err(|d| vec![d])?;
+                let chart_file = match source {
+                    ChartSource::Dir(dir) => {
+                        Some(read_values(&dir.join("values.yaml")).map_err(|d| vec![d])?)
+                    }
+                    // Evidence in the defaults points into them as YAML
+                    // (the embedded data keeps no comments or layout).
+                    ChartSource::Release(v) => Some(
+                        values_from_text(
+                            &format!("jupyterhub-{v}/values.yaml"),
+                            crate::yaml::to_string(&chart.defaults),
+                        )
+                        .map_err(|d| vec![d])?,
+                    ),
+                };
                 Ok(Installed {
                     files,
-                    chart_file: Some(chart_file),
+                    chart_file,
                     defaults: strip(&chart.defaults),
                     defaults_name: format!("chart {} {}", chart.name, chart.version),
                     chart: ChartLine::of(&chart.version),
@@ -152,7 +167,7 @@ impl Installed {
                     files,
                     chart_file: None,
                     defaults: strip(&base.rendered.values),
-                    defaults_name: "the `baseline` preset's values (no --chart given)".into(),
+                    defaults_name: "the `baseline` preset's values (no chart release given)".into(),
                     chart: ChartLine::of(&base.loaded.policy.chart),
                     chart_version: None,
                     manifests,
@@ -553,6 +568,7 @@ pub fn assess(
     if scope == Scope::WithProfiles {
         findings.extend(profiles::findings(reference, installed, &merged));
     }
+    findings.extend(advisories::findings(reference, installed));
     Report {
         command,
         sarif_root: None,

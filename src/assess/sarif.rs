@@ -76,6 +76,32 @@ pub fn log(r: &Report) -> Value {
         "help": {"text": "Remove the override, or make it as strong as the policy requires."},
         "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": score(Severity::Medium)},
     }));
+    // Rules of chart-release findings, only when there are some.
+    for (id, name, short, help) in [
+        (
+            super::advisories::ADVISORY_ID,
+            "chart-advisory",
+            "The chart release has a published security advisory",
+            "Upgrade the chart to the release the finding names; it ships the fixed component.",
+        ),
+        (
+            super::advisories::MINIMUM_ID,
+            "chart-minimum",
+            "The chart release is older than the policy's minimumChart",
+            "Upgrade the chart to at least the policy's minimumChart.",
+        ),
+    ] {
+        if r.findings.iter().any(|f| f.id == id) {
+            rules.push(json!({
+                "id": id,
+                "name": name,
+                "shortDescription": {"text": short},
+                "fullDescription": {"text": short},
+                "help": {"text": help},
+                "properties": {"tags": ["security", "jupyterhub"], "security-severity": score(Severity::High)},
+            }));
+        }
+    }
     let index_of = |id: &str| rules.iter().position(|x| x["id"] == id).unwrap_or(0);
     let fallback = r.values.first().cloned().unwrap_or_default();
     let root = r.sarif_root.clone().or_else(|| {

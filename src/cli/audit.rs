@@ -76,21 +76,25 @@ fn fill_site(loaded: &mut Loaded, merged: &serde_json::Value) {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let result = installed(&a.values, &a.common).and_then(|inst| {
-        let reference = match &a.policy {
-            Some(p) => Reference::new(
-                format!("policy `{}`", p.display()),
-                load(&Input::File(p.clone()))?,
-            )?,
+    let policy = match &a.policy {
+        Some(p) => match load(&Input::File(p.clone())) {
+            Ok(l) => Some((format!("policy `{}`", p.display()), l)),
+            Err(d) => return super::check::finish(Err(d), &a.common, fmt),
+        },
+        None => None,
+    };
+    let policy_chart = policy.as_ref().map(|(_, l)| l.policy.chart.clone());
+    let result = installed(&a.values, &a.common, policy_chart.as_deref()).and_then(|inst| {
+        let (name, mut loaded) = match policy {
+            Some(p) => p,
             None => {
                 let mut loaded = load(&Input::Preset("restricted".into()))?;
                 fill_site(&mut loaded, &inst.merged());
-                if let Some(v) = &inst.chart_version {
-                    loaded.policy.chart = v.clone();
-                }
-                Reference::new("preset `restricted`".into(), loaded)?
+                ("preset `restricted`".to_string(), loaded)
             }
         };
+        super::check::judge_for(&mut loaded, &inst);
+        let reference = Reference::new(name, loaded)?;
         Ok(assess("audit", &reference, &inst, Scope::WithProfiles))
     });
     super::check::finish(result, &a.common, fmt)

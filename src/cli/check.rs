@@ -6,14 +6,21 @@ use std::path::PathBuf;
 use super::{exit, report};
 use crate::assess::report::{Format, render};
 use crate::assess::{Installed, Reference, Report, Scope, assess, read_manifests};
+use crate::chart::ChartSource;
 use crate::diag::{Diagnostic, ErrorFormat};
 use crate::parse::{Input, load};
 
 /// Inputs shared by `check` and `audit`.
 #[derive(Debug, clap::Args)]
 pub struct Common {
-    /// Chart folder (`helm pull --untar`) whose values.yaml holds the defaults;
-    /// without it the `baseline` preset's values stand in for them.
+    /// Chart release installed (e.g. 4.3.2): its embedded defaults lie under
+    /// the values, and its published advisories are reported. Without it the
+    /// policy's `chart:` is taken (`check`, `audit --policy`).
+    #[arg(long, value_name = "VERSION")]
+    pub chart_version: Option<String>,
+    /// Chart folder (`helm pull --untar`) whose values.yaml holds the
+    /// defaults; wins over --chart-version. Without either, and without a
+    /// policy, the `baseline` preset's values stand in for the defaults.
     #[arg(long)]
     pub chart: Option<PathBuf>,
     /// Manifests applied beside the chart (e.g. the compiler's manifests/*.yaml),
@@ -43,8 +50,13 @@ pub struct Args {
     pub common: Common,
 }
 
-/// Reads the values files, chart defaults and manifests.
-pub fn installed(values: &[PathBuf], c: &Common) -> Result<Installed, Vec<Diagnostic>> {
+/// Reads the values files, chart defaults and manifests. The chart comes
+/// from `--chart`, `--chart-version`, or else `policy_chart`.
+pub fn installed(
+    values: &[PathBuf],
+    c: &Common,
+    policy_chart: Option<&str>,
+) -> Result<Installed, Vec<Diagnostic>> {
     let (files, notes) =
         crate::validate::chart_values::read_files(values, c.values_key.as_deref(), false)?;
     if !notes.is_empty() {
@@ -68,19 +80,43 @@ pub fn installed(values: &[PathBuf], c: &Common) -> Result<Installed, Vec<Diagno
         }
         Some(all)
     };
-    let mut inst = Installed::new(files, c.chart.as_deref(), manifests)?;
+    // A policy may target a release this binary has no data for (it
+    // compiles with a warning); its defaults then fall back like no chart.
+    let from_policy = policy_chart.filter(|v| crate::chart::releases::find(v).is_some());
+    let version = c.chart_version.as_deref().or(from_policy);
+    let source = ChartSource::pick(c.chart.as_deref(), version);
+    let mut inst = Installed::new(files, source.as_ref(), manifests)?;
     inst.manifest_files = names;
     inst.manifest_starts = starts;
     Ok(inst)
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let result = installed(&a.values, &a.common).and_then(|inst| {
-        let loaded = load(&Input::File(a.policy.clone()))?;
+    let result = load(&Input::File(a.policy.clone())).and_then(|mut loaded| {
+        let inst = installed(&a.values, &a.common, Some(&loaded.policy.chart))?;
+        judge_for(&mut loaded, &inst);
         let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
         Ok(assess("check", &r, &inst, Scope::Controls))
     });
     finish(result, &a.common, fmt)
+}
+
+/// Lowers the reference for the installed release, so its fixes use keys
+/// that release has; a release below the policy's `minimumChart` is a
+/// finding, so the reference then keeps the policy's own `chart:`.
+pub fn judge_for(loaded: &mut crate::parse::Loaded, inst: &Installed) {
+    use crate::chart::version::Version;
+    let Some(v) = &inst.chart_version else { return };
+    let below = loaded
+        .policy
+        .minimum_chart
+        .as_deref()
+        .and_then(Version::parse)
+        .zip(Version::parse(v))
+        .is_some_and(|(min, have)| have < min);
+    if !below {
+        loaded.policy.chart = v.clone();
+    }
 }
 
 /// Prints an assessment (exit 0 when it holds, 1 with findings) or the

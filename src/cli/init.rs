@@ -12,8 +12,12 @@ pub struct Args {
     /// Values files of the existing install, merged in order like `helm -f a.yaml -f b.yaml`.
     #[arg(long = "from", required = true, num_args = 1..)]
     pub from: Vec<PathBuf>,
-    /// Chart folder (`helm pull --untar`) whose values.yaml holds the defaults;
-    /// without it the `baseline` preset's values stand in for them.
+    /// Chart release installed (e.g. 4.4.0), whose embedded defaults lie under the values.
+    #[arg(long, value_name = "VERSION")]
+    pub chart_version: Option<String>,
+    /// Chart folder (`helm pull --untar`) whose values.yaml holds the
+    /// defaults; wins over --chart-version. Without either the `baseline`
+    /// preset's values stand in for them.
     #[arg(long)]
     pub chart: Option<PathBuf>,
     /// Dotted path of the z2jh values inside an umbrella chart's values
@@ -34,6 +38,7 @@ pub struct Args {
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let common = super::check::Common {
         chart: a.chart.clone(),
+        chart_version: a.chart_version.clone(),
         manifests: Vec::new(),
         format: Default::default(),
         values_key: a.values_key.clone(),
@@ -44,7 +49,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         namespace: a.namespace.clone(),
         schema: a.schema.clone(),
     };
-    match installed(&a.from, &common).and_then(|inst| propose(&inst, &opts)) {
+    match installed(&a.from, &common, None).and_then(|inst| propose(&inst, &opts)) {
         Ok(p) => {
             print!("{}", p.text);
             if !p.unexpressed.is_empty() {

@@ -29,10 +29,22 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
+/// `0.1.0 (charts: 3.0.0-3.0.3, …, 4.4.0)`: the embedded releases.
+pub fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!(
+            "{} (charts: {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::chart::releases::compact_list()
+        )
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "z2jh-policy",
-    version = concat!(env!("CARGO_PKG_VERSION"), " (charts: 4.4.0, 3.3.8)"),
+    version = version_text(),
     about = "Compile a JupyterHub-on-Kubernetes security policy into z2jh Helm values and Kubernetes manifests",
     after_help = "Exit status: 0 success, 1 a check found differences or violations, 2 bad input or I/O error."
 )]

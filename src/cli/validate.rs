@@ -1,17 +1,21 @@
-//! `z2jh-policy validate --chart DIR VALUES...`.
+//! `z2jh-policy validate (--chart-version V | --chart DIR) VALUES...`.
 
 use std::path::PathBuf;
 
 use super::{exit, report};
-use crate::chart::ChartDir;
+use crate::chart::ChartSource;
 use crate::diag::{Diagnostic, ErrorFormat};
 use crate::validate::chart_values::validate_against_chart;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Chart folder (as `helm pull --untar` gives it) holding values.yaml and values.schema.json.
+    /// Chart release whose embedded defaults and schema to use (e.g. 4.4.0).
+    #[arg(long, value_name = "VERSION", required_unless_present = "chart")]
+    pub chart_version: Option<String>,
+    /// Chart folder (as `helm pull --untar` gives it) holding values.yaml and
+    /// values.schema.json; wins over --chart-version.
     #[arg(long)]
-    pub chart: PathBuf,
+    pub chart: Option<PathBuf>,
     /// Values files, merged in order like `helm -f a.yaml -f b.yaml`.
     #[arg(required = true)]
     pub values: Vec<PathBuf>,
@@ -22,7 +26,9 @@ pub struct Args {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let chart = match ChartDir::load(&a.chart) {
+    let source = ChartSource::pick(a.chart.as_deref(), a.chart_version.as_deref())
+        .expect("clap requires one of --chart and --chart-version");
+    let chart = match source.load() {
         Ok(c) => c,
         Err(d) => {
             report(&[d], fmt);

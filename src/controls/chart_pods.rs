@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::chart::ChartLine;
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{ChartHardening, ChartResources, Policy, Profile};
@@ -118,14 +117,11 @@ impl Control for Hardening {
         );
         // Pod-level contexts too, so scanners that look at the pod see them;
         // the hub has podSecurityContext (its extraPodSpec would render a duplicate key).
+        // An extra: container contexts already meet the control, and
+        // `scheduling.userPlaceholder.extraPodSpec` only exists from 4.1.0.
         for base in POD_SPECS {
-            if *base == ["scheduling", "userPlaceholder", "extraPodSpec"]
-                && cx.chart == ChartLine::V3
-            {
-                continue; // added in chart 4.1.0
-            }
             let path = with(base, "securityContext");
-            cx.set(
+            cx.set_extra(
                 &path,
                 json!({"runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}}),
             );

@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
-use crate::chart::{ChartLine, VERIFIED};
+mod release;
+
+use crate::chart::ChartLine;
+use crate::chart::releases::{self, Release};
 use crate::controls::{ALL, ControlDef};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::Loaded;
@@ -19,6 +22,9 @@ pub struct Lowering<'a> {
     pub policy: &'a Policy,
     pub prov: &'a Provenance,
     pub chart: ChartLine,
+    /// The embedded release whose schema decides which keys may be emitted:
+    /// the policy's chart, or the nearest known release of its line.
+    pub release: Option<&'static Release>,
     /// Oldest Kubernetes minor version of the cluster (e.g. 30).
     pub k8s_minor: u32,
     pub plan: Plan,
@@ -32,6 +38,7 @@ pub fn lower(loaded: &Loaded) -> Plan {
         policy,
         prov: &loaded.prov,
         chart: ChartLine::of(&policy.chart),
+        release: releases::nearest(&policy.chart),
         k8s_minor: kubernetes_minor(&policy.kubernetes_version).unwrap_or(30),
         plan: Plan {
             chart_version: policy.chart.clone(),
@@ -39,21 +46,7 @@ pub fn lower(loaded: &Loaded) -> Plan {
         },
         current: None,
     };
-    if !VERIFIED.contains(&policy.chart.as_str()) {
-        let d = Diagnostic::warning(format!(
-            "chart {} has not been verified; output follows the {} line as verified on {}",
-            policy.chart,
-            if cx.chart == ChartLine::V3 {
-                "3.x"
-            } else {
-                "4.x"
-            },
-            VERIFIED.join(" and ")
-        ));
-        cx.plan
-            .diagnostics
-            .push(d.at_opt(loaded.prov.loc("/chart")));
-    }
+    release::check_target(loaded, &mut cx.plan, cx.release);
     for control in ALL {
         cx.current = Some(control.def());
         cx.plan
@@ -124,17 +117,20 @@ impl Lowering<'_> {
     /// Sets one Helm value, attributed to the control's own field.
     pub fn set(&mut self, path: &[&str], value: Value) {
         let origin = self.origin();
-        self.set_from(path, value, origin);
+        self.set_from(path, value, origin, self.def().field);
     }
 
     /// Sets one Helm value, attributed to a specific policy field.
     pub fn set_at(&mut self, pointer: &str, path: &[&str], value: Value) {
         let origin = self.origin_of(pointer);
-        self.set_from(path, value, origin);
+        self.set_from(path, value, origin, pointer);
     }
 
-    fn set_from(&mut self, path: &[&str], value: Value, origin: Origin) {
+    fn set_from(&mut self, path: &[&str], value: Value, origin: Origin, pointer: &str) {
         let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if self.refuse(&path, &value, pointer) {
+            return;
+        }
         if let Some(prev) = self
             .plan
             .values
@@ -166,16 +162,19 @@ impl Lowering<'_> {
     /// Appends one item to a list several controls fill.
     pub fn append(&mut self, path: &[&str], item: Value) {
         let origin = self.origin();
-        self.append_at_origin(path, item, origin);
+        self.append_at_origin(path, item, origin, self.def().field);
     }
 
     pub fn append_at(&mut self, pointer: &str, path: &[&str], item: Value) {
         let origin = self.origin_of(pointer);
-        self.append_at_origin(path, item, origin);
+        self.append_at_origin(path, item, origin, pointer);
     }
 
-    fn append_at_origin(&mut self, path: &[&str], item: Value, origin: Origin) {
-        let path = path.iter().map(|s| s.to_string()).collect();
+    fn append_at_origin(&mut self, path: &[&str], item: Value, origin: Origin, pointer: &str) {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if self.refuse(&path, &Value::Null, pointer) {
+            return;
+        }
         self.plan.values.push(crate::plan::ValueEntry {
             path,
             value: item,

@@ -12,25 +12,55 @@ use z2jh_policy::compile::{Compiled, Options, compile};
 use z2jh_policy::diag::{Diagnostic, render_human};
 use z2jh_policy::parse::Input;
 
-/// Chart versions every golden case is compiled for.
+/// Chart versions whose output is committed as golden files; every other
+/// embedded release is compiled and validated by `tests/releases.rs`.
 pub const VERSIONS: &[&str] = &["4.4.0", "3.3.8"];
 
-/// The chart data (defaults and schemas) shipped beside the checkout.
+/// Chart folders as `helm pull --untar` leaves them (Chart.yaml, values.yaml,
+/// values.schema.json), written from the embedded data for the golden
+/// versions, for the commands that take `--chart DIR`.
 pub fn chart_data() -> PathBuf {
-    std::env::var_os("Z2JH_CHART_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/z2jh"))
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("chart-data");
+    for v in VERSIONS {
+        chart_dir(v);
+    }
+    root
 }
 
+/// The chart folder of one embedded release (written on first use).
+pub fn chart_dir(version: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("chart-data")
+        .join(version);
+    let chart = chart(version);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = [
+        (
+            "Chart.yaml",
+            format!("apiVersion: v2\nname: jupyterhub\nversion: {version}\n"),
+        ),
+        ("values.yaml", z2jh_policy::yaml::to_string(&chart.defaults)),
+        (
+            "values.schema.json",
+            serde_json::to_string(&chart.schema).unwrap(),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+            continue;
+        }
+        // Test binaries run in parallel: write aside, then rename into place.
+        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    dir
+}
+
+/// The embedded data of a release.
 pub fn chart(version: &str) -> ChartDir {
-    let dir = chart_data().join(version);
-    ChartDir::load(&dir).unwrap_or_else(|d| {
-        panic!(
-            "chart data for {version} missing at {}: {}",
-            dir.display(),
-            d.message
-        )
-    })
+    ChartDir::release(version).unwrap_or_else(|d| panic!("{version}: {}", d.message))
 }
 
 /// Golden case directories (`golden/<case>/policy.yaml`), sorted.

@@ -26,6 +26,12 @@ pub struct Policy {
     /// z2jh chart version the output targets, e.g. `4.4.0` or `3.3.8`.
     #[schemars(extend("format" = "chart-version"))]
     pub chart: String,
+    /// Oldest chart release the hub may run, e.g. `4.3.4` (a release that
+    /// fixes the advisories you care about). `compile` refuses an older
+    /// `chart`; `check` and `audit` report an older installed release.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "chart-version"))]
+    pub minimum_chart: Option<String>,
     /// Oldest Kubernetes minor version the cluster runs, e.g. `1.30`.
     #[schemars(extend("format" = "kubernetes-version"))]
     pub kubernetes_version: String,

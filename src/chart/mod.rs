@@ -1,4 +1,11 @@
-//! Chart versions the compiler knows, and what differs between their lines.
+//! Chart versions the compiler knows, and what differs between their lines:
+//! the embedded release data ([`releases`]), which values keys each release
+//! accepts ([`keys`]), and published security advisories ([`advisories`]).
+
+pub mod advisories;
+pub mod keys;
+pub mod releases;
+pub mod version;
 
 /// A z2jh chart release line. Keys and defaults differ between lines
 /// (security contexts hardened in 4.0.0, KubeSpawner 6 → 7).
@@ -7,10 +14,6 @@ pub enum ChartLine {
     V3,
     V4,
 }
-
-/// Chart versions every output is checked against (their schemas ship in
-/// the test data).
-pub const VERIFIED: &[&str] = &["4.4.0", "3.3.8"];
 
 impl ChartLine {
     /// The line of a version string already checked by the `chart-version` format.
@@ -23,7 +26,7 @@ impl ChartLine {
     }
 }
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use jsonschema::Validator;
@@ -32,7 +35,35 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 
-/// A chart folder as `helm pull --untar` leaves it: defaults and schema.
+/// Where the chart's defaults and schema come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartSource {
+    /// A chart folder as `helm pull --untar` leaves it.
+    Dir(PathBuf),
+    /// An embedded release.
+    Release(String),
+}
+
+impl ChartSource {
+    /// `--chart DIR` wins over `--chart-version V`; neither gives `None`.
+    pub fn pick(dir: Option<&Path>, version: Option<&str>) -> Option<ChartSource> {
+        match (dir, version) {
+            (Some(d), _) => Some(ChartSource::Dir(d.to_path_buf())),
+            (None, Some(v)) => Some(ChartSource::Release(v.to_string())),
+            (None, None) => None,
+        }
+    }
+
+    pub fn load(&self) -> Result<ChartDir, Diagnostic> {
+        match self {
+            ChartSource::Dir(d) => ChartDir::load(d),
+            ChartSource::Release(v) => ChartDir::release(v),
+        }
+    }
+}
+
+/// A chart's defaults and schema: from a chart folder as `helm pull --untar`
+/// leaves it, or from an embedded release.
 #[derive(Debug, Clone)]
 pub struct ChartDir {
     pub name: String,
@@ -44,6 +75,18 @@ pub struct ChartDir {
 }
 
 impl ChartDir {
+    /// The embedded data of a release.
+    pub fn release(version: &str) -> Result<ChartDir, Diagnostic> {
+        let r = releases::find(version).ok_or_else(|| unknown_release(version))?;
+        Ok(ChartDir {
+            name: "jupyterhub".into(),
+            version: r.version.clone(),
+            defaults: r.defaults(),
+            schema: r.schema().clone(),
+            validator: OnceLock::new(),
+        })
+    }
+
     pub fn load(dir: &Path) -> Result<ChartDir, Diagnostic> {
         let read = |f: &str| crate::parse::read_text(&dir.join(f));
         let chart_text = read("Chart.yaml")?;
@@ -83,4 +126,12 @@ impl ChartDir {
             .as_ref()
             .map_err(String::clone)
     }
+}
+
+/// The error for a version without embedded data.
+pub fn unknown_release(version: &str) -> Diagnostic {
+    Diagnostic::error(format!("no chart data for z2jh {version}")).help(format!(
+        "known releases: {}; for another release pass its folder with `--chart DIR` (`helm pull jupyterhub/jupyterhub --version {version} --untar`)",
+        releases::compact_list()
+    ))
 }
