@@ -57,7 +57,13 @@ impl Committed {
             let name = path.display().to_string();
             if rel == "values.yaml" {
                 match values_from_text(&name, text.clone()) {
-                    Ok(f) => values = f.doc.value,
+                    Ok(f) => {
+                        // Read as Helm reads it; say what Helm quietly resolved.
+                        for w in &f.warnings {
+                            eprintln!("{}", crate::diag::render_human(w));
+                        }
+                        values = f.doc.value;
+                    }
                     Err(d) => errors.push(d),
                 }
             } else {
