@@ -61,12 +61,19 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
         let mut lost = Vec::new();
         for c in ALL {
             let def = c.def();
-            if let ReadBack::CannotVerify { reason } = c.read_back(&view) {
+            let judged = c.judge(&view);
+            if let ReadBack::CannotVerify { reason } = &judged.read_back {
                 lost.push(format!(
                     "`{}` cannot be read from the values ({reason}); `{}` stays `{}` as in preset `{preset}`",
                     def.id,
                     def.dotted_field(),
                     def.setting(&c.selected(&p)).name
+                ));
+            } else if let Some((reason, by)) = &judged.unverified {
+                lost.push(format!(
+                    "`{}` cannot be read from the values alone ({reason}: {}); the proposal follows the values",
+                    def.id,
+                    by.describe()
                 ));
             }
             lost.extend(c.propose(&view, &mut p));
