@@ -15,11 +15,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
 /// (case, control) expectations not met yet, each with the reason.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     (
-        "pre-1.0-cloud-metadata-key",
-        "cloud-metadata",
-        "values are not yet checked against the release schema before grading",
-    ),
-    (
         "https-flag-ingress-tls-memory-limits",
         "chart-pod-resources",
         "chart pod resources are still read from two keys",

@@ -23,12 +23,11 @@ pub mod sarif;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::chart::{ChartLine, ChartSource};
-use crate::compile::{Options, compile};
+use crate::chart::{ChartDir, ChartLine, ChartSource};
 use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
 use crate::diag::{Diagnostic, Loc};
 use crate::lower;
-use crate::parse::{Input, Loaded, read_text, read_yaml};
+use crate::parse::{Loaded, read_text, read_yaml};
 use crate::plan::{Plan, Selected};
 use crate::render::{self, Rendered};
 use crate::validate::chart_values::ValuesFile;
@@ -122,6 +121,8 @@ pub struct Installed {
     pub manifest_files: Vec<String>,
     /// (file, document index in the file, first line) of each document.
     pub manifest_starts: Vec<(String, usize, u32)>,
+    /// The chart's schema and defaults, when a release is known.
+    pub chart_data: Option<ChartDir>,
 }
 
 impl Installed {
@@ -155,27 +156,53 @@ impl Installed {
                     defaults: strip(&chart.defaults),
                     defaults_name: format!("chart {} {}", chart.name, chart.version),
                     chart: ChartLine::of(&chart.version),
-                    chart_version: Some(chart.version),
+                    chart_version: Some(chart.version.clone()),
                     manifests,
                     manifest_files: Vec::new(),
                     manifest_starts: Vec::new(),
+                    chart_data: Some(chart),
                 })
             }
+            // No release named anywhere: the newest one this binary knows
+            // (the baseline preset's values are not the chart's defaults).
             None => {
-                let base = compile(&Input::Preset("baseline".into()), &Options::default())?;
-                Ok(Installed {
-                    files,
-                    chart_file: None,
-                    defaults: strip(&base.rendered.values),
-                    defaults_name: "the `baseline` preset's values (no chart release given)".into(),
-                    chart: ChartLine::of(&base.loaded.policy.chart),
-                    chart_version: None,
-                    manifests,
-                    manifest_files: Vec::new(),
-                    manifest_starts: Vec::new(),
-                })
+                let latest = crate::chart::releases::latest().version.to_string();
+                let mut inst =
+                    Installed::new(files, Some(&ChartSource::Release(latest)), manifests)?;
+                inst.defaults_name = format!(
+                    "{} (no chart release given: the newest known)",
+                    inst.defaults_name
+                );
+                Ok(inst)
             }
         }
+    }
+
+    /// Keys of the merged values the chart's schema refuses (unknown keys,
+    /// wrong types): JSON pointer and the schema's complaint.
+    pub fn schema_issues(&self, merged: &Value) -> Vec<(String, String)> {
+        let Some(chart) = &self.chart_data else {
+            return Vec::new();
+        };
+        let Ok(validator) = chart.validator() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for err in validator.iter_errors(merged) {
+            let ptr = err.instance_path().as_str().to_string();
+            match err.kind() {
+                jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    for key in unexpected {
+                        out.push((
+                            format!("{ptr}/{}", crate::yaml::escape_pointer(key.as_str())),
+                            format!("chart {} has no key `{key}` there", chart.version),
+                        ));
+                    }
+                }
+                _ => out.push((ptr, format!("chart {} refuses it: {err}", chart.version))),
+            }
+        }
+        out
     }
 
     /// The values Helm would install.
@@ -461,6 +488,7 @@ pub fn assess(
     .cloned()
     .unwrap_or_default();
     let policy = &reference.loaded.policy;
+    let issues = installed.schema_issues(&merged);
     let mut findings = Vec::new();
     let mut holds = Vec::new();
     for control in ALL {
@@ -468,6 +496,36 @@ pub fn assess(
         let want = control.selected(policy);
         let required = SettingView::of(def, &want);
         let nothing_required = def.setting(&want).rank >= def.weakest_rank();
+        // A key the release does not have (or refuses) next to the
+        // control's keys was meant to set it: nothing can be said.
+        if let Some((ptr, why)) = issue_for(def, &issues) {
+            if !nothing_required {
+                let key = ptr
+                    .trim_start_matches('/')
+                    .split('/')
+                    .map(|k| k.replace("~1", "/").replace("~0", "~"))
+                    .collect::<Vec<_>>();
+                findings.push(Finding {
+                    id: finding_id(def.id),
+                    severity: Severity::Info,
+                    status: Status::CannotVerify,
+                    control: def.id,
+                    title: def.title,
+                    policy_field: def.dotted_field(),
+                    required,
+                    found: None,
+                    message: format!(
+                        "cannot verify `{}`: `{}` is in the values, but {why}; it was meant to set this control and does nothing",
+                        def.id,
+                        crate::controls::dotted_values_path(&key)
+                    ),
+                    evidence: evidence::at_origin(&crate::effective::Origin::values(&key), installed, &merged),
+                    fix: fix_of(reference, def.id),
+                    tradeoffs: reference.tradeoffs_of(def.id),
+                });
+                continue;
+            }
+        }
         let judged = control.judge(&view);
         let (status, found, severity, message) = match judged.read_back {
             ReadBack::Setting(got) if def.setting(&got).rank <= def.setting(&want).rank => {
@@ -578,6 +636,21 @@ pub fn assess(
         findings,
         holds,
     }
+}
+
+/// A schema issue beside one of the control's keys: the issue's parent
+/// (at least two levels deep) holds one of them.
+fn issue_for<'a>(def: &ControlDef, issues: &'a [(String, String)]) -> Option<&'a (String, String)> {
+    issues.iter().find(|(ptr, _)| {
+        let parts: Vec<&str> = ptr.trim_start_matches('/').split('/').collect();
+        if parts.len() < 3 {
+            return false;
+        }
+        let parent = &parts[..parts.len() - 1];
+        def.values_paths()
+            .iter()
+            .any(|k| k.len() >= parent.len() && k.iter().zip(parent).all(|(a, b)| a == b))
+    })
 }
 
 pub fn finding_id(control: &str) -> String {

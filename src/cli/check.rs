@@ -88,6 +88,21 @@ pub fn installed(
     let mut inst = Installed::new(files, source.as_ref(), manifests)?;
     inst.manifest_files = names;
     inst.manifest_starts = starts;
+    // What the release's schema refuses: `helm install` would refuse it
+    // too, and the controls it was meant to set cannot be verified.
+    if let Some(chart) = &inst.chart_data {
+        let refused: Vec<Diagnostic> =
+            crate::validate::chart_values::validate_against_chart(chart, &inst.files)
+                .into_iter()
+                .map(|mut d| {
+                    d.severity = crate::diag::Severity::Warning;
+                    d
+                })
+                .collect();
+        if !refused.is_empty() {
+            report(&refused, crate::diag::ErrorFormat::Human);
+        }
+    }
     Ok(inst)
 }
 

@@ -276,6 +276,24 @@ pub fn validate_against_chart(chart: &ChartDir, files: &[ValuesFile]) -> Vec<Dia
     };
     let locate = |ptr: &str, key: bool| locate_in(files, ptr, key);
     schema_check::check_value(validator, &chart.schema, &v, &locate)
+        .into_iter()
+        .map(hide_secret)
+        .collect()
+}
+
+/// A diagnostic about a secret-named key shows neither its value nor its
+/// source line.
+fn hide_secret(mut d: Diagnostic) -> Diagnostic {
+    let path = d.message.split('`').nth(1).unwrap_or("").to_string();
+    let last = path.rsplit('.').next().unwrap_or("");
+    if last.is_empty() || !crate::diff::redact::secret_key(last) {
+        return d;
+    }
+    if let Some(l) = &mut d.location {
+        l.source_line = None;
+    }
+    d.message = format!("`{path}` is refused by the chart's schema (its value is not shown)");
+    d
 }
 
 /// The last file that wrote `ptr`; failing that, the last file that wrote
