@@ -498,14 +498,15 @@ pub fn assess(
         let nothing_required = def.setting(&want).rank >= def.weakest_rank();
         // A key the release does not have (or refuses) next to the
         // control's keys was meant to set it: nothing can be said.
-        if let Some((ptr, why)) = issue_for(def, &issues) {
-            if !nothing_required {
-                let key = ptr
-                    .trim_start_matches('/')
-                    .split('/')
-                    .map(|k| k.replace("~1", "/").replace("~0", "~"))
-                    .collect::<Vec<_>>();
-                findings.push(Finding {
+        if let Some((ptr, why)) = issue_for(def, &issues)
+            && !nothing_required
+        {
+            let key = ptr
+                .trim_start_matches('/')
+                .split('/')
+                .map(|k| k.replace("~1", "/").replace("~0", "~"))
+                .collect::<Vec<_>>();
+            findings.push(Finding {
                     id: finding_id(def.id),
                     severity: Severity::Info,
                     status: Status::CannotVerify,
@@ -523,8 +524,7 @@ pub fn assess(
                     fix: fix_of(reference, def.id),
                     tradeoffs: reference.tradeoffs_of(def.id),
                 });
-                continue;
-            }
+            continue;
         }
         let judged = control.judge(&view);
         let (status, found, severity, message) = match judged.read_back {
