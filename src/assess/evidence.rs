@@ -157,13 +157,13 @@ pub fn at_origin(
                 .iter()
                 .find(|(f, i, _)| f == file && i == index)
                 .map_or(1, |(_, _, l)| *l);
-            let line = manifest_line(file, start, path).unwrap_or(start);
+            let (line, value) = manifest_line(file, start, path).unwrap_or((start, None));
             Some(Evidence {
                 file: file.clone(),
                 line,
                 column: 1,
                 key: dotted_values_path(path),
-                value: None,
+                value,
                 chart_default: false,
             })
         }
@@ -171,8 +171,9 @@ pub fn at_origin(
     }
 }
 
-/// The line of `path` inside the manifest document starting at `start`.
-fn manifest_line(file: &str, start: u32, path: &[String]) -> Option<u32> {
+/// The line of `path` inside the manifest document starting at `start`,
+/// and the value there.
+fn manifest_line(file: &str, start: u32, path: &[String]) -> Option<(u32, Option<Value>)> {
     let text = std::fs::read_to_string(file).ok()?;
     let doc: String = text
         .lines()
@@ -185,7 +186,10 @@ fn manifest_line(file: &str, start: u32, path: &[String]) -> Option<u32> {
         .iter()
         .map(|k| format!("/{}", escape_pointer(k)))
         .collect();
-    Some(start + parsed.spans.locate(&ptr).line - 1)
+    Some((
+        start + parsed.spans.locate(&ptr).line - 1,
+        parsed.value.pointer(&ptr).cloned(),
+    ))
 }
 
 fn at_values_path(path: &[String], installed: &Installed, merged: &Value) -> Option<Evidence> {

@@ -246,6 +246,22 @@ pub fn read_files(
         notes.extend(f.yaml11_notes());
         files.push(f);
     }
+    if let Some(k) = values_key {
+        // A key no file holds is a typo, not an empty install.
+        let path = crate::controls::values_path(k);
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let found = paths.iter().any(|p| {
+            crate::assess::read_values(p)
+                .ok()
+                .is_some_and(|f| crate::values::get(&f.doc.value, &refs).is_some())
+        });
+        if !found && !paths.is_empty() {
+            errors.push(
+                Diagnostic::error(format!("none of the values files has the key `{k}`"))
+                    .help("pass the dotted path of the z2jh values in the umbrella chart's values, e.g. `jupyterhub` or `binderhub.jupyterhub`"),
+            );
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
