@@ -20,11 +20,6 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
         "chart pod resources are still read from two keys",
     ),
     (
-        "https-flag-ingress-tls-memory-limits",
-        "https",
-        "an Ingress with TLS beside `proxy.https.enabled` without hosts is not yet recognised",
-    ),
-    (
         "custom-spawner-group-overrides",
         "storage",
         "storage isolation is still read from keys",

@@ -209,7 +209,15 @@ impl Control for HttpsControl {
             match v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt") {
                 "letsencrypt" if hosts => Selected::of(0),
                 "letsencrypt" => {
-                    Selected::with(DISABLED, "letsencrypt without hosts serves plain HTTP")
+                    // Without hosts the chart renders no autohttps: what
+                    // serves the hub is the Ingress, or nothing.
+                    match super::https_ingress::read_back(v) {
+                        ReadBack::Setting(s) if s.index != DISABLED => return ReadBack::Setting(s),
+                        other @ ReadBack::CannotVerify { .. } => return other,
+                        _ => {
+                            Selected::with(DISABLED, "letsencrypt without hosts serves plain HTTP")
+                        }
+                    }
                 }
                 "secret" => Selected::of(1),
                 "manual" => Selected::of(2),

@@ -131,6 +131,14 @@ pub(super) fn read_back(v: &ValuesView) -> super::ReadBack {
             reason: "TLS is configured on the Gateway the HTTPRoute attaches to, outside the chart's values".into(),
         };
     }
+    // Not exposed by the chart at all: whatever serves the hub (an
+    // ingress controller's own route objects, a mesh gateway) lives
+    // outside the values.
+    if matches!(service_type, Some("ClusterIP")) {
+        return ReadBack::CannotVerify {
+            reason: "`proxy-public` is ClusterIP and the chart makes no Ingress: TLS, if any, is terminated by objects outside the chart's values".into(),
+        };
+    }
     ReadBack::Setting(Selected::of(DISABLED))
 }
 
