@@ -624,7 +624,8 @@ pub fn assess(
         });
     }
     if scope == Scope::WithProfiles {
-        findings.extend(profiles::findings(reference, installed, &merged));
+        let more = profiles::findings(reference, installed, &merged, &findings);
+        findings.extend(more);
     }
     findings.extend(advisories::findings(reference, installed));
     Report {

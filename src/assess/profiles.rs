@@ -24,9 +24,18 @@ struct Override<'a> {
     label: String,
     path: Vec<String>,
     traits: &'a serde_json::Map<String, Value>,
+    /// (option, choice) for a choice's override (`""` for free-form).
+    choice: Option<(String, String)>,
 }
 
-pub fn findings(reference: &Reference, installed: &Installed, merged: &Value) -> Vec<Finding> {
+pub fn findings(
+    reference: &Reference,
+    installed: &Installed,
+    merged: &Value,
+    main: &[Finding],
+) -> Vec<Finding> {
+    // The pods every profile and choice gives, built once.
+    let all = installed.view(merged).deployment().clone();
     let mut out = Vec::new();
     for list in LISTS {
         let Some(profiles) = crate::values::get(merged, list).and_then(Value::as_array) else {
@@ -39,8 +48,30 @@ pub fn findings(reference: &Reference, installed: &Installed, merged: &Value) ->
                 .chain(std::iter::once(i.to_string()))
                 .collect();
             for o in overrides(profile, &base, i) {
+                // The pods this override is part of.
+                let pods: Vec<_> = all
+                    .pods
+                    .iter()
+                    .filter(|(p, _)| {
+                        p.profile == Some(i)
+                            && match &o.choice {
+                                None => true,
+                                Some((opt, ch)) => p
+                                    .choice
+                                    .as_ref()
+                                    .is_some_and(|(po, pc)| po == opt && pc == ch),
+                            }
+                    })
+                    .cloned()
+                    .collect();
+                if pods.is_empty() {
+                    continue;
+                }
+                let d = crate::effective::Deployment { pods };
                 for (name, value) in o.traits {
-                    out.extend(judge(reference, installed, merged, &o, name, value));
+                    out.extend(judge(
+                        reference, installed, merged, &d, main, &o, name, value,
+                    ));
                 }
             }
         }
@@ -95,6 +126,7 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
             label: format!("profile `{name}`"),
             path: with(&["kubespawner_override"]),
             traits: t,
+            choice: None,
         });
     }
     let Some(options) = profile.get("profile_options").and_then(Value::as_object) else {
@@ -114,6 +146,7 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
                             "kubespawner_override",
                         ]),
                         traits: t,
+                        choice: Some((opt.clone(), ch.clone())),
                     });
                 }
             }
@@ -131,16 +164,20 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
                     "kubespawner_override",
                 ]),
                 traits: t,
+                choice: Some((opt.clone(), String::new())),
             });
         }
     }
     out
 }
 
+#[allow(clippy::too_many_arguments)] // one call site; the arguments are the judging context
 fn judge(
     reference: &Reference,
     installed: &Installed,
     merged: &Value,
+    pods: &crate::effective::Deployment,
+    main: &[Finding],
     o: &Override,
     name: &str,
     value: &Value,
@@ -153,56 +190,50 @@ fn judge(
         .filter(|c| c.def().setting(&c.selected(policy)).rank < c.def().weakest_rank())
         .collect();
     let first = affected.first()?;
-    let mut with = merged.clone();
-    let trait_path: Vec<String> = ["hub", "config", "KubeSpawner", name]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    crate::values::set(&mut with, &trait_path, value.clone());
-    let view = installed.view(&with);
-    // The weakest outcome among the affected controls.
-    let worst = affected
-        .iter()
-        .filter_map(|c| match c.read_back(&view) {
-            ReadBack::Setting(got) => {
-                let want = c.selected(policy);
-                let d = c.def();
-                (d.setting(&got).rank > d.setting(&want).rank).then_some((c, want, got))
-            }
-            ReadBack::CannotVerify { .. } => None,
-        })
-        .min_by_key(|(c, want, got)| Severity::of(c.def(), want, got));
-    let ids: Vec<&str> = affected.iter().map(|c| c.def().id).collect();
+    // The controls read on this profile's own pods only.
+    let mut view = installed.view(merged);
+    view.more.set_deployment(pods.clone());
     let mut key = o.path.clone();
     key.push(name.to_string());
-    let (control, want, found, severity, message) = match worst {
-        Some((c, want, got)) => {
-            let found = SettingView::of(c.def(), &got);
-            let message = format!(
-                "{} sets `{name}`, which weakens `{}` to `{}` for its users",
-                o.label,
-                c.def().id,
-                found.label()
-            );
-            let severity = Severity::of(c.def(), &want, &got);
-            (c, want, Some(found), severity, message)
-        }
-        None => (
-            first,
-            first.selected(policy),
-            None,
-            Severity::Low,
-            format!(
-                "{} overrides `{name}` (which {} depend{} on); the override replaces the policy's setting for its users — review it",
-                o.label,
-                ids.iter()
-                    .map(|i| format!("`{i}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if ids.len() == 1 { "s" } else { "" }
-            ),
-        ),
+    // The weakest outcome among the affected controls that this override
+    // decides (its key, or a key inside it, is what the reading cites).
+    let decided_here = |by: &Option<crate::effective::Origin>| match by {
+        Some(crate::effective::Origin::Values { path }) => path.starts_with(&key),
+        _ => false,
     };
+    let (control, want, got) = affected
+        .iter()
+        .filter_map(|c| {
+            let j = c.judge(&view);
+            match j.read_back {
+                ReadBack::Setting(got) if decided_here(&j.by) => {
+                    let want = c.selected(policy);
+                    let d = c.def();
+                    (d.setting(&got).rank > d.setting(&want).rank).then_some((c, want, got))
+                }
+                _ => None,
+            }
+        })
+        .min_by_key(|(c, want, got)| Severity::of(c.def(), want, got))?;
+    let _ = first;
+    // Reported once: the control's own finding may already cite this key.
+    if main.iter().any(|f| {
+        f.control == control.def().id
+            && f.evidence
+                .as_ref()
+                .is_some_and(|e| e.key == crate::controls::dotted_values_path(&key))
+    }) {
+        return None;
+    }
+    let found = SettingView::of(control.def(), &got);
+    let message = format!(
+        "{} sets `{name}`, which weakens `{}` to `{}` for its users",
+        o.label,
+        control.def().id,
+        found.label()
+    );
+    let severity = Severity::of(control.def(), &want, &got);
+    let found = Some(found);
     let def = control.def();
     Some(Finding {
         id: "Z2JH-profile-override".into(),

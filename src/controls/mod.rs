@@ -171,6 +171,11 @@ pub struct ViewMore<'a> {
 }
 
 impl<'a> ViewMore<'a> {
+    /// A view of pods already built (a subset of a deployment's).
+    pub fn set_deployment(&mut self, d: crate::effective::Deployment) {
+        let _ = self.deployment.set(d);
+    }
+
     pub fn new(manifest_files: &'a [String], chart_version: Option<&'a str>) -> ViewMore<'a> {
         ViewMore {
             manifest_files,

@@ -237,6 +237,7 @@ static NON_ROOT: ControlDef = ControlDef {
         "hub.config.KubeSpawner.container_security_context",
     ],
     spawner_traits: &[
+        "uid",
         "pod_security_context",
         "container_security_context",
         "extra_pod_config",

@@ -606,7 +606,19 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     } else {
         (format!("{METADATA_V6} on {}", reach6.describe()), &reach6)
     };
-    Verdict::found(pod, 2, Some(format!("reachable: {what}")), by(r))
+    // The chart adds its blocker to `init_containers`; an override that
+    // replaced that list is what left the address open.
+    let replaced = pod
+        .origins
+        .get("/spec/initContainers/~init_containers")
+        .filter(|o| matches!(o, Origin::Values { path } if path.iter().any(|k| k == "kubespawner_override" || k == "KubeSpawner")))
+        .cloned();
+    let cause = if blocker.is_none() && r.allows("TCP", 80) {
+        replaced.or_else(|| by(r))
+    } else {
+        by(r)
+    };
+    Verdict::found(pod, 2, Some(format!("reachable: {what}")), cause)
 }
 
 fn describe_minus_80(r: &Reach) -> String {

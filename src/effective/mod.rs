@@ -56,6 +56,8 @@ impl Deployment {
                 doc: &m.doc,
             })
             .collect();
+        // Pods with the same labels see the same network: work it out once.
+        let mut nets: Vec<(Map<String, Value>, Network)> = Vec::new();
         let pods = profiles::pods(&cfg)
             .into_iter()
             .map(|p| {
@@ -65,7 +67,14 @@ impl Deployment {
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_else(Map::new);
-                let net = network::network(values, &labels, &docs);
+                let net = match nets.iter().find(|(l, _)| *l == labels) {
+                    Some((_, n)) => n.clone(),
+                    None => {
+                        let n = network::network(values, &labels, &docs);
+                        nets.push((labels, n.clone()));
+                        n
+                    }
+                };
                 (p, net)
             })
             .collect();

@@ -26,6 +26,9 @@ pub struct Pod {
     /// Fields whose value a user types in (a profile option's free-form
     /// choice): pointer and where the option is defined.
     pub free_form: Vec<(String, Origin)>,
+    /// The profile (index in the list) and option choice it was built for.
+    pub profile: Option<usize>,
+    pub choice: Option<(String, String)>,
 }
 
 impl Pod {
@@ -136,6 +139,8 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
         origins: b.origins,
         unknown,
         free_form: Vec::new(),
+        profile: None,
+        choice: None,
     }
 }
 

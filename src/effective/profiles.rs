@@ -34,6 +34,12 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
             return vec![p];
         }
     };
+    // The list itself is not part of any pod; cloning it into every
+    // variant is what costs.
+    let mut lean = cfg.clone();
+    lean.traits.remove("profile_list");
+    lean.base_traits.remove("profile_list");
+    let cfg = &lean;
     let mut out = Vec::new();
     for (i, profile) in list.iter().enumerate() {
         let Value::Object(profile) = profile else {
@@ -75,7 +81,9 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
                 );
             }
         }
-        out.push(make_pod(&with_defaults, &format!("profile `{slug}`")));
+        let mut pod = make_pod(&with_defaults, &format!("profile `{slug}`"));
+        pod.profile = Some(i);
+        out.push(pod);
         for (name, opt) in &options {
             let default_key = default_choice(opt).map(|(k, _)| k);
             if let Some(Value::Object(choices)) = opt.get("choices") {
