@@ -220,3 +220,48 @@ fn deployments_are_judged_by_what_they_do() {
     unexpected.extend(gaps_met);
     assert!(unexpected.is_empty(), "{}", unexpected.join("\n"));
 }
+
+/// `check P --values V` and `audit --policy P V` are one judgement: the same
+/// controls hold, and every control finding has the same status and severity.
+#[test]
+fn check_and_audit_with_a_policy_agree() {
+    for case in [
+        "uid-root-check",
+        "egress-any-port-check",
+        "latest-tag-no-pull-policy",
+    ] {
+        let dir = Path::new(DIR).join(case);
+        let text = std::fs::read_to_string(dir.join("case.yaml")).unwrap();
+        let spec = z2jh_policy::yaml::parse(&text).unwrap().value;
+        let at = |p: &str| dir.join(p).display().to_string();
+        let policy = at(spec["policy"].as_str().unwrap());
+        let values: Vec<String> = strs(&spec["values"]).iter().map(|v| at(v)).collect();
+        let version = spec["chartVersion"].as_str().unwrap();
+        let mut check = vec!["check".to_string(), policy.clone(), "--values".into()];
+        check.extend(values.iter().cloned());
+        let mut audit = vec!["audit".to_string()];
+        audit.extend(values.iter().cloned());
+        audit.extend(["--policy".into(), policy.clone()]);
+        let mut reports = Vec::new();
+        for mut args in [check, audit] {
+            args.extend([
+                "--chart-version".into(),
+                version.into(),
+                "--format".into(),
+                "json".into(),
+            ]);
+            let o = Command::new(BIN).args(&args).output().unwrap();
+            let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+            let mut verdicts: Vec<String> = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["id"] != "Z2JH-profile-override")
+                .map(|f| format!("{} {} {}", f["id"], f["status"], f["severity"]))
+                .collect();
+            verdicts.sort();
+            reports.push((verdicts, strs(&r["holds"])));
+        }
+        assert_eq!(reports[0], reports[1], "{case}");
+    }
+}

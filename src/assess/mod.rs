@@ -543,8 +543,9 @@ pub fn assess(
                     ),
                     _ => {
                         // The preset's sizes are examples: parameters are
-                        // compared against a policy of one's own (`check`).
-                        let differ = if scope == Scope::Controls {
+                        // compared against a policy of one's own (`check`,
+                        // `audit --policy`), the same way by both.
+                        let differ = if !reference.name.starts_with("preset") {
                             control.parameters(policy, &view)
                         } else {
                             Vec::new()
