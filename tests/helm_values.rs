@@ -3,24 +3,14 @@
 //! README and scripts/helm-values-differential.sh), and the reader must
 //! give the same values. Numbers are compared as Helm holds them (float64).
 
+mod common;
+
 use serde_json::Value;
 use z2jh_policy::validate::chart_values::ValuesFile;
 
 const DIR: &str = "tests/fixtures/helm-values";
 
-/// Equal as Helm values: numbers by their float64 value.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
+use common::same_value as same;
 
 fn drop_key(v: &mut Value, key: &str) {
     match v {

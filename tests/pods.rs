@@ -5,6 +5,8 @@
 //! Compared on the security-relevant projection defined in
 //! scripts/oracle/README.md.
 
+mod common;
+
 use serde_json::{Map, Value, json};
 use z2jh_policy::chart::ChartDir;
 use z2jh_policy::effective::{Deployment, Pod};
@@ -199,19 +201,7 @@ fn project(pod: &Value) -> Value {
     prune(Value::Object(out)).unwrap_or(json!({}))
 }
 
-/// Numbers equal by value (Python writes `2.0` where Rust may write `2`).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
+use common::same_value as same;
 
 /// The oracle writes the chart's image tag placeholder as it found it.
 fn with_release_tags(v: &Value, version: &str) -> Value {

@@ -199,24 +199,28 @@ pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
     )
 }
 
+/// A privileged container: setting 1 of either control it undoes.
+fn privileged(pod: &Pod, c: &Ctr) -> Option<Verdict> {
+    if c.c.pointer("/securityContext/privileged") != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let detail = if c.ptr == "/spec/containers/0" {
+        "privileged".to_string()
+    } else {
+        format!("container `{}` is privileged", c.name)
+    };
+    let ptr = format!("{}/securityContext/privileged", c.ptr);
+    Some(Verdict::found(pod, 1, Some(detail), origin(pod, &ptr)))
+}
+
 /// 0 denied, 1 allowed (privileged, or escalation not refused).
 pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
     for c in user_containers(pod) {
-        let ptr = format!("{}/securityContext/privileged", c.ptr);
-        if c.c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)) {
-            return Verdict::found(
-                pod,
-                1,
-                Some(if c.ptr == "/spec/containers/0" {
-                    "privileged".to_string()
-                } else {
-                    format!("container `{}` is privileged", c.name)
-                }),
-                origin(pod, &ptr),
-            );
+        if let Some(v) = privileged(pod, &c) {
+            return v;
         }
     }
     for c in user_containers(pod) {
@@ -253,18 +257,8 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
     }
     for c in user_containers(pod) {
         let caps_ptr = format!("{}/securityContext/capabilities", c.ptr);
-        if c.c.pointer("/securityContext/privileged") == Some(&Value::Bool(true)) {
-            let p = format!("{}/securityContext/privileged", c.ptr);
-            return Verdict::found(
-                pod,
-                1,
-                Some(if c.ptr == "/spec/containers/0" {
-                    "privileged".to_string()
-                } else {
-                    format!("container `{}` is privileged", c.name)
-                }),
-                origin(pod, &p),
-            );
+        if let Some(v) = privileged(pod, &c) {
+            return v;
         }
         let added: Vec<String> =
             c.c.pointer("/securityContext/capabilities/add")

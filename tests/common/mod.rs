@@ -129,3 +129,20 @@ pub fn check_file(path: &Path, actual: &str) -> Option<String> {
 pub fn manifests(c: &Compiled) -> Vec<Value> {
     c.rendered.manifest_objects()
 }
+
+/// Equal as Helm and Python hold values: numbers by their value (`2.0`
+/// and `2` are one number).
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
+}
