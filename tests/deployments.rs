@@ -17,7 +17,7 @@ const KNOWN_GAPS: &[(&str, &str, &str)] = &[
     (
         "https-flag-ingress-tls-memory-limits",
         "chart-pod-resources",
-        "chart pod resources are still read from two keys",
+        "the verdict holds; the finding cites the last file that sets `hub.resources` (prod.yaml), the case the first",
     ),
     (
         "custom-spawner-group-overrides",
