@@ -265,3 +265,66 @@ fn check_and_audit_with_a_policy_agree() {
         assert_eq!(reports[0], reports[1], "{case}");
     }
 }
+
+/// `check` says when the policy was written for another release than the
+/// one the values are judged as.
+#[test]
+fn check_warns_when_the_releases_differ() {
+    let dir = Path::new(DIR).join("uid-root-check");
+    let o = Command::new(BIN)
+        .args([
+            "check",
+            &dir.join("policy.yaml").display().to_string(),
+            "--values",
+        ])
+        .arg(dir.join("config.yaml"))
+        .args(["--chart-version", "3.3.8"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("values are judged as chart 3.3.8"), "{err}");
+}
+
+/// `init` keeps chart pods' own requests and limits: its proposal does not
+/// make the policy's values replace them, and `check` of the proposal holds.
+#[test]
+fn init_keeps_chart_pods_own_resources() {
+    let d = tempfile::tempdir().unwrap();
+    let values = d.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        concat!(
+            "proxy:\n  chp:\n    resources: &big\n      requests: {cpu: 500m, memory: 1Gi}\n      limits: {cpu: '2', memory: 3Gi}\n",
+            "hub:\n  resources: *big\n",
+            "scheduling:\n  userScheduler:\n    resources: *big\n",
+            "prePuller:\n  resources: *big\n  hook:\n    resources: *big\n",
+            "singleuser:\n  networkTools:\n    resources: *big\n",
+        ),
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["init", "--from"])
+        .arg(&values)
+        .args(["--chart-version", "4.4.0"])
+        .output()
+        .unwrap();
+    let proposal = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!proposal.contains("resources: limited"), "{proposal}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("requests and limits of their own"), "{err}");
+    let policy = d.path().join("policy.yaml");
+    std::fs::write(&policy, &proposal).unwrap();
+    let o = Command::new(BIN)
+        .arg("check")
+        .arg(&policy)
+        .arg("--values")
+        .arg(&values)
+        .args(["--chart-version", "4.4.0", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        strs(&r["holds"]).contains(&"chart-pod-resources".to_string()),
+        "{r}"
+    );
+}

@@ -109,6 +109,18 @@ pub fn installed(
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let result = load(&Input::File(a.policy.clone())).and_then(|mut loaded| {
         let inst = installed(&a.values, &a.common, Some(&loaded.policy.chart))?;
+        // The install is judged as the release it runs; say when that is
+        // not the release the policy was written for.
+        if let Some(v) = inst.chart_version.as_deref().filter(|v| *v != loaded.policy.chart) {
+            report(
+                &[Diagnostic::warning(format!(
+                    "the policy is for chart {}, the values are judged as chart {v}",
+                    loaded.policy.chart
+                ))
+                .help("set the policy's `chart:` to the installed release, or pass the installed release with `--chart-version`")],
+                fmt,
+            );
+        }
         judge_for(&mut loaded, &inst);
         let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
         Ok(assess("check", &r, &inst, Scope::Controls))

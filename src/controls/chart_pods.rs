@@ -345,13 +345,16 @@ impl Control for ChartResourcesControl {
             return Vec::new();
         };
         if got.index == 0 {
-            p.spec.chart_pods.resources = ChartResources::Limited;
             let own = SIZES.iter().any(|(path, rc, rm, lc, lm)| {
                 v.get(path) != Some(&json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}))
             });
             if own {
-                vec!["chart pods have resource limits of their own; `chartPods.resources: limited` uses the compiler's sizes, so keep your own `resources` of the chart pods in your values".into()]
+                // `limited` would emit the compiler's sizes, and the policy's
+                // values, passed last, would replace these: keep them.
+                p.spec.chart_pods.resources = ChartResources::ChartDefault;
+                vec!["chart pods have requests and limits of their own; `chartPods.resources` stays `chart-default` so the policy's values do not replace them (keep your values file, which sets them)".into()]
             } else {
+                p.spec.chart_pods.resources = ChartResources::Limited;
                 Vec::new()
             }
         } else {
