@@ -8,6 +8,7 @@
 //! manifests applied beside the chart. Output: a [`Deployment`].
 
 pub mod grade;
+mod literal;
 pub mod network;
 pub mod origin;
 pub mod pod;
