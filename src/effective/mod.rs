@@ -14,6 +14,7 @@ pub mod origin;
 pub mod pod;
 pub mod profiles;
 pub mod python;
+mod reach;
 pub mod spawner;
 
 use serde_json::{Map, Value};
