@@ -350,8 +350,9 @@ fn what_the_golden_reports_say() {
     assert!(harmless["controls"].as_array().unwrap().is_empty());
     // The user pods' level heads the posture.
     let weaken = golden_json("weaken");
-    assert_eq!(weaken["posture"][0]["before"], "restricted");
-    assert_eq!(weaken["posture"][0]["after"], "baseline");
+    assert_eq!(weaken["posture"][0]["control"], "user-pod-level");
+    assert_eq!(weaken["posture"][0]["before"], "restricted (auto)");
+    assert_eq!(weaken["posture"][0]["after"], "baseline (auto)");
     assert_eq!(weaken["posture"][0]["direction"], "weakens");
     // Markdown: marker first, summary before any diff, the limit kept.
     let md = std::fs::read_to_string("golden/diff/oversized/markdown.md").unwrap();

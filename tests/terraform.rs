@@ -319,17 +319,27 @@ fn base_values_merge_under_the_policy_and_weakenings_are_warned() {
         seccomp[0]
     );
     assert!(seccomp[0].contains("to `unset`"));
+    // `Unconfined` also breaks the baseline standard: the user pods' level
+    // falls with it, and is said once more under its own control.
+    let level: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("`user-pod-level`"))
+        .collect();
+    assert_eq!(level.len(), 1, "{warnings:?}");
+    assert!(level[0].contains("to `privileged`"), "{}", level[0]);
+    assert!(level[0].contains("runs without seccomp (`Unconfined`)"));
     assert_eq!(
         warnings.len(),
-        1,
-        "only the seccomp weakening: {warnings:?}"
+        2,
+        "only the seccomp weakening and its level: {warnings:?}"
     );
 
     // Without a chart folder the base is only parsed, and a note says so.
     let out = success(&run(
         &json!({"policy": "examples/restricted-hub.yaml", "base_values": base}),
     ));
-    assert_eq!(list(&out["warnings"]).len(), 1);
+    // Parsing alone still finds the seccomp weakening and the level it costs.
+    assert_eq!(list(&out["warnings"]).len(), 2, "{:?}", out["warnings"]);
     assert!(
         list(&out["notes"])
             .iter()

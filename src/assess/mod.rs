@@ -274,7 +274,7 @@ impl Reference {
             .plan
             .values
             .iter()
-            .filter(|e| e.origin.control == control)
+            .filter(|e| made_by(control, e.origin.control))
         {
             let path: Vec<&str> = e.path.iter().map(String::as_str).collect();
             if e.append {
@@ -296,7 +296,7 @@ impl Reference {
         self.rendered
             .manifests
             .iter()
-            .filter(|m| m.origin.control == control)
+            .filter(|m| made_by(control, m.origin.control))
             .map(|m| m.id())
             .collect()
     }
@@ -657,6 +657,12 @@ fn issue_for<'a>(def: &ControlDef, issues: &'a [(String, String)]) -> Option<&'a
 
 pub fn finding_id(control: &str) -> String {
     format!("Z2JH-{control}")
+}
+
+/// Output of `by` counts for `control`: its own, or that of a control it
+/// is built from.
+fn made_by(control: &str, by: &str) -> bool {
+    control == by || crate::controls::by_id(control).is_some_and(|c| c.built_from().contains(&by))
 }
 
 fn fix_of(reference: &Reference, control: &str) -> Option<Fix> {

@@ -15,6 +15,7 @@ mod images;
 mod internal_tls;
 mod network_policy;
 mod pids;
+mod pod_level;
 pub mod pod_security;
 mod profiles;
 mod quota;
@@ -365,6 +366,12 @@ pub trait Control: Sync {
     fn parameters(&self, _p: &Policy, _v: &ValuesView) -> Vec<String> {
         Vec::new()
     }
+    /// Controls whose output puts this one's setting in force when it has
+    /// no output of its own (a level derived from them); their values are
+    /// its fix.
+    fn built_from(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// For `init`: changes `p` so that it selects what `v` puts in force, as
     /// closely as the language allows; returns what it could not express.
     /// Controls that nothing in Helm values decides leave `p` alone.
@@ -384,6 +391,7 @@ pub static ALL: &[&dyn Control] = &[
     &user_pods::CapabilitiesControl,
     &profiles::Seccomp,
     &profiles::AppArmor,
+    &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,
     &pod_security::PodSecurityAdmission,

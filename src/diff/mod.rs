@@ -168,7 +168,7 @@ pub fn drift(
         mode: Mode::Drift,
         before: compiled.loaded.origin.clone(),
         after: format!("{}/", committed.dir.trim_end_matches('/')),
-        posture: posture::of_values(&compiled.loaded.policy, &before, &after),
+        posture: posture::of_values(&before, &after),
         controls: read_back_changes(&before, &after),
         files: files::compare(&produced, &committed_bodies, context, true),
         regenerate: Some(regenerate),

@@ -135,7 +135,7 @@ fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String
 
 /// Where the field at `ptr` was set; inside a container or volume taken
 /// from values as written, the field's own key.
-fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
+pub(super) fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
     let mut p = ptr.to_string();
     loop {
         if let Some(o) = pod.origins.get(&p) {
@@ -145,6 +145,8 @@ fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
                 .map(|s| s.replace("~1", "/").replace("~0", "~"))
                 .collect();
             let item = p.starts_with("/spec/initContainers/")
+                || p.starts_with("/spec/volumes/")
+                || p.starts_with("/spec/containers/0/volumeMounts/")
                 || (p.starts_with("/spec/containers/") && p != "/spec/containers/0");
             return Some(if item && !rest.is_empty() {
                 o.child(&rest)

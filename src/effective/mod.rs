@@ -13,6 +13,7 @@ pub mod network;
 pub mod origin;
 pub mod pod;
 pub mod profiles;
+pub mod pss;
 pub mod python;
 mod reach;
 pub mod spawner;

@@ -294,9 +294,10 @@ impl Builder<'_> {
             nb.insert("securityContext".into(), Value::Object(csc));
         }
         if let Some(Value::Object(extra)) = self.v("extra_container_config").cloned() {
-            for (k, x) in extra {
-                let k = camel(&k);
-                self.note(&format!("/spec/containers/0/{k}"), "extra_container_config");
+            for (raw, x) in extra {
+                let k = camel(&raw);
+                let o = self.origin("extra_container_config").child(&[&raw]);
+                self.replaced(&format!("/spec/containers/0/{k}"), o);
                 if x.is_null() {
                     nb.remove(&k);
                 } else {
@@ -351,9 +352,10 @@ impl Builder<'_> {
         spec.insert("volumes".into(), Value::Array(vols));
         self.item_origins("/spec/volumes", "volumes");
         if let Some(Value::Object(extra)) = self.v("extra_pod_config").cloned() {
-            for (k, x) in extra {
-                let k = camel(&k);
-                self.note(&format!("/spec/{k}"), "extra_pod_config");
+            for (raw, x) in extra {
+                let k = camel(&raw);
+                let o = self.origin("extra_pod_config").child(&[&raw]);
+                self.replaced(&format!("/spec/{k}"), o);
                 let x = expand(&x);
                 if x.is_null() {
                     spec.remove(&k);
@@ -391,6 +393,13 @@ impl Builder<'_> {
             "metadata": {"name": format!("jupyter-{USER}"), "labels": labels, "annotations": annotations},
             "spec": spec,
         })
+    }
+
+    /// A field replaced whole: what was recorded under it no longer holds.
+    fn replaced(&mut self, ptr: &str, o: Origin) {
+        let under = format!("{ptr}/");
+        self.origins.retain(|p, _| !p.starts_with(&under));
+        self.origins.insert(ptr.to_string(), o);
     }
 
     fn item_origins(&mut self, base: &str, trait_name: &str) {

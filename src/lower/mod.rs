@@ -68,6 +68,11 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
             control.selected(&parent.policy),
             control.selected(&loaded.policy),
         );
+        // A derived (`auto`) setting weakens only through the fields it is
+        // derived from, and those are warned about themselves.
+        if old.detail.as_deref() == Some("auto") && new.detail.as_deref() == Some("auto") {
+            continue;
+        }
         let (old_s, new_s) = (def.setting(&old), def.setting(&new));
         if new_s.rank > old_s.rank {
             let mut d = Diagnostic::warning(format!(

@@ -141,6 +141,20 @@ pub struct UserPods {
     pub capabilities: Capabilities,
     pub seccomp: Profile,
     pub app_armor: Profile,
+    /// The Pod Security Standards level every user pod must meet; `auto`
+    /// is the strongest level the settings above let them meet.
+    #[serde(default)]
+    pub level: PodLevel,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PodLevel {
+    #[default]
+    Auto,
+    Restricted,
+    Baseline,
+    Privileged,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -1,0 +1,147 @@
+//! The Pod Security Standards level of the user pods: the floor every pod
+//! the hub spawns must meet, checked rule by rule on the effective pods
+//! (every container, host namespaces, volumes, sysctls) rather than from
+//! the few settings that compile to it.
+
+use super::pod_security::implied_level;
+use super::{Control, ControlDef, Judgement, Setting, ValuesView};
+use crate::effective::pss;
+use crate::lower::Lowering;
+use crate::plan::Selected;
+use crate::policy::{PodLevel, Policy, PsaLevel};
+
+pub struct UserPodLevel;
+
+static DEF: ControlDef = ControlDef {
+    id: "user-pod-level",
+    title: "Pod Security Standards level of user pods",
+    field: "/spec/userPods/level",
+    rationale: "The Pod Security Standards sum up what a container breakout starts from: host namespaces, host \
+        paths, privileged or root containers. Every pod the hub can spawn — each profile, each init container \
+        and sidecar, whatever `extraPodConfig` replaces — is held to the level the policy implies.",
+    settings: &[
+        Setting {
+            name: "restricted",
+            rank: 0,
+            summary: "every container of every user pod meets the restricted standard (non-root, no escalation, drop ALL, seccomp, only PVC-style volumes)",
+        },
+        Setting {
+            name: "baseline",
+            rank: 1,
+            summary: "no privileged container, host namespace, hostPath, host port or extra capability; containers may run as root",
+        },
+        Setting {
+            name: "privileged",
+            rank: 2,
+            summary: "no standard holds (the chart's iptables metadata blocker is a privileged root init container)",
+        },
+    ],
+    values_keys: &[
+        "singleuser.extraPodConfig",
+        "singleuser.extraContainers",
+        "singleuser.initContainers",
+        "singleuser.storage.extraVolumes",
+        "singleuser.cloudMetadata.blockWithIptables",
+        "hub.config.KubeSpawner",
+        "hub.extraConfig",
+    ],
+    spawner_traits: &[
+        "extra_pod_config",
+        "extra_container_config",
+        "init_containers",
+        "extra_containers",
+        "volumes",
+        "privileged",
+        "uid",
+        "allow_privilege_escalation",
+        "container_security_context",
+        "pod_security_context",
+    ],
+};
+
+fn index(level: PsaLevel) -> usize {
+    match level {
+        PsaLevel::Restricted => 0,
+        PsaLevel::Baseline => 1,
+        PsaLevel::Privileged | PsaLevel::None => 2,
+    }
+}
+
+fn stated(level: PodLevel) -> Option<usize> {
+    match level {
+        PodLevel::Auto => None,
+        PodLevel::Restricted => Some(0),
+        PodLevel::Baseline => Some(1),
+        PodLevel::Privileged => Some(2),
+    }
+}
+
+impl Control for UserPodLevel {
+    fn def(&self) -> &'static ControlDef {
+        &DEF
+    }
+
+    fn selected(&self, p: &Policy) -> Selected {
+        match stated(p.spec.user_pods.level) {
+            Some(i) => Selected::of(i),
+            None => Selected::with(index(implied_level(p).0), "auto"),
+        }
+    }
+
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        // Nothing to emit: the level follows from the other settings. A
+        // stated level those settings cannot meet is an error.
+        let (implied, reasons) = implied_level(p);
+        if let Some(i) = stated(p.spec.user_pods.level)
+            && i < index(implied)
+        {
+            cx.error(
+                DEF.field,
+                format!(
+                    "user pods cannot meet `{}`: the policy's settings give `{}`",
+                    DEF.settings[i].name,
+                    implied.as_str()
+                ),
+                format!(
+                    "{}; strengthen those settings or use `level: auto`",
+                    reasons.join("; ")
+                ),
+            );
+        }
+    }
+
+    fn built_from(&self) -> &'static [&'static str] {
+        &[
+            "cloud-metadata",
+            "run-as-non-root",
+            "privilege-escalation",
+            "capabilities",
+            "seccomp",
+        ]
+    }
+
+    fn judge(&self, v: &ValuesView) -> Judgement {
+        v.judge_pods(&DEF, pss::pod_level)
+    }
+
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        // Runs after the pod controls: `p` already implies what they found.
+        let implied = index(implied_level(p).0);
+        if got.index <= implied {
+            return Vec::new();
+        }
+        p.spec.user_pods.level = match got.index {
+            1 => PodLevel::Baseline,
+            _ => PodLevel::Privileged,
+        };
+        vec![format!(
+            "user pods meet only the `{}` standard ({}); the proposal states `userPods.level: {}` — remove it once the pods are fixed",
+            DEF.settings[got.index].name,
+            got.detail.as_deref().unwrap_or("see audit"),
+            DEF.settings[got.index].name,
+        )]
+    }
+}
