@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{MetadataMode, Policy};
@@ -42,9 +43,41 @@ static DEF: ControlDef = ControlDef {
     spawner_traits: &["init_containers"],
 };
 
+/// Where the chart's network-tools image lives (every 3.x and 4.x release).
+const NETWORK_TOOLS: &str = "quay.io/jupyterhub/k8s-network-tools:";
+
+/// With `iptables`, the chart's blocker init container (privileged, uid 0,
+/// NET_ADMIN) is this control's accepted trade-off: as CEL over `c`, a
+/// container that is exactly it — its name, the chart's image and the one
+/// iptables rule for the policy's address.
+fn blocker(p: &Policy) -> Option<String> {
+    let m = &p.spec.cloud_metadata;
+    if m.mode != MetadataMode::Iptables {
+        return None;
+    }
+    let command = [
+        "iptables", "--append", "OUTPUT", "--protocol", "tcp", "--destination", &m.ip,
+        "--destination-port", "80", "--jump", "DROP",
+    ];
+    Some(format!(
+        "c.name == \"block-cloud-metadata\" && c.image.startsWith({}) && has(c.command) && c.command == {} && !has(c.args)",
+        cel::string(NETWORK_TOOLS),
+        cel::strings(&command)
+    ))
+}
+
+/// `pred` holds for every container of a user pod but the blocker.
+pub(super) fn every_user_container(p: &Policy, lists: Lists, pred: &str) -> String {
+    cel::every_container(lists, pred, blocker(p).as_deref())
+}
+
 impl Control for CloudMetadataControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
+    }
+
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some("which addresses a pod reaches is decided by NetworkPolicies and the node, not by the pod spec; with `iptables` the blocker init container is admitted as the chart builds it")
     }
 
     fn selected(&self, p: &Policy) -> Selected {

@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/nfs-shared.yaml"),
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
+    ("admission.yaml", include_str!("../../templates/admission.yaml")),
     (
         "chart-pods-deny-all.yaml",
         include_str!("../../templates/chart-pods-deny-all.yaml"),

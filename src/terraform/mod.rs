@@ -164,6 +164,7 @@ pub fn group_key(g: Group) -> &'static str {
         Group::Network => "network_yaml",
         Group::Storage => "storage_yaml",
         Group::Quota => "quota_yaml",
+        Group::Admission => "admission_yaml",
     }
 }
 
