@@ -111,7 +111,7 @@ impl Control for Hardening {
             ),
             Validation::chart(
                 HARDENING.field,
-                "every container must run under a seccomp profile (RuntimeDefault or Localhost)",
+                "every container must run with the seccomp profile RuntimeDefault or Localhost (seccompProfile, its own or the pod's)",
                 all(&super::profiles::seccomp_confined(&Profile::RuntimeDefault)),
             ),
         ];
