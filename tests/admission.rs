@@ -237,6 +237,27 @@ fn every_pod_the_hub_spawns_for_a_golden_case_is_admitted() {
     assert!(evaluated > 500, "only {evaluated} evaluations");
 }
 
+/// Every embedded release, not only the golden two: the chart's own pieces
+/// (the metadata blocker's image moved from Docker Hub to quay.io in 3.2)
+/// are admitted as that release builds them.
+#[test]
+fn every_release_spawns_admitted_pods() {
+    let mut failures = Vec::new();
+    for r in z2jh_policy::chart::releases::all() {
+        for case in ["admission-deny", "restricted"] {
+            let c = common::compile_case(case, &r.version).unwrap();
+            let user = checks(&c.rendered.manifest_objects(), ".user-pods");
+            let ns = c.loaded.policy.metadata.namespace.clone();
+            for (label, pod) in user_pods(&c, &r.version) {
+                for m in refused(&user, &pod, &ns) {
+                    failures.push(format!("{case} ({}), pod {label}: refused: {m}", r.version));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 // ------------------------------------------------------------ violations are refused
 
 /// A compiled golden case's user-pod checks and its first spawned pod.
@@ -613,4 +634,57 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
     // `chart-default` hardening asks nothing of the chart's pods (3.x's own defaults would fail).
     let c = common::compile_case("baseline", "3.3.8").unwrap();
     assert!(checks(&c.rendered.manifest_objects(), ".chart-pods").is_empty());
+}
+
+// ------------------------------------------------------------ check reads the manifest back
+
+/// `check --manifests` reads the admission objects back: the compiled ones
+/// hold; a binding loosened to Warn, and a policy missing one validation,
+/// are findings of the `admission` control.
+#[test]
+fn check_reads_an_admission_manifest_back() {
+    const DIR: &str = "golden/check/override";
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(format!("{DIR}/manifests.yaml")).unwrap();
+    let docs = z2jh_policy::yaml::parse_stream(&text).unwrap();
+    let write = |name: &str, docs: &[Value]| {
+        let path = tmp.path().join(name);
+        let body: Vec<String> = docs.iter().map(z2jh_policy::yaml::to_string).collect();
+        std::fs::write(&path, body.join("---\n")).unwrap();
+        path.display().to_string()
+    };
+    let check = |manifests: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+            .args(["check", &format!("{DIR}/policy.yaml"), "--values", &format!("{DIR}/security.yaml"),
+                &format!("{DIR}/secrets.yaml"), "--chart-version", "4.4.0", "--manifests", manifests,
+                "--format", "json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let admission = report["findings"].as_array().unwrap().iter()
+            .find(|c| c["control"] == "admission").cloned().unwrap_or(Value::Null);
+        (o.status.code(), admission)
+    };
+    let (code, holds) = check(&write("as-compiled.yaml", &docs));
+    assert_eq!((code, &holds), (Some(0), &Value::Null));
+
+    let mut warn = docs.clone();
+    for d in warn.iter_mut().filter(|d| d["kind"] == "ValidatingAdmissionPolicyBinding") {
+        d["spec"]["validationActions"] = json!(["Warn"]);
+    }
+    let (code, loosened) = check(&write("warn.yaml", &warn));
+    assert_eq!(code, Some(1), "{loosened}");
+    assert_eq!(loosened["found"]["name"], "warn", "{loosened}");
+
+    let mut fewer = docs.clone();
+    let vap = fewer.iter_mut().find(|d| d["kind"] == "ValidatingAdmissionPolicy").unwrap();
+    let removed = vap["spec"]["validations"].as_array_mut().unwrap().remove(1);
+    let (code, thinned) = check(&write("fewer.yaml", &fewer));
+    assert_eq!(code, Some(1), "{thinned}");
+    assert!(thinned.to_string().contains(removed["message"].as_str().unwrap()), "{thinned}");
+
+    let none: Vec<Value> = docs.iter().filter(|d| !d["kind"].as_str().unwrap().starts_with("Validating")).cloned().collect();
+    let (code, off) = check(&write("none.yaml", &none));
+    assert_eq!(code, Some(1), "{off}");
+    assert_eq!(off["found"]["name"], "off", "{off}");
 }

@@ -43,8 +43,19 @@ static DEF: ControlDef = ControlDef {
     spawner_traits: &["init_containers"],
 };
 
-/// Where the chart's network-tools image lives (every 3.x and 4.x release).
-const NETWORK_TOOLS: &str = "quay.io/jupyterhub/k8s-network-tools:";
+/// The network-tools image of the policy's chart release (Docker Hub up
+/// to 3.1.0, quay.io since), as `name:` for a prefix match on the tag.
+fn network_tools(p: &Policy) -> String {
+    let name = crate::chart::releases::nearest(&p.chart)
+        .and_then(|r| {
+            r.defaults()
+                .pointer("/singleuser/networkTools/image/name")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "quay.io/jupyterhub/k8s-network-tools".into());
+    format!("{name}:")
+}
 
 /// With `iptables`, the chart's blocker init container (privileged, uid 0,
 /// NET_ADMIN) is this control's accepted trade-off: as CEL over `c`, a
@@ -61,7 +72,7 @@ fn blocker(p: &Policy) -> Option<String> {
     ];
     Some(format!(
         "c.name == \"block-cloud-metadata\" && c.image.startsWith({}) && has(c.command) && c.command == {} && !has(c.args)",
-        cel::string(NETWORK_TOOLS),
+        cel::string(&network_tools(p)),
         cel::strings(&command)
     ))
 }
