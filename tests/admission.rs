@@ -63,8 +63,10 @@ fn eval(expr: &str, pod: &Value, namespace: &str) -> Result<bool, String> {
     let mut ctx = Context::with_env(env);
     quantity::register(&mut ctx);
     let object = cel::to_value(K8sJson(pod)).map_err(|e| e.to_string())?;
-    let request = cel::to_value(K8sJson(&json!({"namespace": namespace, "operation": "CREATE"})))
-        .map_err(|e| e.to_string())?;
+    let request = cel::to_value(K8sJson(
+        &json!({"namespace": namespace, "operation": "CREATE"}),
+    ))
+    .map_err(|e| e.to_string())?;
     ctx.add_variable_from_value("object", object);
     ctx.add_variable_from_value("request", request);
     match program.execute(&ctx) {
@@ -87,7 +89,11 @@ fn checks(manifests: &[Value], suffix: &str) -> Vec<Check> {
     manifests
         .iter()
         .filter(|m| m["kind"] == "ValidatingAdmissionPolicy")
-        .filter(|m| m["metadata"]["name"].as_str().is_some_and(|n| n.ends_with(suffix)))
+        .filter(|m| {
+            m["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.ends_with(suffix))
+        })
         .flat_map(|m| {
             let name = m["metadata"]["name"].as_str().unwrap().to_string();
             m["spec"]["validations"]
@@ -136,7 +142,11 @@ fn quantity_text(n: &serde_json::Number) -> String {
         Some(i) => i.to_string(),
         None => {
             let f = n.as_f64().unwrap();
-            if f.fract() == 0.0 { format!("{}", f as i64) } else { format!("{}m", (f * 1000.0).round() as i64) }
+            if f.fract() == 0.0 {
+                format!("{}", f as i64)
+            } else {
+                format!("{}m", (f * 1000.0).round() as i64)
+            }
         }
     }
 }
@@ -176,8 +186,11 @@ fn api_pod(pod: &Value) -> Value {
             }
             if c.get("imagePullPolicy").is_none() {
                 let image = c["image"].as_str().unwrap_or_default().to_string();
-                c["imagePullPolicy"] =
-                    json!(if pulls_always(&image) { "Always" } else { "IfNotPresent" });
+                c["imagePullPolicy"] = json!(if pulls_always(&image) {
+                    "Always"
+                } else {
+                    "IfNotPresent"
+                });
             }
         }
     }
@@ -190,7 +203,11 @@ fn api_pod(pod: &Value) -> Value {
 /// The user pods the hub spawns for a compiled case, with its emitted manifests.
 fn user_pods(c: &z2jh_policy::compile::Compiled, version: &str) -> Vec<(String, Value)> {
     let chart = common::chart(version);
-    let file = ValuesFile::from_text("values.yaml", z2jh_policy::yaml::to_string(&c.rendered.values)).unwrap();
+    let file = ValuesFile::from_text(
+        "values.yaml",
+        z2jh_policy::yaml::to_string(&c.rendered.values),
+    )
+    .unwrap();
     let values = merged(&chart.defaults, &[file]);
     let manifests: Vec<Manifest> = c
         .rendered
@@ -282,134 +299,284 @@ fn debug_container(pod: &mut Value, container: Value) {
 /// message prefix: control and policy field) that must refuse it — no more,
 /// no fewer.
 const RESTRICTED: &[Mutation] = &[
-    ("root uid", |p| sc(p)["runAsUser"] = json!(0), &[
-        "user-identity (spec.userPods.identity.uid)",
-        "run-as-non-root (spec.userPods.runAsNonRoot)",
-    ]),
-    ("runAsNonRoot false", |p| {
-        sc(p)["runAsNonRoot"] = json!(false);
-    }, &["run-as-non-root (spec.userPods.runAsNonRoot)"]),
-    ("runAsNonRoot nowhere", |p| {
-        sc(p).as_object_mut().unwrap().remove("runAsNonRoot");
-        p["spec"]["securityContext"].as_object_mut().unwrap().remove("runAsNonRoot");
-    }, &["run-as-non-root (spec.userPods.runAsNonRoot)"]),
-    ("another uid", |p| sc(p)["runAsUser"] = json!(1001), &["user-identity (spec.userPods.identity.uid)"]),
-    ("privileged", |p| sc(p)["privileged"] = json!(true), &[
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
-    ]),
-    ("escalation allowed", |p| sc(p)["allowPrivilegeEscalation"] = json!(true), &[
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
-    ]),
-    ("escalation unset", |p| {
-        sc(p).as_object_mut().unwrap().remove("allowPrivilegeEscalation");
-    }, &["privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set"]),
-    ("extra capability", |p| sc(p)["capabilities"]["add"] = json!(["NET_RAW"]), &[
-        "capabilities (spec.userPods.capabilities): no container may add",
-    ]),
-    ("ALL not dropped", |p| sc(p)["capabilities"]["drop"] = json!(["NET_RAW"]), &[
-        "capabilities (spec.userPods.capabilities): every container must drop ALL",
-    ]),
-    ("token mounted", |p| p["spec"]["automountServiceAccountToken"] = json!(true), &["api-access (spec.apiAccess.mode)"]),
-    ("token automount unset", |p| {
-        p["spec"].as_object_mut().unwrap().remove("automountServiceAccountToken");
-    }, &["api-access (spec.apiAccess.mode)"]),
-    ("projected token volume", |p| {
-        p["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "tok", "projected": {"sources": [
+    (
+        "root uid",
+        |p| sc(p)["runAsUser"] = json!(0),
+        &[
+            "user-identity (spec.userPods.identity.uid)",
+            "run-as-non-root (spec.userPods.runAsNonRoot)",
+        ],
+    ),
+    (
+        "runAsNonRoot false",
+        |p| {
+            sc(p)["runAsNonRoot"] = json!(false);
+        },
+        &["run-as-non-root (spec.userPods.runAsNonRoot)"],
+    ),
+    (
+        "runAsNonRoot nowhere",
+        |p| {
+            sc(p).as_object_mut().unwrap().remove("runAsNonRoot");
+            p["spec"]["securityContext"]
+                .as_object_mut()
+                .unwrap()
+                .remove("runAsNonRoot");
+        },
+        &["run-as-non-root (spec.userPods.runAsNonRoot)"],
+    ),
+    (
+        "another uid",
+        |p| sc(p)["runAsUser"] = json!(1001),
+        &["user-identity (spec.userPods.identity.uid)"],
+    ),
+    (
+        "privileged",
+        |p| sc(p)["privileged"] = json!(true),
+        &[
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
+        ],
+    ),
+    (
+        "escalation allowed",
+        |p| sc(p)["allowPrivilegeEscalation"] = json!(true),
+        &[
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
+        ],
+    ),
+    (
+        "escalation unset",
+        |p| {
+            sc(p)
+                .as_object_mut()
+                .unwrap()
+                .remove("allowPrivilegeEscalation");
+        },
+        &[
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
+        ],
+    ),
+    (
+        "extra capability",
+        |p| sc(p)["capabilities"]["add"] = json!(["NET_RAW"]),
+        &["capabilities (spec.userPods.capabilities): no container may add"],
+    ),
+    (
+        "ALL not dropped",
+        |p| sc(p)["capabilities"]["drop"] = json!(["NET_RAW"]),
+        &["capabilities (spec.userPods.capabilities): every container must drop ALL"],
+    ),
+    (
+        "token mounted",
+        |p| p["spec"]["automountServiceAccountToken"] = json!(true),
+        &["api-access (spec.apiAccess.mode)"],
+    ),
+    (
+        "token automount unset",
+        |p| {
+            p["spec"]
+                .as_object_mut()
+                .unwrap()
+                .remove("automountServiceAccountToken");
+        },
+        &["api-access (spec.apiAccess.mode)"],
+    ),
+    (
+        "projected token volume",
+        |p| {
+            p["spec"]["volumes"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "tok", "projected": {"sources": [
             {"serviceAccountToken": {"path": "token"}}]}}));
-    }, &["api-access (spec.apiAccess.mode)"]),
-    ("missing CPU limit", |p| {
-        p["spec"]["containers"][0]["resources"]["limits"].as_object_mut().unwrap().remove("cpu");
-    }, &["resources (spec.resources.cpu.limit)"]),
-    ("CPU limit above the policy", |p| p["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("2001m"), &[
-        "resources (spec.resources.cpu.limit)",
-    ]),
-    ("memory limit above the policy", |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("4097Mi"), &[
-        "resources (spec.resources.memory.limit)",
-    ]),
-    ("memory limit in decimal units above the policy", |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("4.3G"), &[
-        "resources (spec.resources.memory.limit)",
-    ]),
-    ("missing ephemeral-storage limit", |p| {
-        p["spec"]["containers"][0]["resources"]["limits"].as_object_mut().unwrap().remove("ephemeral-storage");
-    }, &["resources (spec.resources.ephemeralStorage.limit)"]),
-    ("no resources at all", |p| {
-        p["spec"]["containers"][0].as_object_mut().unwrap().remove("resources");
-    }, &[
-        "resources (spec.resources.cpu.limit)",
-        "resources (spec.resources.memory.limit)",
-        "resources (spec.resources.ephemeralStorage.limit)",
-    ]),
-    ("hostPath volume", |p| {
-        p["spec"]["volumes"].as_array_mut().unwrap().push(json!({"name": "node", "hostPath": {"path": "/"}}));
-    }, &["admission (spec.admission.mode): the pod must not mount a hostPath volume"]),
-    ("host network", |p| p["spec"]["hostNetwork"] = json!(true), &[
-        "admission (spec.admission.mode): the pod must not use the node's",
-    ]),
-    ("host PID", |p| p["spec"]["hostPID"] = json!(true), &["admission (spec.admission.mode): the pod must not use the node's"]),
-    ("missing seccomp", |p| {
-        p["spec"]["securityContext"].as_object_mut().unwrap().remove("seccompProfile");
-    }, &["seccomp (spec.userPods.seccomp)"]),
-    ("seccomp unconfined", |p| sc(p)["seccompProfile"] = json!({"type": "Unconfined"}), &["seccomp (spec.userPods.seccomp)"]),
-    ("AppArmor unconfined", |p| sc(p)["appArmorProfile"] = json!({"type": "Unconfined"}), &["apparmor (spec.userPods.appArmor)"]),
-    ("pull policy Never", |p| p["spec"]["containers"][0]["imagePullPolicy"] = json!("Never"), &[
-        "image-pull-policy (spec.images.pullPolicy)",
-    ]),
-    ("a root init container", |p| {
-        p["spec"]["initContainers"] = json!([{"name": "setup", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent",
+        },
+        &["api-access (spec.apiAccess.mode)"],
+    ),
+    (
+        "missing CPU limit",
+        |p| {
+            p["spec"]["containers"][0]["resources"]["limits"]
+                .as_object_mut()
+                .unwrap()
+                .remove("cpu");
+        },
+        &["resources (spec.resources.cpu.limit)"],
+    ),
+    (
+        "CPU limit above the policy",
+        |p| p["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("2001m"),
+        &["resources (spec.resources.cpu.limit)"],
+    ),
+    (
+        "memory limit above the policy",
+        |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("4097Mi"),
+        &["resources (spec.resources.memory.limit)"],
+    ),
+    (
+        "memory limit in decimal units above the policy",
+        |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("4.3G"),
+        &["resources (spec.resources.memory.limit)"],
+    ),
+    (
+        "missing ephemeral-storage limit",
+        |p| {
+            p["spec"]["containers"][0]["resources"]["limits"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ephemeral-storage");
+        },
+        &["resources (spec.resources.ephemeralStorage.limit)"],
+    ),
+    (
+        "no resources at all",
+        |p| {
+            p["spec"]["containers"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("resources");
+        },
+        &[
+            "resources (spec.resources.cpu.limit)",
+            "resources (spec.resources.memory.limit)",
+            "resources (spec.resources.ephemeralStorage.limit)",
+        ],
+    ),
+    (
+        "hostPath volume",
+        |p| {
+            p["spec"]["volumes"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"name": "node", "hostPath": {"path": "/"}}));
+        },
+        &["admission (spec.admission.mode): the pod must not mount a hostPath volume"],
+    ),
+    (
+        "host network",
+        |p| p["spec"]["hostNetwork"] = json!(true),
+        &["admission (spec.admission.mode): the pod must not use the node's"],
+    ),
+    (
+        "host PID",
+        |p| p["spec"]["hostPID"] = json!(true),
+        &["admission (spec.admission.mode): the pod must not use the node's"],
+    ),
+    (
+        "missing seccomp",
+        |p| {
+            p["spec"]["securityContext"]
+                .as_object_mut()
+                .unwrap()
+                .remove("seccompProfile");
+        },
+        &["seccomp (spec.userPods.seccomp)"],
+    ),
+    (
+        "seccomp unconfined",
+        |p| sc(p)["seccompProfile"] = json!({"type": "Unconfined"}),
+        &["seccomp (spec.userPods.seccomp)"],
+    ),
+    (
+        "AppArmor unconfined",
+        |p| sc(p)["appArmorProfile"] = json!({"type": "Unconfined"}),
+        &["apparmor (spec.userPods.appArmor)"],
+    ),
+    (
+        "pull policy Never",
+        |p| p["spec"]["containers"][0]["imagePullPolicy"] = json!("Never"),
+        &["image-pull-policy (spec.images.pullPolicy)"],
+    ),
+    (
+        "a root init container",
+        |p| {
+            p["spec"]["initContainers"] = json!([{"name": "setup", "image": "busybox:1.36", "imagePullPolicy": "IfNotPresent",
             "securityContext": {"runAsUser": 0}}]);
-    }, &[
-        "user-identity (spec.userPods.identity.uid)",
-        "run-as-non-root (spec.userPods.runAsNonRoot)",
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
-        "capabilities (spec.userPods.capabilities): every container must drop ALL",
-        "apparmor (spec.userPods.appArmor)",
-        "resources (spec.resources.cpu.limit)",
-        "resources (spec.resources.memory.limit)",
-        "resources (spec.resources.ephemeralStorage.limit)",
-    ]),
-    ("a privileged debug container", |p| debug_container(p, json!({"name": "debugger", "image": "busybox:1.36",
+        },
+        &[
+            "user-identity (spec.userPods.identity.uid)",
+            "run-as-non-root (spec.userPods.runAsNonRoot)",
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
+            "capabilities (spec.userPods.capabilities): every container must drop ALL",
+            "apparmor (spec.userPods.appArmor)",
+            "resources (spec.resources.cpu.limit)",
+            "resources (spec.resources.memory.limit)",
+            "resources (spec.resources.ephemeralStorage.limit)",
+        ],
+    ),
+    (
+        "a privileged debug container",
+        |p| {
+            debug_container(
+                p,
+                json!({"name": "debugger", "image": "busybox:1.36",
         "imagePullPolicy": "IfNotPresent", "securityContext": {"privileged": true, "runAsUser": 1000,
-        "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "appArmorProfile": {"type": "RuntimeDefault"}}})), &[
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
-    ]),
-    ("a debug container adding a capability", |p| debug_container(p, json!({"name": "debugger", "image": "busybox:1.36",
+        "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}, "appArmorProfile": {"type": "RuntimeDefault"}}}),
+            )
+        },
+        &[
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
+        ],
+    ),
+    (
+        "a debug container adding a capability",
+        |p| {
+            debug_container(
+                p,
+                json!({"name": "debugger", "image": "busybox:1.36",
         "imagePullPolicy": "IfNotPresent", "securityContext": {"runAsUser": 1000, "allowPrivilegeEscalation": false,
-        "capabilities": {"drop": ["ALL"], "add": ["SYS_PTRACE"]}, "appArmorProfile": {"type": "RuntimeDefault"}}})), &[
-        "capabilities (spec.userPods.capabilities): no container may add",
-    ]),
-    ("an impostor of the metadata blocker", |p| {
-        p["spec"]["initContainers"] = json!([{"name": "block-cloud-metadata", "image": "quay.io/jupyterhub/k8s-network-tools:4.4.0",
+        "capabilities": {"drop": ["ALL"], "add": ["SYS_PTRACE"]}, "appArmorProfile": {"type": "RuntimeDefault"}}}),
+            )
+        },
+        &["capabilities (spec.userPods.capabilities): no container may add"],
+    ),
+    (
+        "an impostor of the metadata blocker",
+        |p| {
+            p["spec"]["initContainers"] = json!([{"name": "block-cloud-metadata", "image": "quay.io/jupyterhub/k8s-network-tools:4.4.0",
             "imagePullPolicy": "IfNotPresent",
             "command": ["iptables", "--append", "OUTPUT", "--protocol", "tcp", "--destination", "169.254.169.254",
                 "--destination-port", "80", "--jump", "DROP"],
             "securityContext": {"privileged": true, "runAsUser": 0, "capabilities": {"add": ["NET_ADMIN"]}}}]);
-    }, &[
-        "user-identity (spec.userPods.identity.uid)",
-        "run-as-non-root (spec.userPods.runAsNonRoot)",
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
-        "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
-        "capabilities (spec.userPods.capabilities): every container must drop ALL",
-        "capabilities (spec.userPods.capabilities): no container may add",
-        "apparmor (spec.userPods.appArmor)",
-        "resources (spec.resources.cpu.limit)",
-        "resources (spec.resources.memory.limit)",
-        "resources (spec.resources.ephemeralStorage.limit)",
-    ]),
+        },
+        &[
+            "user-identity (spec.userPods.identity.uid)",
+            "run-as-non-root (spec.userPods.runAsNonRoot)",
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): every container must set",
+            "privilege-escalation (spec.userPods.allowPrivilegeEscalation): no container may be privileged",
+            "capabilities (spec.userPods.capabilities): every container must drop ALL",
+            "capabilities (spec.userPods.capabilities): no container may add",
+            "apparmor (spec.userPods.appArmor)",
+            "resources (spec.resources.cpu.limit)",
+            "resources (spec.resources.memory.limit)",
+            "resources (spec.resources.ephemeralStorage.limit)",
+        ],
+    ),
 ];
 
 /// Applies each mutation to `pod` and compares what is refused with what must be.
 fn run_corpus(case: &str, corpus: &[Mutation]) -> Vec<String> {
     let (checks, pod, ns) = case_pod(case);
     let mut failures = Vec::new();
-    assert!(refused(&checks, &pod, &ns).is_empty(), "{case}: the unmodified pod is refused");
+    assert!(
+        refused(&checks, &pod, &ns).is_empty(),
+        "{case}: the unmodified pod is refused"
+    );
     for (name, mutate, want) in corpus {
         let mut p = pod.clone();
         mutate(&mut p);
         let got = refused(&checks, &p, &ns);
-        let unexpected: Vec<&String> = got.iter().filter(|m| !want.iter().any(|w| m.starts_with(w))).collect();
-        let missing: Vec<&&str> = want.iter().filter(|w| !got.iter().any(|m| m.starts_with(**w))).collect();
+        let unexpected: Vec<&String> = got
+            .iter()
+            .filter(|m| !want.iter().any(|w| m.starts_with(w)))
+            .collect();
+        let missing: Vec<&&str> = want
+            .iter()
+            .filter(|w| !got.iter().any(|m| m.starts_with(**w)))
+            .collect();
         if !unexpected.is_empty() || !missing.is_empty() {
-            failures.push(format!("{case}: `{name}`: not refused by {missing:?}; refused also by {unexpected:?}"));
+            failures.push(format!(
+                "{case}: `{name}`: not refused by {missing:?}; refused also by {unexpected:?}"
+            ));
         }
     }
     failures
@@ -425,46 +592,117 @@ fn each_violation_of_restricted_is_refused_by_its_validation() {
 #[test]
 fn each_violation_of_other_settings_is_refused_by_its_validation() {
     let cases: &[(&str, &[Mutation])] = &[
-        ("bandwidth-limited", &[
-            ("no bandwidth annotations", |p| {
-                p["metadata"]["annotations"].as_object_mut().unwrap().retain(|k, _| !k.ends_with("-bandwidth"));
-            }, &["bandwidth (spec.bandwidth.ingress)", "bandwidth (spec.bandwidth.egress)"]),
-            ("ingress above the policy", |p| p["metadata"]["annotations"]["kubernetes.io/ingress-bandwidth"] = json!("10G"), &[
-                "bandwidth (spec.bandwidth.ingress)",
-            ]),
-            ("egress not a quantity", |p| p["metadata"]["annotations"]["kubernetes.io/egress-bandwidth"] = json!("fast"), &[
-                "bandwidth (spec.bandwidth.egress)",
-            ]),
-        ]),
-        ("images-digest-always", &[
-            ("a tag instead of a digest", |p| p["spec"]["containers"][0]["image"] = json!("quay.io/jupyter/scipy-notebook:2024-01-01"), &[
-                "image-pinning (spec.images.userImage)",
-            ]),
-            ("pull policy IfNotPresent", |p| p["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent"), &[
-                "image-pull-policy (spec.images.pullPolicy)",
-            ]),
-        ]),
-        ("identity-per-user", &[
-            ("a uid below the per-user base", |p| sc(p)["runAsUser"] = json!(1000), &["user-identity (spec.userPods.identity.perUserBase)"]),
-        ]),
-        ("profiles-localhost", &[
-            ("another Localhost seccomp profile", |p| p["spec"]["securityContext"]["seccompProfile"] =
-                json!({"type": "Localhost", "localhostProfile": "profiles/other.json"}), &["seccomp (spec.userPods.seccomp)"]),
-        ]),
-        ("api-pod-creator", &[
-            ("another service account", |p| p["spec"]["serviceAccountName"] = json!("default"), &["api-access (spec.apiAccess.mode)"]),
-        ]),
-        ("baseline", &[
-            ("a changed metadata blocker", |p| {
-                let init = &mut p["spec"]["initContainers"][0];
-                assert_eq!(init["name"], "block-cloud-metadata");
-                init["command"] = json!(["sh", "-c", "iptables -F; sleep infinity"]);
-            }, &["user-identity (spec.userPods.identity.uid)", "privilege-escalation (spec.userPods.allowPrivilegeEscalation)"]),
-            ("the blocker's rule for another address", |p| {
-                p["spec"]["initContainers"][0]["command"][6] = json!("10.0.0.1");
-            }, &["user-identity (spec.userPods.identity.uid)", "privilege-escalation (spec.userPods.allowPrivilegeEscalation)"]),
-            ("host IPC", |p| p["spec"]["hostIPC"] = json!(true), &["admission (spec.admission.mode)"]),
-        ]),
+        (
+            "bandwidth-limited",
+            &[
+                (
+                    "no bandwidth annotations",
+                    |p| {
+                        p["metadata"]["annotations"]
+                            .as_object_mut()
+                            .unwrap()
+                            .retain(|k, _| !k.ends_with("-bandwidth"));
+                    },
+                    &[
+                        "bandwidth (spec.bandwidth.ingress)",
+                        "bandwidth (spec.bandwidth.egress)",
+                    ],
+                ),
+                (
+                    "ingress above the policy",
+                    |p| {
+                        p["metadata"]["annotations"]["kubernetes.io/ingress-bandwidth"] =
+                            json!("10G")
+                    },
+                    &["bandwidth (spec.bandwidth.ingress)"],
+                ),
+                (
+                    "egress not a quantity",
+                    |p| {
+                        p["metadata"]["annotations"]["kubernetes.io/egress-bandwidth"] =
+                            json!("fast")
+                    },
+                    &["bandwidth (spec.bandwidth.egress)"],
+                ),
+            ],
+        ),
+        (
+            "images-digest-always",
+            &[
+                (
+                    "a tag instead of a digest",
+                    |p| {
+                        p["spec"]["containers"][0]["image"] =
+                            json!("quay.io/jupyter/scipy-notebook:2024-01-01")
+                    },
+                    &["image-pinning (spec.images.userImage)"],
+                ),
+                (
+                    "pull policy IfNotPresent",
+                    |p| p["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent"),
+                    &["image-pull-policy (spec.images.pullPolicy)"],
+                ),
+            ],
+        ),
+        (
+            "identity-per-user",
+            &[(
+                "a uid below the per-user base",
+                |p| sc(p)["runAsUser"] = json!(1000),
+                &["user-identity (spec.userPods.identity.perUserBase)"],
+            )],
+        ),
+        (
+            "profiles-localhost",
+            &[(
+                "another Localhost seccomp profile",
+                |p| {
+                    p["spec"]["securityContext"]["seccompProfile"] =
+                        json!({"type": "Localhost", "localhostProfile": "profiles/other.json"})
+                },
+                &["seccomp (spec.userPods.seccomp)"],
+            )],
+        ),
+        (
+            "api-pod-creator",
+            &[(
+                "another service account",
+                |p| p["spec"]["serviceAccountName"] = json!("default"),
+                &["api-access (spec.apiAccess.mode)"],
+            )],
+        ),
+        (
+            "baseline",
+            &[
+                (
+                    "a changed metadata blocker",
+                    |p| {
+                        let init = &mut p["spec"]["initContainers"][0];
+                        assert_eq!(init["name"], "block-cloud-metadata");
+                        init["command"] = json!(["sh", "-c", "iptables -F; sleep infinity"]);
+                    },
+                    &[
+                        "user-identity (spec.userPods.identity.uid)",
+                        "privilege-escalation (spec.userPods.allowPrivilegeEscalation)",
+                    ],
+                ),
+                (
+                    "the blocker's rule for another address",
+                    |p| {
+                        p["spec"]["initContainers"][0]["command"][6] = json!("10.0.0.1");
+                    },
+                    &[
+                        "user-identity (spec.userPods.identity.uid)",
+                        "privilege-escalation (spec.userPods.allowPrivilegeEscalation)",
+                    ],
+                ),
+                (
+                    "host IPC",
+                    |p| p["spec"]["hostIPC"] = json!(true),
+                    &["admission (spec.admission.mode)"],
+                ),
+            ],
+        ),
     ];
     let mut failures = Vec::new();
     for (case, corpus) in cases {
@@ -479,7 +717,10 @@ fn each_violation_of_other_settings_is_refused_by_its_validation() {
 fn pod_creator_binds_the_workload_namespace_too() {
     let c = common::compile_case("api-pod-creator", "4.4.0").unwrap();
     let objects = c.rendered.manifest_objects();
-    let bindings: Vec<&Value> = objects.iter().filter(|m| m["kind"] == "ValidatingAdmissionPolicyBinding").collect();
+    let bindings: Vec<&Value> = objects
+        .iter()
+        .filter(|m| m["kind"] == "ValidatingAdmissionPolicyBinding")
+        .collect();
     let pc = c.loaded.policy.spec.api_access.pod_creator.clone().unwrap();
     assert!(bindings.iter().any(|b| b["spec"]["matchResources"]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
         == json!(pc.workload_namespace) && b["spec"]["matchResources"].get("objectSelector").is_none()));
@@ -506,10 +747,19 @@ fn the_quantity_library_compares_as_kubernetes_does() {
     }
     let eval_q = |e: &str| eval(e, &json!({}), "ns").unwrap();
     assert!(eval_q("quantity(\"2001m\").isGreaterThan(quantity(\"2\"))"));
-    assert!(!eval_q("quantity(\"2\").isGreaterThan(quantity(\"2000m\"))"));
+    assert!(!eval_q(
+        "quantity(\"2\").isGreaterThan(quantity(\"2000m\"))"
+    ));
     assert!(eval_q("quantity(\"1Mi\").compareTo(quantity(\"1M\")) == 1"));
     assert!(eval_q("!isQuantity(\"fast\") && isQuantity(\"50M\")"));
-    assert!(eval("quantity(\"fast\").isLessThan(quantity(\"1\"))", &json!({}), "ns").is_err());
+    assert!(
+        eval(
+            "quantity(\"fast\").isLessThan(quantity(\"1\"))",
+            &json!({}),
+            "ns"
+        )
+        .is_err()
+    );
 }
 
 // ------------------------------------------------------------ policy strings stay data
@@ -553,33 +803,57 @@ fn hostile_policy_strings_cannot_inject_cel_or_yaml() {
         p.spec.api_access.pod_creator = Some(PodCreator {
             service_account: (*s).to_string(),
             ..serde_json::from_value(json!({"serviceAccount": "x", "workloadNamespace": "w",
-                "apiServer": {"cidrs": ["10.0.0.1/32"], "ports": [443]}})).unwrap()
+                "apiServer": {"cidrs": ["10.0.0.1/32"], "ports": [443]}}))
+            .unwrap()
         });
         let plan = z2jh_policy::lower::lower(&loaded);
-        let rendered = z2jh_policy::render::render(&plan).unwrap_or_else(|e| panic!("{s:?}: {e:?}"));
+        let rendered =
+            z2jh_policy::render::render(&plan).unwrap_or_else(|e| panic!("{s:?}: {e:?}"));
         let objects = rendered.manifest_objects();
-        let kinds: Vec<&str> = objects.iter().filter_map(|m| m["kind"].as_str())
-            .filter(|k| k.starts_with("ValidatingAdmission")).collect();
+        let kinds: Vec<&str> = objects
+            .iter()
+            .filter_map(|m| m["kind"].as_str())
+            .filter(|k| k.starts_with("ValidatingAdmission"))
+            .collect();
         // user pods: a policy and two bindings; chart pods: a policy and its binding.
         assert_eq!(kinds.len(), 5, "{s:?}: {kinds:?}");
         let checks = checks(&objects, ".user-pods");
         assert_eq!(checks.len(), checks0.len(), "{s:?}");
-        let seccomp: Vec<Check> = checks.iter().filter(|c| c.message.starts_with("seccomp")).cloned().collect();
-        assert!(seccomp[0].message.contains(s), "{s:?}: {}", seccomp[0].message);
+        let seccomp: Vec<Check> = checks
+            .iter()
+            .filter(|c| c.message.starts_with("seccomp"))
+            .cloned()
+            .collect();
+        assert!(
+            seccomp[0].message.contains(s),
+            "{s:?}: {}",
+            seccomp[0].message
+        );
         let with = |profile: &str| {
             let mut p = pod.clone();
-            p["spec"]["securityContext"]["seccompProfile"] = json!({"type": "Localhost", "localhostProfile": profile});
+            p["spec"]["securityContext"]["seccompProfile"] =
+                json!({"type": "Localhost", "localhostProfile": profile});
             refused(&seccomp, &p, &ns).is_empty()
         };
         assert!(with(s), "{s:?}: the named profile is refused");
         assert!(!with("other"), "{s:?}: another profile is admitted");
-        let token: Vec<Check> = checks.iter().filter(|c| c.message.starts_with("api-access")).cloned().collect();
+        let token: Vec<Check> = checks
+            .iter()
+            .filter(|c| c.message.starts_with("api-access"))
+            .cloned()
+            .collect();
         let mut p = pod.clone();
         p["spec"]["automountServiceAccountToken"] = json!(true);
         p["spec"]["serviceAccountName"] = json!(s);
-        assert!(refused(&token, &p, &ns).is_empty(), "{s:?}: its own account is refused");
+        assert!(
+            refused(&token, &p, &ns).is_empty(),
+            "{s:?}: its own account is refused"
+        );
         p["spec"]["serviceAccountName"] = json!("default");
-        assert!(!refused(&token, &p, &ns).is_empty(), "{s:?}: another account is admitted");
+        assert!(
+            !refused(&token, &p, &ns).is_empty(),
+            "{s:?}: another account is admitted"
+        );
     }
 }
 
@@ -607,10 +881,17 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
         let chart_checks = checks(&c.rendered.manifest_objects(), ".chart-pods");
         assert_eq!(chart_checks.len(), 6, "{v}");
         let chart = common::chart(v);
-        let file = ValuesFile::from_text("values.yaml", z2jh_policy::yaml::to_string(&c.rendered.values)).unwrap();
+        let file = ValuesFile::from_text(
+            "values.yaml",
+            z2jh_policy::yaml::to_string(&c.rendered.values),
+        )
+        .unwrap();
         let values = merged(&chart.defaults, &[file]);
         for ptr in CONTEXTS {
-            let ctx = values.pointer(ptr).cloned().unwrap_or_else(|| panic!("{v}: {ptr}"));
+            let ctx = values
+                .pointer(ptr)
+                .cloned()
+                .unwrap_or_else(|| panic!("{v}: {ptr}"));
             let mut pod = json!({"metadata": {"labels": {"component": "hub"}}, "spec": {
                 "securityContext": values.pointer("/hub/podSecurityContext").cloned().filter(|_| ptr.starts_with("/hub")).unwrap_or(json!({})),
                 "containers": [{"name": "c", "image": "x:1", "securityContext": ctx}]}});
@@ -619,7 +900,12 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
             assert!(got.is_empty(), "{v}: {ptr}: {got:?}");
             let mut root = pod.clone();
             root["spec"]["containers"][0]["securityContext"]["runAsUser"] = json!(0);
-            assert!(refused(&chart_checks, &root, "jhub").iter().all(|m| m.contains("uid 0")), "{v}: {ptr}");
+            assert!(
+                refused(&chart_checks, &root, "jhub")
+                    .iter()
+                    .all(|m| m.contains("uid 0")),
+                "{v}: {ptr}"
+            );
             assert_eq!(refused(&chart_checks, &root, "jhub").len(), 1, "{v}: {ptr}");
             let mut host = pod.clone();
             host["spec"]["hostNetwork"] = json!(true);
@@ -628,7 +914,11 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
             let mut open = pod.clone();
             open["spec"]["initContainers"] = json!([{"name": "i", "image": "x:1"}]);
             let got = refused(&chart_checks, &open, "jhub");
-            assert!(got.iter().any(|m| m.contains("allowPrivilegeEscalation")) && got.iter().any(|m| m.contains("drop ALL")), "{v}: {ptr}: {got:?}");
+            assert!(
+                got.iter().any(|m| m.contains("allowPrivilegeEscalation"))
+                    && got.iter().any(|m| m.contains("drop ALL")),
+                "{v}: {ptr}: {got:?}"
+            );
         }
     }
     // `chart-default` hardening asks nothing of the chart's pods (3.x's own defaults would fail).
@@ -655,21 +945,39 @@ fn check_reads_an_admission_manifest_back() {
     };
     let check = |manifests: &str| {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-            .args(["check", &format!("{DIR}/policy.yaml"), "--values", &format!("{DIR}/security.yaml"),
-                &format!("{DIR}/secrets.yaml"), "--chart-version", "4.4.0", "--manifests", manifests,
-                "--format", "json"])
+            .args([
+                "check",
+                &format!("{DIR}/policy.yaml"),
+                "--values",
+                &format!("{DIR}/security.yaml"),
+                &format!("{DIR}/secrets.yaml"),
+                "--chart-version",
+                "4.4.0",
+                "--manifests",
+                manifests,
+                "--format",
+                "json",
+            ])
             .output()
             .unwrap();
         let report: Value = serde_json::from_slice(&o.stdout).unwrap();
-        let admission = report["findings"].as_array().unwrap().iter()
-            .find(|c| c["control"] == "admission").cloned().unwrap_or(Value::Null);
+        let admission = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == "admission")
+            .cloned()
+            .unwrap_or(Value::Null);
         (o.status.code(), admission)
     };
     let (code, holds) = check(&write("as-compiled.yaml", &docs));
     assert_eq!((code, &holds), (Some(0), &Value::Null));
 
     let mut warn = docs.clone();
-    for d in warn.iter_mut().filter(|d| d["kind"] == "ValidatingAdmissionPolicyBinding") {
+    for d in warn
+        .iter_mut()
+        .filter(|d| d["kind"] == "ValidatingAdmissionPolicyBinding")
+    {
         d["spec"]["validationActions"] = json!(["Warn"]);
     }
     let (code, loosened) = check(&write("warn.yaml", &warn));
@@ -677,13 +985,25 @@ fn check_reads_an_admission_manifest_back() {
     assert_eq!(loosened["found"]["name"], "warn", "{loosened}");
 
     let mut fewer = docs.clone();
-    let vap = fewer.iter_mut().find(|d| d["kind"] == "ValidatingAdmissionPolicy").unwrap();
+    let vap = fewer
+        .iter_mut()
+        .find(|d| d["kind"] == "ValidatingAdmissionPolicy")
+        .unwrap();
     let removed = vap["spec"]["validations"].as_array_mut().unwrap().remove(1);
     let (code, thinned) = check(&write("fewer.yaml", &fewer));
     assert_eq!(code, Some(1), "{thinned}");
-    assert!(thinned.to_string().contains(removed["message"].as_str().unwrap()), "{thinned}");
+    assert!(
+        thinned
+            .to_string()
+            .contains(removed["message"].as_str().unwrap()),
+        "{thinned}"
+    );
 
-    let none: Vec<Value> = docs.iter().filter(|d| !d["kind"].as_str().unwrap().starts_with("Validating")).cloned().collect();
+    let none: Vec<Value> = docs
+        .iter()
+        .filter(|d| !d["kind"].as_str().unwrap().starts_with("Validating"))
+        .cloned()
+        .collect();
     let (code, off) = check(&write("none.yaml", &none));
     assert_eq!(code, Some(1), "{off}");
     assert_eq!(off["found"]["name"], "off", "{off}");

@@ -64,7 +64,12 @@ pub fn every_container(lists: Lists, pred: &str, exempt: Option<&str>) -> String
 /// A security-context field as the kubelet applies it: the container's,
 /// else the pod's (for fields the pod context has), else `unset`.
 /// `test` receives the path of the field that is set.
-pub fn context_field(field: &str, pod_level: bool, test: impl Fn(&str) -> String, unset: &str) -> String {
+pub fn context_field(
+    field: &str,
+    pod_level: bool,
+    test: impl Fn(&str) -> String,
+    unset: &str,
+) -> String {
     let own = format!("c.securityContext.{field}");
     let fallback = if pod_level {
         let pod = format!("object.spec.securityContext.{field}");

@@ -62,7 +62,8 @@ fn host_isolation(target: Target, field: &'static str) -> Vec<Validation> {
         .map(|f| format!("!(has(object.spec.{f}) && object.spec.{f} == true)"))
         .collect::<Vec<_>>()
         .join(" && ");
-    let host_path = "!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath))".to_string();
+    let host_path =
+        "!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath))".to_string();
     let make = |field: &'static str, rule: &str, expression: String| Validation {
         target,
         ..Validation::user(field, rule, expression)
@@ -73,11 +74,7 @@ fn host_isolation(target: Target, field: &'static str) -> Vec<Validation> {
             "the pod must not use the node's network, PID or IPC namespace (hostNetwork, hostPID, hostIPC)",
             namespaces,
         ),
-        make(
-            field,
-            "the pod must not mount a hostPath volume",
-            host_path,
-        ),
+        make(field, "the pod must not mount a hostPath volume", host_path),
     ]
 }
 
@@ -109,7 +106,9 @@ fn bound_actions(manifests: &[Value]) -> usize {
                 && reaches_user_pods(b.pointer("/spec/matchResources/objectSelector"))
         })
         .map(|b| {
-            let actions = b.pointer("/spec/validationActions").and_then(Value::as_array);
+            let actions = b
+                .pointer("/spec/validationActions")
+                .and_then(Value::as_array);
             let has = |a: &str| actions.is_some_and(|l| l.iter().any(|x| x == a));
             if has("Deny") {
                 0
@@ -132,7 +131,8 @@ fn reaches_user_pods(sel: Option<&Value>) -> bool {
     };
     let labels = sel.get("matchLabels").and_then(Value::as_object);
     let by_labels = labels.is_none_or(|l| {
-        l.iter().all(|(k, v)| k == "component" && v == admission::USER_POD_COMPONENT)
+        l.iter()
+            .all(|(k, v)| k == "component" && v == admission::USER_POD_COMPONENT)
     });
     let by_exprs = sel
         .get("matchExpressions")
@@ -154,7 +154,12 @@ impl Control for AdmissionControl {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(MODES.iter().position(|m| *m == p.spec.admission.mode).unwrap_or(3))
+        Selected::of(
+            MODES
+                .iter()
+                .position(|m| *m == p.spec.admission.mode)
+                .unwrap_or(3),
+        )
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let mode = p.spec.admission.mode;
@@ -217,7 +222,12 @@ impl Control for AdmissionControl {
             .unwrap_or_default()
             .iter()
             .filter(|m| m["kind"] == "ValidatingAdmissionPolicy")
-            .flat_map(|m| m.pointer("/spec/validations").and_then(Value::as_array).into_iter().flatten())
+            .flat_map(|m| {
+                m.pointer("/spec/validations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
             .filter_map(|x| x["expression"].as_str())
             .collect();
         if p.spec.admission.mode == AdmissionMode::Off || v.manifests.is_none() {
@@ -251,14 +261,25 @@ mod tests {
     fn only_bindings_that_reach_user_pods_count() {
         let vap = json!({"kind": "ValidatingAdmissionPolicy", "metadata": {"name": "p"},
             "spec": {"matchConstraints": {"resourceRules": [{"resources": ["pods"]}]}}});
-        let bind = |actions: Value, sel: Value| json!({"kind": "ValidatingAdmissionPolicyBinding",
+        let bind = |actions: Value, sel: Value| {
+            json!({"kind": "ValidatingAdmissionPolicyBinding",
             "metadata": {"name": "b"}, "spec": {"policyName": "p", "validationActions": actions,
-            "matchResources": {"objectSelector": sel}}});
+            "matchResources": {"objectSelector": sel}}})
+        };
         let chart = json!({"matchExpressions": [{"key": "component", "operator": "In", "values": ["hub"]}]});
         let user = json!({"matchLabels": {"component": "singleuser-server"}});
-        assert_eq!(bound_actions(&[vap.clone(), bind(json!(["Deny"]), chart.clone())]), 3);
-        assert_eq!(bound_actions(&[vap.clone(), bind(json!(["Warn"]), user.clone())]), 1);
-        assert_eq!(bound_actions(&[vap.clone(), bind(json!(["Audit"]), json!({}))]), 2);
+        assert_eq!(
+            bound_actions(&[vap.clone(), bind(json!(["Deny"]), chart.clone())]),
+            3
+        );
+        assert_eq!(
+            bound_actions(&[vap.clone(), bind(json!(["Warn"]), user.clone())]),
+            1
+        );
+        assert_eq!(
+            bound_actions(&[vap.clone(), bind(json!(["Audit"]), json!({}))]),
+            2
+        );
         assert_eq!(bound_actions(&[bind(json!(["Deny"]), user)]), 3);
     }
 }

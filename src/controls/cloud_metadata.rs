@@ -67,8 +67,17 @@ fn blocker(p: &Policy) -> Option<String> {
         return None;
     }
     let command = [
-        "iptables", "--append", "OUTPUT", "--protocol", "tcp", "--destination", &m.ip,
-        "--destination-port", "80", "--jump", "DROP",
+        "iptables",
+        "--append",
+        "OUTPUT",
+        "--protocol",
+        "tcp",
+        "--destination",
+        &m.ip,
+        "--destination-port",
+        "80",
+        "--jump",
+        "DROP",
     ];
     Some(format!(
         "c.name == \"block-cloud-metadata\" && c.image.startsWith({}) && has(c.command) && c.command == {} && !has(c.args)",
@@ -88,7 +97,9 @@ impl Control for CloudMetadataControl {
     }
 
     fn admission_gap(&self) -> Option<&'static str> {
-        Some("which addresses a pod reaches is decided by NetworkPolicies and the node, not by the pod spec; with `iptables` the blocker init container is admitted as the chart builds it")
+        Some(
+            "which addresses a pod reaches is decided by NetworkPolicies and the node, not by the pod spec; with `iptables` the blocker init container is admitted as the chart builds it",
+        )
     }
 
     fn selected(&self, p: &Policy) -> Selected {

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use super::cloud_metadata::every_user_container;
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
@@ -76,7 +76,10 @@ impl Control for PullPolicyControl {
     fn admission(&self, p: &Policy) -> Vec<Validation> {
         // The API server defaults imagePullPolicy before validation, so it is always set.
         let (allowed, rule): (&[&str], _) = match p.spec.images.pull_policy {
-            PullPolicy::Always => (&["Always"], "every container must pull its image with imagePullPolicy: Always"),
+            PullPolicy::Always => (
+                &["Always"],
+                "every container must pull its image with imagePullPolicy: Always",
+            ),
             PullPolicy::IfNotPresent => (
                 &["Always", "IfNotPresent"],
                 "every container must pull its image with imagePullPolicy Always or IfNotPresent, never Never",
@@ -87,7 +90,11 @@ impl Control for PullPolicyControl {
             "has(c.imagePullPolicy) && c.imagePullPolicy in {}",
             cel::strings(allowed)
         );
-        vec![Validation::user(PULL.field, rule, every_user_container(p, Lists::All, &pred))]
+        vec![Validation::user(
+            PULL.field,
+            rule,
+            every_user_container(p, Lists::All, &pred),
+        )]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::cloud_metadata::every_user_container;
 use super::user_pods::{CTR_CTX, POD_CTX, ctx_get, path};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use super::cloud_metadata::every_user_container;
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists, context_field};
 use crate::lower::Lowering;
@@ -81,7 +81,12 @@ fn app_armor_confined(profile: &Profile) -> String {
         "(has(object.metadata.annotations) && ({} + c.name) in object.metadata.annotations && ({accepted}))",
         cel::string("container.apparmor.security.beta.kubernetes.io/")
     );
-    context_field("appArmorProfile", true, |f| confining(profile, f), &annotation)
+    context_field(
+        "appArmorProfile",
+        true,
+        |f| confining(profile, f),
+        &annotation,
+    )
 }
 
 /// What a profile setting asks of every container, in words.
@@ -90,7 +95,9 @@ fn profile_rule(what: &str, profile: &Profile) -> String {
         Profile::Localhost(name) => format!(
             "every container must run with the {what} profile RuntimeDefault or Localhost `{name}`"
         ),
-        _ => format!("every container must run with the {what} profile RuntimeDefault or Localhost"),
+        _ => {
+            format!("every container must run with the {what} profile RuntimeDefault or Localhost")
+        }
     }
 }
 

@@ -52,7 +52,9 @@ impl Control for QuotaControl {
         &DEF
     }
     fn admission_gap(&self) -> Option<&'static str> {
-        Some("namespace totals are enforced by the ResourceQuota and LimitRange admission plugins, not per pod")
+        Some(
+            "namespace totals are enforced by the ResourceQuota and LimitRange admission plugins, not per pod",
+        )
     }
     fn selected(&self, p: &Policy) -> Selected {
         if p.spec.quota.enabled {

@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use super::cloud_metadata::every_user_container;
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
@@ -287,8 +287,16 @@ impl Control for ResourcesControl {
     fn admission(&self, p: &Policy) -> Vec<Validation> {
         let r = &p.spec.resources;
         let limits: [(&'static str, &str, Option<String>); 3] = [
-            ("/spec/resources/cpu/limit", "cpu", r.cpu.limit.as_ref().map(cpu_quantity)),
-            ("/spec/resources/memory/limit", "memory", r.memory.limit.clone()),
+            (
+                "/spec/resources/cpu/limit",
+                "cpu",
+                r.cpu.limit.as_ref().map(cpu_quantity),
+            ),
+            (
+                "/spec/resources/memory/limit",
+                "memory",
+                r.memory.limit.clone(),
+            ),
             (
                 "/spec/resources/ephemeralStorage/limit",
                 "ephemeral-storage",

@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use super::cloud_metadata::every_user_container;
+use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, context_field, own_field};
 use crate::lower::Lowering;
@@ -189,18 +189,28 @@ impl Control for IdentityControl {
         let (field, rule, test) = match id.mode {
             IdentityMode::Fixed => (
                 "/spec/userPods/identity/uid",
-                format!("every container must run as uid {} (runAsUser, its own or the pod's)", id.uid),
+                format!(
+                    "every container must run as uid {} (runAsUser, its own or the pod's)",
+                    id.uid
+                ),
                 format!("== {}", id.uid),
             ),
             IdentityMode::PerUser => (
                 "/spec/userPods/identity/perUserBase",
-                format!("every container must run as a uid of at least {} (runAsUser, its own or the pod's)", id.per_user_base),
+                format!(
+                    "every container must run as a uid of at least {} (runAsUser, its own or the pod's)",
+                    id.per_user_base
+                ),
                 format!(">= {}", id.per_user_base),
             ),
             IdentityMode::ImageDefault => return Vec::new(),
         };
         let uid = context_field("runAsUser", true, |f| format!("{f} {test}"), "false");
-        vec![Validation::user(field, rule, every_user_container(p, Lists::All, &uid))]
+        vec![Validation::user(
+            field,
+            rule,
+            every_user_container(p, Lists::All, &uid),
+        )]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let id = &mut p.spec.user_pods.identity;
@@ -345,7 +355,10 @@ pub(super) fn drops_all() -> String {
 
 /// CEL over `c`: no capability added.
 fn adds_none() -> String {
-    format!("!{}", own_field("capabilities.add", |f| format!("size({f}) > 0")))
+    format!(
+        "!{}",
+        own_field("capabilities.add", |f| format!("size({f}) > 0"))
+    )
 }
 
 // ---------------------------------------------------------------- allowPrivilegeEscalation

@@ -161,12 +161,15 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
     for m in &c.rendered.manifests {
         push("manifest", m.id(), Vec::new(), m.object.clone(), &m.origin);
         // Each admission check under the control (and field) that states it.
-        let checks = m.object.pointer("/spec/validations").and_then(Value::as_array);
+        let checks = m
+            .object
+            .pointer("/spec/validations")
+            .and_then(Value::as_array);
         for (i, v) in checks.into_iter().flatten().enumerate() {
-            let Some(s) = stated
-                .iter()
-                .find(|s| v["expression"] == s.validation.expression.as_str() && v["message"] == s.message().as_str())
-            else {
+            let Some(s) = stated.iter().find(|s| {
+                v["expression"] == s.validation.expression.as_str()
+                    && v["message"] == s.message().as_str()
+            }) else {
                 continue;
             };
             let src = c.loaded.prov.source(s.validation.field);

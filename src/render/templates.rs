@@ -33,7 +33,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/nfs-shared.yaml"),
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
-    ("admission.yaml", include_str!("../../templates/admission.yaml")),
+    (
+        "admission.yaml",
+        include_str!("../../templates/admission.yaml"),
+    ),
     (
         "chart-pods-deny-all.yaml",
         include_str!("../../templates/chart-pods-deny-all.yaml"),

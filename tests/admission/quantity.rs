@@ -85,7 +85,9 @@ pub fn register(ctx: &mut Context) {
         |s: Arc<String>| -> Result<Arc<dyn Opaque>, ExecutionError> {
             parse(&s)
                 .map(|n| Arc::new(Quantity(n)) as Arc<dyn Opaque>)
-                .ok_or_else(|| ExecutionError::function_error("quantity", format!("invalid quantity {s:?}")))
+                .ok_or_else(|| {
+                    ExecutionError::function_error("quantity", format!("invalid quantity {s:?}"))
+                })
         },
     )
     .unwrap();
