@@ -239,6 +239,25 @@ fn every_pod_the_hub_spawns_for_a_golden_case_is_admitted() {
             if user.is_empty() {
                 continue;
             }
+            // What is written (long expressions folded, comments above) reads back as compiled.
+            let written = c
+                .output
+                .files
+                .iter()
+                .find(|(p, _)| p == "manifests/admission.yaml");
+            let written = z2jh_policy::yaml::parse_stream(&written.unwrap().1).unwrap();
+            let compiled: Vec<Value> = c
+                .rendered
+                .manifests
+                .iter()
+                .filter(|m| m.group == z2jh_policy::plan::Group::Admission)
+                .map(|m| m.object.clone())
+                .collect();
+            if written != compiled {
+                failures.push(format!(
+                    "{case} ({v}): admission.yaml does not read back as compiled"
+                ));
+            }
             // The API server refuses a message with a line break.
             for ch in checks(&c.rendered.manifest_objects(), "-pods") {
                 if ch.message.contains(['\n', '\r']) || ch.expression.trim().is_empty() {
