@@ -7,6 +7,7 @@
 // error path, so their size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod admission;
 pub mod assess;
 pub mod chart;
 pub mod cli;

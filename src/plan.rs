@@ -40,15 +40,17 @@ pub enum Group {
     Network,
     Storage,
     Quota,
+    Admission,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Namespace,
         Group::Rbac,
         Group::Network,
         Group::Storage,
         Group::Quota,
+        Group::Admission,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Group {
             Group::Network => "network",
             Group::Storage => "storage",
             Group::Quota => "quota",
+            Group::Admission => "admission",
         }
     }
 }
@@ -69,6 +72,8 @@ pub struct ManifestRequest {
     pub template: &'static str,
     pub context: Value,
     pub origin: Origin,
+    /// Written as YAML comment lines above the rendered objects.
+    pub comment: Option<String>,
 }
 
 /// The setting a control is at, as an index into its definition's

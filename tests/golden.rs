@@ -154,6 +154,9 @@ fn every_control_reads_back_what_it_compiled() {
 /// a misspelt or misplaced field would be dropped and the comparison fails.
 #[test]
 fn manifests_round_trip_through_kubernetes_types() {
+    use k8s_openapi::api::admissionregistration::v1::{
+        ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+    };
     use k8s_openapi::api::core::v1::{
         LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, ResourceQuota,
         ServiceAccount,
@@ -187,6 +190,8 @@ fn manifests_round_trip_through_kubernetes_types() {
                 "PersistentVolumeClaim" => round::<PersistentVolumeClaim>(&m),
                 "ResourceQuota" => round::<ResourceQuota>(&m),
                 "LimitRange" => round::<LimitRange>(&m),
+                "ValidatingAdmissionPolicy" => round::<ValidatingAdmissionPolicy>(&m),
+                "ValidatingAdmissionPolicyBinding" => round::<ValidatingAdmissionPolicyBinding>(&m),
                 other => Err(format!("no Kubernetes type mapped for kind {other}")),
             };
             kinds.insert(kind.clone());
@@ -201,7 +206,7 @@ fn manifests_round_trip_through_kubernetes_types() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
-        kinds.len() >= 10,
+        kinds.len() >= 12,
         "cases should exercise every manifest kind, saw {kinds:?}"
     );
 }

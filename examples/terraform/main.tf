@@ -56,6 +56,7 @@ locals {
       local.result.network_yaml,
       local.result.storage_yaml,
       local.result.quota_yaml,
+      local.result.admission_yaml,
     ] :
     provider::kubernetes::manifest_decode_multi(text) if text != ""
   ]

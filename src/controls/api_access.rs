@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::{Validation, cel};
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{ApiAccessMode, ApiServer, Cidr, PodCreator, PodCreatorExtra, Policy, Port};
@@ -92,6 +93,31 @@ impl Control for ApiAccessControl {
             keys,
             v.judge_pods(&API_ACCESS, crate::effective::grade::token),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let no_automount = "(has(object.spec.automountServiceAccountToken) && object.spec.automountServiceAccountToken == false)";
+        match (&p.spec.api_access.mode, &p.spec.api_access.pod_creator) {
+            (ApiAccessMode::None, _) => vec![Validation::user(
+                API_ACCESS.field,
+                "the pod must not mount a service-account token (automountServiceAccountToken: false, no projected serviceAccountToken volume)",
+                format!(
+                    "{no_automount} && (!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.projected) || !has(v.projected.sources) || v.projected.sources.all(s, !has(s.serviceAccountToken))))"
+                ),
+            )],
+            (ApiAccessMode::PodCreator, Some(pc)) => vec![Validation::user(
+                API_ACCESS.field,
+                format!(
+                    "a user server that mounts a service-account token must use `{}` (pods in the workload namespace are not held to this)",
+                    pc.service_account
+                ),
+                format!(
+                    "request.namespace != {} || {no_automount} || (has(object.spec.serviceAccountName) && object.spec.serviceAccountName == {})",
+                    cel::string(&p.metadata.namespace),
+                    cel::string(&pc.service_account)
+                ),
+            )],
+            _ => Vec::new(),
+        }
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::{Validation, cel};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
@@ -65,6 +66,28 @@ impl Control for BandwidthControl {
             p.spec.bandwidth.ingress.as_deref(),
             p.spec.bandwidth.egress.as_deref(),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let b = &p.spec.bandwidth;
+        [
+            ("/spec/bandwidth/ingress", ANN[0], &b.ingress),
+            ("/spec/bandwidth/egress", ANN[1], &b.egress),
+        ]
+        .into_iter()
+        .filter_map(|(field, ann, max)| {
+            let max = max.as_ref()?;
+            Some(Validation::user(
+                field,
+                format!("the pod must carry the annotation {ann} of at most {max}"),
+                cel::annotation(ann, |a| {
+                    format!(
+                        "isQuantity({a}) && !quantity({a}).isGreaterThan(quantity({}))",
+                        cel::string(max)
+                    )
+                }),
+            ))
+        })
+        .collect()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let b = &p.spec.bandwidth;

@@ -4,6 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::Validation;
+use crate::admission::cel::{Lists, every_container};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{ChartHardening, ChartResources, Policy, Profile};
@@ -81,6 +83,40 @@ fn with(base: &[&'static str], key: &'static str) -> Vec<&'static str> {
 impl Control for Hardening {
     fn def(&self) -> &'static ControlDef {
         &HARDENING
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if p.spec.chart_pods.hardening != ChartHardening::Restricted {
+            return Vec::new();
+        }
+        let all = |pred: &str| every_container(Lists::All, pred, None);
+        let mut v = vec![
+            Validation::chart(
+                HARDENING.field,
+                "every container must set runAsNonRoot: true (its own or the pod's) and must not run as uid 0",
+                all(&super::user_pods::non_root()),
+            ),
+            Validation::chart(
+                HARDENING.field,
+                "every container must set allowPrivilegeEscalation: false and must not be privileged",
+                format!(
+                    "{} && {}",
+                    all(&super::user_pods::no_escalation()),
+                    all(&super::user_pods::not_privileged())
+                ),
+            ),
+            Validation::chart(
+                HARDENING.field,
+                "every container must drop ALL capabilities (capabilities.drop: [ALL])",
+                all(&super::user_pods::drops_all()),
+            ),
+            Validation::chart(
+                HARDENING.field,
+                "every container must run with the seccomp profile RuntimeDefault or Localhost (seccompProfile, its own or the pod's)",
+                all(&super::profiles::seccomp_confined(&Profile::RuntimeDefault)),
+            ),
+        ];
+        v.extend(super::admission::chart_host_isolation(HARDENING.field));
+        v
     }
     fn selected(&self, p: &Policy) -> Selected {
         Selected::of(match p.spec.chart_pods.hardening {

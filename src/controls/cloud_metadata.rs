@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{MetadataMode, Policy};
@@ -42,9 +43,63 @@ static DEF: ControlDef = ControlDef {
     spawner_traits: &["init_containers"],
 };
 
+/// The network-tools image of the policy's chart release (Docker Hub up
+/// to 3.1.0, quay.io since), as `name:` for a prefix match on the tag.
+fn network_tools(p: &Policy) -> String {
+    let name = crate::chart::releases::nearest(&p.chart)
+        .and_then(|r| {
+            r.defaults()
+                .pointer("/singleuser/networkTools/image/name")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "quay.io/jupyterhub/k8s-network-tools".into());
+    format!("{name}:")
+}
+
+/// With `iptables`, the chart's blocker init container (privileged, uid 0,
+/// NET_ADMIN) is this control's accepted trade-off: as CEL over `c`, a
+/// container that is exactly it — its name, the chart's image and the one
+/// iptables rule for the policy's address.
+fn blocker(p: &Policy) -> Option<String> {
+    let m = &p.spec.cloud_metadata;
+    if m.mode != MetadataMode::Iptables {
+        return None;
+    }
+    let command = [
+        "iptables",
+        "--append",
+        "OUTPUT",
+        "--protocol",
+        "tcp",
+        "--destination",
+        &m.ip,
+        "--destination-port",
+        "80",
+        "--jump",
+        "DROP",
+    ];
+    Some(format!(
+        "c.name == \"block-cloud-metadata\" && c.image.startsWith({}) && has(c.command) && c.command == {} && !has(c.args)",
+        cel::string(&network_tools(p)),
+        cel::strings(&command)
+    ))
+}
+
+/// `pred` holds for every container of a user pod but the blocker.
+pub(super) fn every_user_container(p: &Policy, lists: Lists, pred: &str) -> String {
+    cel::every_container(lists, pred, blocker(p).as_deref())
+}
+
 impl Control for CloudMetadataControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
+    }
+
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some(
+            "which addresses a pod reaches is decided by NetworkPolicies and the node, not by the pod spec; with `iptables` the blocker init container is admitted as the chart builds it",
+        )
     }
 
     fn selected(&self, p: &Policy) -> Selected {

@@ -75,6 +75,9 @@ impl Control for EgressControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some("which destinations a pod reaches is decided by NetworkPolicies, not by the pod spec")
+    }
     fn selected(&self, p: &Policy) -> Selected {
         let e = &p.spec.egress;
         let i = match e.profile {

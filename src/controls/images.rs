@@ -2,7 +2,10 @@
 
 use serde_json::json;
 
+use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::Validation;
+use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, PullPolicy};
@@ -69,6 +72,29 @@ impl Control for PullPolicyControl {
             keys,
             v.judge_pods(&PULL, crate::effective::grade::pull_policy),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        // The API server defaults imagePullPolicy before validation, so it is always set.
+        let (allowed, rule): (&[&str], _) = match p.spec.images.pull_policy {
+            PullPolicy::Always => (
+                &["Always"],
+                "every container must pull its image with imagePullPolicy: Always",
+            ),
+            PullPolicy::IfNotPresent => (
+                &["Always", "IfNotPresent"],
+                "every container must pull its image with imagePullPolicy Always or IfNotPresent, never Never",
+            ),
+            PullPolicy::ChartDefault => return Vec::new(),
+        };
+        let pred = format!(
+            "has(c.imagePullPolicy) && c.imagePullPolicy in {}",
+            cel::strings(allowed)
+        );
+        vec![Validation::user(
+            PULL.field,
+            rule,
+            every_user_container(p, Lists::All, &pred),
+        )]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
@@ -180,6 +206,16 @@ impl Control for ImagePinning {
                 crate::effective::grade::pinning(p, default_image.as_deref())
             }),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        match &p.spec.images.user_image {
+            Some(img) if img.digest.is_some() => vec![Validation::user(
+                PIN.field,
+                "every container image must be pinned by digest (…@sha256:<64 hex>)",
+                every_user_container(p, Lists::All, "c.image.matches(\"@sha256:[0-9a-f]{64}$\")"),
+            )],
+            _ => Vec::new(),
+        }
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         use crate::validate::formats::{image_digest, image_name, image_tag};

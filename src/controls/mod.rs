@@ -4,6 +4,7 @@
 //! chart line, and how its state is read back from a values file.
 //! Compile, explain, diff, check and audit all go through [`ALL`].
 
+mod admission;
 mod api_access;
 mod bandwidth;
 mod chart_pods;
@@ -378,6 +379,17 @@ pub trait Control: Sync {
     fn propose(&self, _v: &ValuesView, _p: &mut Policy) -> Vec<String> {
         Vec::new()
     }
+    /// The CEL validations that hold a pod to this control's setting at
+    /// admission time (`manifests/admission.yaml`); empty when the setting
+    /// asks nothing of a pod.
+    fn admission(&self, _p: &Policy) -> Vec<crate::admission::Validation> {
+        Vec::new()
+    }
+    /// What of this control a pod spec cannot show (so admission cannot
+    /// check it), in words; listed in the admission manifest's comment.
+    fn admission_gap(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Every control, in the order their output appears.
@@ -406,6 +418,7 @@ pub static ALL: &[&dyn Control] = &[
     &pids::PidsControl,
     &images::PullPolicyControl,
     &images::ImagePinning,
+    &admission::AdmissionControl,
 ];
 
 /// The setting a control reads back, or `None` when it cannot be verified.

@@ -63,6 +63,9 @@ impl Control for NetworkPolicyControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some("NetworkPolicies are objects of their own, not part of the pod spec")
+    }
     fn selected(&self, p: &Policy) -> Selected {
         let n = &p.spec.network_policy;
         let flags = [n.hub, n.proxy, n.autohttps, n.singleuser];

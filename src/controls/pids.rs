@@ -33,6 +33,9 @@ impl Control for PidsControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some("the PID limit is the kubelet's podPidsLimit; a pod spec has no field for it")
+    }
     fn selected(&self, p: &Policy) -> Selected {
         match p.spec.pids.limit {
             Some(n) => Selected::with(0, n.to_string()),

@@ -3,8 +3,11 @@
 
 use serde_json::{Value, json};
 
+use super::cloud_metadata::every_user_container;
 use super::user_pods::{CTR_CTX, POD_CTX, ctx_get, path};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::Validation;
+use crate::admission::cel::{self, Lists, context_field};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, Profile};
@@ -40,6 +43,61 @@ fn profile_from_type(ty: Option<&str>, name: Option<&str>) -> Selected {
         Some("RuntimeDefault") => Selected::of(0),
         Some("Localhost") => Selected::with(1, name.unwrap_or_default()),
         _ => Selected::of(2),
+    }
+}
+
+/// CEL over a profile field `f`: RuntimeDefault, or Localhost (the
+/// policy's profile when it names one).
+fn confining(profile: &Profile, f: &str) -> String {
+    match profile {
+        Profile::Localhost(name) => format!(
+            "{f}.type == \"RuntimeDefault\" || ({f}.type == \"Localhost\" && has({f}.localhostProfile) && {f}.localhostProfile == {})",
+            cel::string(name)
+        ),
+        _ => format!("{f}.type in [\"RuntimeDefault\", \"Localhost\"]"),
+    }
+}
+
+/// CEL over `c`: a confining seccomp profile in force (also asked of chart pods).
+pub(super) fn seccomp_confined(profile: &Profile) -> String {
+    context_field("seccompProfile", true, |f| confining(profile, f), "false")
+}
+
+/// CEL over `c`: a confining AppArmor profile in force, from the field or,
+/// where neither the container nor the pod sets it, the beta annotation.
+fn app_armor_confined(profile: &Profile) -> String {
+    let value = format!(
+        "object.metadata.annotations[{} + c.name]",
+        cel::string("container.apparmor.security.beta.kubernetes.io/")
+    );
+    let accepted = match profile {
+        Profile::Localhost(name) => format!(
+            "{value} == \"runtime/default\" || {value} == {}",
+            cel::string(&format!("localhost/{name}"))
+        ),
+        _ => format!("{value} == \"runtime/default\" || {value}.startsWith(\"localhost/\")"),
+    };
+    let annotation = format!(
+        "(has(object.metadata.annotations) && ({} + c.name) in object.metadata.annotations && ({accepted}))",
+        cel::string("container.apparmor.security.beta.kubernetes.io/")
+    );
+    context_field(
+        "appArmorProfile",
+        true,
+        |f| confining(profile, f),
+        &annotation,
+    )
+}
+
+/// What a profile setting asks of every container, in words.
+fn profile_rule(what: &str, profile: &Profile) -> String {
+    match profile {
+        Profile::Localhost(name) => format!(
+            "every container must run with the {what} profile RuntimeDefault or Localhost `{name}`"
+        ),
+        _ => {
+            format!("every container must run with the {what} profile RuntimeDefault or Localhost")
+        }
     }
 }
 
@@ -128,6 +186,17 @@ impl Control for Seccomp {
             keys,
             v.judge_pods(&SECCOMP, crate::effective::grade::seccomp),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let profile = &p.spec.user_pods.seccomp;
+        if *profile == Profile::Unset {
+            return Vec::new();
+        }
+        vec![Validation::user(
+            SECCOMP.field,
+            profile_rule("seccomp", profile) + " (seccompProfile, its own or the pod's)",
+            every_user_container(p, Lists::All, &seccomp_confined(profile)),
+        )]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         match super::read_setting(self, v) {
@@ -232,6 +301,18 @@ impl Control for AppArmor {
             keys,
             v.judge_pods(&APPARMOR, crate::effective::grade::app_armor),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let profile = &p.spec.user_pods.app_armor;
+        if *profile == Profile::Unset {
+            return Vec::new();
+        }
+        vec![Validation::user(
+            APPARMOR.field,
+            profile_rule("AppArmor", profile)
+                + " (appArmorProfile, its own or the pod's, or the container's beta annotation)",
+            every_user_container(p, Lists::All, &app_armor_confined(profile)),
+        )]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         match super::read_setting(self, v) {

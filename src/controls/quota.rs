@@ -51,6 +51,11 @@ impl Control for QuotaControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some(
+            "namespace totals are enforced by the ResourceQuota and LimitRange admission plugins, not per pod",
+        )
+    }
     fn selected(&self, p: &Policy) -> Selected {
         if p.spec.quota.enabled {
             Selected::with(0, format!("{} users", p.spec.quota.max_users))

@@ -2,7 +2,10 @@
 
 use serde_json::{Value, json};
 
+use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::Validation;
+use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Cpu, Policy};
@@ -91,6 +94,23 @@ fn policy_memory(v: &Value) -> Option<String> {
     crate::validate::formats::binary_quantity(&q)
         .is_ok()
         .then_some(q)
+}
+
+/// CEL over `c`: a limit on `resource` that is not above `max` (a quantity).
+fn limit_at_most(resource: &str, max: &str) -> String {
+    let key = cel::string(resource);
+    format!(
+        "has(c.resources) && has(c.resources.limits) && {key} in c.resources.limits && !quantity(string(c.resources.limits[{key}])).isGreaterThan(quantity({}))",
+        cel::string(max)
+    )
+}
+
+/// The policy's CPU limit as a quantity (`2`, `0.5`, `500m`).
+fn cpu_quantity(c: &Cpu) -> String {
+    match c {
+        Cpu::Cores(n) => n.to_string(),
+        Cpu::Text(s) => s.clone(),
+    }
 }
 
 fn classify(cpu: bool, mem: bool) -> usize {
@@ -263,6 +283,39 @@ impl Control for ResourcesControl {
             }
         }
         out
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let r = &p.spec.resources;
+        let limits: [(&'static str, &str, Option<String>); 3] = [
+            (
+                "/spec/resources/cpu/limit",
+                "cpu",
+                r.cpu.limit.as_ref().map(cpu_quantity),
+            ),
+            (
+                "/spec/resources/memory/limit",
+                "memory",
+                r.memory.limit.clone(),
+            ),
+            (
+                "/spec/resources/ephemeralStorage/limit",
+                "ephemeral-storage",
+                r.ephemeral_storage.limit.clone(),
+            ),
+        ];
+        limits
+            .into_iter()
+            .filter_map(|(field, key, max)| {
+                let max = max?;
+                Some(Validation::user(
+                    field,
+                    format!(
+                        "every container and init container must set resources.limits.{key}, at most {max}"
+                    ),
+                    every_user_container(p, Lists::WithResources, &limit_at_most(key, &max)),
+                ))
+            })
+            .collect()
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let mut lost = Vec::new();

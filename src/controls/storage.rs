@@ -60,6 +60,11 @@ impl Control for StorageControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn admission_gap(&self) -> Option<&'static str> {
+        Some(
+            "whose files a volume reaches depends on the server, path and storage class behind its claim, which the pod spec does not show (a hostPath volume is refused under `admission`)",
+        )
+    }
     fn selected(&self, p: &Policy) -> Selected {
         let s = &p.spec.storage;
         match s.kind {

@@ -8,7 +8,10 @@
 
 use serde_json::{Value, json};
 
+use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::admission::Validation;
+use crate::admission::cel::{Lists, context_field, own_field};
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Capabilities, IdentityMode, Policy};
@@ -181,6 +184,34 @@ impl Control for IdentityControl {
         }
         out
     }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        let id = &p.spec.user_pods.identity;
+        let (field, rule, test) = match id.mode {
+            IdentityMode::Fixed => (
+                "/spec/userPods/identity/uid",
+                format!(
+                    "every container must run as uid {} (runAsUser, its own or the pod's)",
+                    id.uid
+                ),
+                format!("== {}", id.uid),
+            ),
+            IdentityMode::PerUser => (
+                "/spec/userPods/identity/perUserBase",
+                format!(
+                    "every container must run as a uid of at least {} (runAsUser, its own or the pod's)",
+                    id.per_user_base
+                ),
+                format!(">= {}", id.per_user_base),
+            ),
+            IdentityMode::ImageDefault => return Vec::new(),
+        };
+        let uid = context_field("runAsUser", true, |f| format!("{f} {test}"), "false");
+        vec![Validation::user(
+            field,
+            rule,
+            every_user_container(p, Lists::All, &uid),
+        )]
+    }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let id = &mut p.spec.user_pods.identity;
         let Some(got) = super::read_setting(self, v) else {
@@ -280,12 +311,54 @@ impl Control for RunAsNonRoot {
             v.judge_pods(&NON_ROOT, crate::effective::grade::run_as_non_root),
         )
     }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if !p.spec.user_pods.run_as_non_root {
+            return Vec::new();
+        }
+        vec![Validation::user(
+            NON_ROOT.field,
+            "every container must set runAsNonRoot: true (its own or the pod's) and must not run as uid 0",
+            every_user_container(p, Lists::All, &non_root()),
+        )]
+    }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
             p.spec.user_pods.run_as_non_root = got.index == 0;
         }
         Vec::new()
     }
+}
+
+/// CEL over `c`: runAsNonRoot in force and no uid 0 (also asked of chart pods).
+pub(super) fn non_root() -> String {
+    format!(
+        "{} && {}",
+        context_field("runAsNonRoot", true, |f| format!("{f} == true"), "false"),
+        context_field("runAsUser", true, |f| format!("{f} != 0"), "true")
+    )
+}
+
+/// CEL over `c`: escalation refused by the container's own context.
+pub(super) fn no_escalation() -> String {
+    own_field("allowPrivilegeEscalation", |f| format!("{f} == false"))
+}
+
+/// CEL over `c`: not privileged.
+pub(super) fn not_privileged() -> String {
+    format!("!{}", own_field("privileged", |f| format!("{f} == true")))
+}
+
+/// CEL over `c`: `ALL` dropped.
+pub(super) fn drops_all() -> String {
+    own_field("capabilities.drop", |f| format!("\"ALL\" in {f}"))
+}
+
+/// CEL over `c`: no capability added.
+fn adds_none() -> String {
+    format!(
+        "!{}",
+        own_field("capabilities.add", |f| format!("size({f}) > 0"))
+    )
 }
 
 // ---------------------------------------------------------------- allowPrivilegeEscalation
@@ -353,6 +426,23 @@ impl Control for PrivilegeEscalation {
             keys,
             v.judge_pods(&APE, crate::effective::grade::privilege_escalation),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if p.spec.user_pods.allow_privilege_escalation {
+            return Vec::new();
+        }
+        vec![
+            Validation::user(
+                APE.field,
+                "every container must set allowPrivilegeEscalation: false",
+                every_user_container(p, Lists::All, &no_escalation()),
+            ),
+            Validation::user(
+                APE.field,
+                "no container may be privileged",
+                every_user_container(p, Lists::All, &not_privileged()),
+            ),
+        ]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
@@ -429,6 +519,23 @@ impl Control for CapabilitiesControl {
             keys,
             v.judge_pods(&CAPS, crate::effective::grade::capabilities),
         )
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if p.spec.user_pods.capabilities != Capabilities::DropAll {
+            return Vec::new();
+        }
+        vec![
+            Validation::user(
+                CAPS.field,
+                "every container must drop ALL capabilities (capabilities.drop: [ALL])",
+                every_user_container(p, Lists::All, &drops_all()),
+            ),
+            Validation::user(
+                CAPS.field,
+                "no container may add a capability (capabilities.add)",
+                every_user_container(p, Lists::All, &adds_none()),
+            ),
+        ]
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {

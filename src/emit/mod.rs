@@ -84,7 +84,7 @@ pub fn layout(r: &Rendered, h: &HeaderInfo) -> Output {
             .manifests
             .iter()
             .filter(|m| m.group == g)
-            .map(|m| yaml::to_string(&m.object))
+            .map(|m| comment_lines(m.comment.as_deref()) + &yaml::to_string(&m.object))
             .collect();
         if !docs.is_empty() {
             files.push((manifest_path(g), docs.join("---\n")));
@@ -94,6 +94,12 @@ pub fn layout(r: &Rendered, h: &HeaderInfo) -> Output {
         header: header(h),
         files,
     }
+}
+
+/// `# `-prefixed lines, each made safe with [`one_line`].
+fn comment_lines(text: Option<&str>) -> String {
+    text.map(|t| t.lines().map(|l| format!("# {}\n", one_line(l))).collect())
+        .unwrap_or_default()
 }
 
 /// All files as one YAML stream, each document introduced by `# Source:`.

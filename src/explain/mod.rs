@@ -21,10 +21,11 @@ use crate::plan::Origin;
 /// One emitted value or manifest and where it came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
-    /// `value` or `manifest`.
+    /// `value`, `manifest` or `validation`.
     pub kind: &'static str,
     /// Dotted values path (`[N]` for items of lists several controls fill),
-    /// or `Kind/name` (`Kind/namespace/name`) for a manifest.
+    /// `Kind/name` (`Kind/namespace/name`) for a manifest, or
+    /// `ValidatingAdmissionPolicy/name/validations/N` for one admission check.
     pub key: String,
     /// The emitted value (for a manifest, the object).
     pub value: Value,
@@ -156,8 +157,32 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
             &e.origin,
         );
     }
+    let stated = crate::admission::validations(&c.loaded.policy);
     for m in &c.rendered.manifests {
         push("manifest", m.id(), Vec::new(), m.object.clone(), &m.origin);
+        // Each admission check under the control (and field) that states it.
+        let checks = m
+            .object
+            .pointer("/spec/validations")
+            .and_then(Value::as_array);
+        for (i, v) in checks.into_iter().flatten().enumerate() {
+            let Some(s) = stated.iter().find(|s| {
+                v["expression"] == s.validation.expression.as_str()
+                    && v["message"] == s.message().as_str()
+            }) else {
+                continue;
+            };
+            let src = c.loaded.prov.source(s.validation.field);
+            let origin = Origin {
+                control: s.control.id,
+                field: crate::validate::schema_check::dotted(s.validation.field),
+                source: src.map(|s| s.name.clone()).unwrap_or_default(),
+                preset: src.and_then(|s| s.preset.clone()),
+                line: c.loaded.prov.line(s.validation.field).unwrap_or(0),
+            };
+            let key = format!("{}/validations/{i}", m.id());
+            push("validation", key, Vec::new(), v.clone(), &origin);
+        }
     }
     out
 }
@@ -176,7 +201,10 @@ fn tradeoffs(diags: &[Diagnostic], control: &str) -> Vec<String> {
 pub fn select(all: Vec<Entry>, key: &str) -> Result<Vec<Entry>, Diagnostic> {
     let want = values_path(key);
     let hit = |e: &Entry| {
-        if e.kind == "manifest" {
+        if e.kind == "validation" {
+            let kind = e.key.split('/').next().unwrap_or_default();
+            key == e.key || key == kind || e.key.starts_with(&format!("{key}/"))
+        } else if e.kind == "manifest" {
             let mut parts = e.key.split('/');
             let kind = parts.next().unwrap_or_default();
             let name = e.key.rsplit('/').next().unwrap_or_default();
@@ -192,7 +220,7 @@ pub fn select(all: Vec<Entry>, key: &str) -> Result<Vec<Entry>, Diagnostic> {
     }
     let mut known: Vec<String> = Vec::new();
     for e in &all {
-        if e.kind == "manifest" {
+        if e.kind != "value" {
             known.push(e.key.clone());
         } else {
             for n in 1..=e.path.len() {
@@ -219,6 +247,12 @@ pub fn text(entries: &[Entry]) -> String {
     for e in entries {
         let shown = if e.kind == "manifest" {
             format!("{} (manifest)", e.key)
+        } else if e.kind == "validation" {
+            format!(
+                "{} (validation): {}",
+                e.key,
+                e.value["message"].as_str().unwrap_or_default()
+            )
         } else {
             format!("{}: {}", e.key, compact(&e.value))
         };

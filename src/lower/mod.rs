@@ -190,12 +190,24 @@ impl Lowering<'_> {
 
     /// Requests a manifest rendered from `templates/<template>`.
     pub fn manifest(&mut self, group: Group, template: &'static str, context: Value) {
+        self.manifest_with_comment(group, template, context, None);
+    }
+
+    /// Like [`Lowering::manifest`], with comment lines written above the objects.
+    pub fn manifest_with_comment(
+        &mut self,
+        group: Group,
+        template: &'static str,
+        context: Value,
+        comment: Option<String>,
+    ) {
         let origin = self.origin();
         self.plan.manifests.push(ManifestRequest {
             group,
             template,
             context,
             origin,
+            comment,
         });
     }
 

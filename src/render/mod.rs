@@ -21,6 +21,9 @@ pub struct Manifest {
     pub group: Group,
     pub object: Value,
     pub origin: Origin,
+    /// Comment lines for the file, above this object (the first of its request only).
+    #[serde(skip)]
+    pub comment: Option<String>,
 }
 
 impl Manifest {
@@ -63,11 +66,14 @@ pub fn render(plan: &Plan) -> Result<Rendered, Vec<Diagnostic>> {
     let mut manifests = Vec::new();
     for req in &plan.manifests {
         match templates::render(req.template, &req.context) {
-            Ok(objects) => manifests.extend(objects.into_iter().map(|object| Manifest {
-                group: req.group,
-                object,
-                origin: req.origin.clone(),
-            })),
+            Ok(objects) => {
+                manifests.extend(objects.into_iter().enumerate().map(|(i, object)| Manifest {
+                    group: req.group,
+                    object,
+                    origin: req.origin.clone(),
+                    comment: if i == 0 { req.comment.clone() } else { None },
+                }))
+            }
             Err(e) => errors.push(
                 Diagnostic::error(format!("template `{}`: {e}", req.template))
                     .help("this is a bug in z2jh-policy; please report it with the policy"),

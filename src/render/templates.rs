@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
     (
+        "admission.yaml",
+        include_str!("../../templates/admission.yaml"),
+    ),
+    (
         "chart-pods-deny-all.yaml",
         include_str!("../../templates/chart-pods-deny-all.yaml"),
     ),

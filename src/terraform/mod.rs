@@ -36,6 +36,7 @@ pub const INLINE_NAME: &str = "policy_yaml";
 
 /// Every key of the result, in the (sorted) order it is printed.
 pub const RESULT_KEYS: &[&str] = &[
+    "admission_yaml",
     "chart_version",
     "manifests_yaml",
     "namespace_yaml",
@@ -164,6 +165,7 @@ pub fn group_key(g: Group) -> &'static str {
         Group::Network => "network_yaml",
         Group::Storage => "storage_yaml",
         Group::Quota => "quota_yaml",
+        Group::Admission => "admission_yaml",
     }
 }
 

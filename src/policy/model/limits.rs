@@ -1,4 +1,4 @@
-//! Bandwidth, resources, quota, PIDs and images.
+//! Bandwidth, resources, quota, PIDs, images and admission.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -102,4 +102,26 @@ pub struct UserImage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "image-digest"))]
     pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Admission {
+    /// What the API server does with a user pod that breaks the policy: the
+    /// `validationActions` of the emitted ValidatingAdmissionPolicyBinding
+    /// (`off` emits none).
+    pub mode: AdmissionMode,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdmissionMode {
+    /// Refuse the pod.
+    Deny,
+    /// Admit it; the client sees a warning.
+    Warn,
+    /// Admit it; the API server's audit log records the violation.
+    Audit,
+    /// No admission policy.
+    Off,
 }

@@ -79,6 +79,7 @@ pub struct Spec {
     pub quota: Quota,
     pub pids: Pids,
     pub images: Images,
+    pub admission: Admission,
 }
 
 mod access;
