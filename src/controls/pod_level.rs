@@ -33,7 +33,7 @@ static DEF: ControlDef = ControlDef {
         Setting {
             name: "privileged",
             rank: 2,
-            summary: "no standard holds (the chart's iptables metadata blocker is a privileged root init container)",
+            summary: "no standard holds: host namespaces, host paths or privileged containers (the chart's iptables metadata blocker is one)",
         },
     ],
     values_keys: &[

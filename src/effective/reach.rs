@@ -12,6 +12,9 @@ use super::spawner::scalar_text;
 /// Who can reach the metadata server: 0 blocked by NetworkPolicy, 1 only
 /// the iptables rule stops it (TCP/80 on the IPv4 address), 2 reachable.
 pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
+    if let Some(v) = on_node_network(pod, 2, "the metadata server is reachable as from the node") {
+        return v;
+    }
     let dns = [("TCP", 53), ("UDP", 53)];
     let v4 = Ranges(Range::parse(ip).into_iter().collect());
     let v6 = Ranges::of(&[METADATA_V6]);
@@ -100,6 +103,25 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     Verdict::found(pod, 2, Some(format!("reachable: {what}")), cause)
 }
 
+/// A pod on the node's network namespace (`hostNetwork: true`) is outside
+/// what NetworkPolicies govern (Kubernetes leaves their effect on such pods
+/// undefined and common plugins ignore them), and the chart's iptables
+/// blocker would rewrite the node's own tables: its reach is the node's.
+fn on_node_network(pod: &Pod, rank: usize, reach: &str) -> Option<Verdict> {
+    const PTR: &str = "/spec/hostNetwork";
+    if pod.json.pointer(PTR) != Some(&Value::Bool(true)) {
+        return unknown(pod, PTR);
+    }
+    Some(Verdict::found(
+        pod,
+        rank,
+        Some(format!(
+            "the pod uses the node's network (hostNetwork): NetworkPolicies do not govern it; {reach}"
+        )),
+        pod.origin_of(PTR).cloned(),
+    ))
+}
+
 fn describe_minus_80(r: &Reach) -> String {
     if r.all_ports() {
         "every port but TCP/80 (iptables)".into()
@@ -124,6 +146,13 @@ pub fn blocks_metadata(c: &Value, ip: &str) -> bool {
 /// 3 more. Detail says what more is reachable; `private` tells whether
 /// private addresses beyond DNS are reachable.
 pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
+    if let Some(v) = on_node_network(
+        pod,
+        3,
+        "every address and port the node reaches, private ones included",
+    ) {
+        return (v, true);
+    }
     let dns = [("TCP", 53), ("UDP", 53)];
     // Half the public IPv4 (or IPv6) space counts as "public addresses";
     // a /16 of private space as "private addresses".
