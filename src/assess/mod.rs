@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::chart::{ChartDir, ChartLine, ChartSource};
-use crate::controls::{ALL, ControlDef, ReadBack, ValuesView};
+use crate::controls::{ALL, ControlDef, ReadBack, ValuesView, judge};
 use crate::diag::{Diagnostic, Loc};
 use crate::lower;
 use crate::parse::{Loaded, read_text, read_yaml};
@@ -323,40 +323,7 @@ impl Reference {
     }
 }
 
-/// How bad a finding is, from the rank gap between the setting found and
-/// the one required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    High,
-    Medium,
-    Low,
-    /// Could not be judged.
-    Info,
-}
-
-impl Severity {
-    /// Two or more ranks weaker is high; one rank down to the control's
-    /// weakest setting (the control is off) is medium; any other step is low.
-    pub fn of(def: &ControlDef, want: &Selected, got: &Selected) -> Severity {
-        let (w, g) = (def.setting(want).rank, def.setting(got).rank);
-        match g.saturating_sub(w) {
-            0 => Severity::Info,
-            1 if g < def.weakest_rank() => Severity::Low,
-            1 => Severity::Medium,
-            _ => Severity::High,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
-        }
-    }
-}
+pub use crate::controls::judge::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -495,7 +462,7 @@ pub fn assess(
         let def = control.def();
         let want = control.selected(policy);
         let required = SettingView::of(def, &want);
-        let nothing_required = def.setting(&want).rank >= def.weakest_rank();
+        let nothing_required = judge::requires_nothing(def, &want);
         // A key the release does not have (or refuses) next to the
         // control's keys was meant to set it: nothing can be said.
         if let Some((ptr, why)) = issue_for(def, &issues)
@@ -528,7 +495,7 @@ pub fn assess(
         }
         let judged = control.judge(&view);
         let (status, found, severity, message) = match judged.read_back {
-            ReadBack::Setting(got) if def.setting(&got).rank <= def.setting(&want).rank => {
+            ReadBack::Setting(got) if judge::meets(def, &want, &got) => {
                 match &judged.unverified {
                     Some((reason, by)) if !nothing_required => (
                         Status::CannotVerify,

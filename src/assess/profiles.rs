@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::{Evidence, Finding, Installed, Reference, SettingView, Severity, Status};
-use crate::controls::{ALL, ReadBack, dotted_values_path};
+use crate::controls::{ALL, ReadBack, dotted_values_path, judge};
 use crate::yaml::escape_pointer;
 
 /// Where profile lists live in values.
@@ -187,7 +187,7 @@ fn judge(
     let affected: Vec<_> = ALL
         .iter()
         .filter(|c| c.def().spawner_traits.contains(&name))
-        .filter(|c| c.def().setting(&c.selected(policy)).rank < c.def().weakest_rank())
+        .filter(|c| !judge::requires_nothing(c.def(), &c.selected(policy)))
         .collect();
     let first = affected.first()?;
     // The controls read on this profile's own pods only.
@@ -209,7 +209,7 @@ fn judge(
                 ReadBack::Setting(got) if decided_here(&j.by) => {
                     let want = c.selected(policy);
                     let d = c.def();
-                    (d.setting(&got).rank > d.setting(&want).rank).then_some((c, want, got))
+                    (!judge::meets(d, &want, &got)).then_some((c, want, got))
                 }
                 _ => None,
             }

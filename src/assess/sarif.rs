@@ -64,7 +64,7 @@ pub fn log(r: &Report) -> Value {
                     "text": format!("{rationale}\nPolicy field: {}. Settings, strongest first: {}", d.dotted_field(), settings.join("; ")),
                     "markdown": format!("{rationale}\n\nPolicy field: `{}`.\n\nSettings, strongest first:\n\n{}", d.dotted_field(), settings.iter().map(|s| format!("- {s}\n")).collect::<String>()),
                 },
-                "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": score(Severity::of(d, &crate::plan::Selected::of(0), &crate::plan::Selected::of(d.settings.len().saturating_sub(1))))},
+                "properties": {"tags": ["security", "kubernetes", "jupyterhub"], "security-severity": score(Severity::worst(d))},
             })
         })
         .collect();

@@ -14,6 +14,7 @@ mod https;
 mod https_ingress;
 mod images;
 mod internal_tls;
+pub mod judge;
 mod network_policy;
 mod pids;
 mod pod_level;

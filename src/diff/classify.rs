@@ -12,35 +12,7 @@ use crate::controls::{ALL, Control, ControlDef, ReadBack, ValuesView};
 use crate::plan::Selected;
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Weakens,
-    Strengthens,
-    /// Same strength, different setting or detail (e.g. another capacity).
-    Neutral,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Weakens => "weakens",
-            Direction::Strengthens => "strengthens",
-            Direction::Neutral => "neutral",
-        }
-    }
-
-    /// From the ranks of the old and new state (`None`: cannot be verified).
-    pub fn of_ranks(old: Option<u8>, new: Option<u8>) -> Direction {
-        match (old, new) {
-            (Some(o), Some(n)) if n > o => Direction::Weakens,
-            (Some(o), Some(n)) if n < o => Direction::Strengthens,
-            // A control that was verifiable and no longer is has lost its guarantee.
-            (Some(_), None) => Direction::Weakens,
-            _ => Direction::Neutral,
-        }
-    }
-}
+pub use crate::controls::judge::Direction;
 
 /// A control's state on one side of a comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

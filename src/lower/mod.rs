@@ -8,7 +8,7 @@ mod release;
 
 use crate::chart::ChartLine;
 use crate::chart::releases::{self, Release};
-use crate::controls::{ALL, ControlDef};
+use crate::controls::{ALL, ControlDef, judge};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::Loaded;
 use crate::plan::{Group, ManifestRequest, Origin, Plan};
@@ -74,7 +74,7 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
             continue;
         }
         let (old_s, new_s) = (def.setting(&old), def.setting(&new));
-        if new_s.rank > old_s.rank {
+        if judge::weaker(def, &old, &new) {
             let mut d = Diagnostic::warning(format!(
                 "`{}` weakens `{}` from `{}` (set by {}) to `{}`",
                 def.dotted_field(),

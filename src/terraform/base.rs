@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::chart::{ChartDir, ChartLine};
 use crate::compile::Compiled;
-use crate::controls::{ALL, ReadBack, ValuesView};
+use crate::controls::{ALL, ReadBack, ValuesView, judge};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::{read_text, read_yaml};
 use crate::validate::chart_values::{ValuesFile, locate_in};
@@ -118,14 +118,15 @@ pub fn weakenings(
     let mut out = Vec::new();
     for control in ALL {
         let def = control.def();
-        let want = def.setting(&control.selected(policy));
+        let wanted = control.selected(policy);
+        let want = def.setting(&wanted);
         let before = control.read_back(&alone_view);
         let after = control.read_back(&merged_view);
         let warning = match (&before, &after) {
             (_, ReadBack::Setting(got))
-                if def.setting(got).rank > want.rank
+                if !judge::meets(def, &wanted, got)
                     && match &before {
-                        ReadBack::Setting(b) => def.setting(b).rank < def.setting(got).rank,
+                        ReadBack::Setting(b) => judge::weaker(def, b, got),
                         ReadBack::CannotVerify { .. } => true,
                     } =>
             {
@@ -143,7 +144,7 @@ pub fn weakenings(
                 ))
             }
             (ReadBack::Setting(b), ReadBack::CannotVerify { reason })
-                if def.setting(b).rank <= want.rank =>
+                if judge::meets(def, &wanted, b) =>
             {
                 Diagnostic::warning(format!(
                     "the base values make `{}` unverifiable: {reason}",
