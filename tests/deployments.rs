@@ -13,28 +13,11 @@ const DIR: &str = "tests/fixtures/deployments";
 const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
 
 /// (case, control) expectations not met yet, each with the reason.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    (
-        "https-flag-ingress-tls-memory-limits",
-        "chart-pod-resources",
-        "the verdict holds; the finding cites the last file that sets `hub.resources` (prod.yaml), the case the first",
-    ),
-    (
-        "custom-spawner-group-overrides",
-        "storage",
-        "storage isolation is still read from keys",
-    ),
-    (
-        "modify-pod-hook-init-container",
-        "storage",
-        "storage isolation is still read from keys",
-    ),
-    (
-        "umbrella-jupyterhub",
-        "storage",
-        "storage is still read from keys: the citation is the storage type, not the subPath",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
+    "https-flag-ingress-tls-memory-limits",
+    "chart-pod-resources",
+    "the verdict holds; the finding cites the last file that sets `hub.resources` (prod.yaml), the case the first",
+)];
 
 fn case_list() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(DIR)
