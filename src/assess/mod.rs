@@ -348,6 +348,21 @@ impl Severity {
         }
     }
 
+    /// A violation's severity: [`Severity::of`], except that privileged
+    /// containers and exposure of private addresses or other users' files
+    /// (`exposes`) are high whatever the rank gap.
+    pub fn found(def: &ControlDef, want: &Selected, got: &Selected, exposes: bool) -> Severity {
+        let privileged = got
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("privileged") || d.contains(" is privileged"));
+        if exposes || privileged {
+            Severity::High
+        } else {
+            Severity::of(def, want, got)
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::High => "high",
@@ -581,16 +596,7 @@ pub fn assess(
                     found.label(),
                     required.label()
                 );
-                let mut severity = Severity::of(def, &want, &got);
-                // Privileged containers and exposure of private addresses
-                // are high whatever the rank gap.
-                if judged.exposes
-                    || found.detail.as_deref().is_some_and(|d| {
-                        d.starts_with("privileged") || d.contains(" is privileged")
-                    })
-                {
-                    severity = Severity::High;
-                }
+                let severity = Severity::found(def, &want, &got, judged.exposes);
                 (Status::Violated, Some(found), severity, message)
             }
             ReadBack::CannotVerify { reason } => (
