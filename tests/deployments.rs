@@ -311,3 +311,39 @@ fn init_keeps_chart_pods_own_resources() {
         "{r}"
     );
 }
+
+/// A profile that weakens storage for its own users is reported once: the
+/// control's finding names the profile and cites the mount its override
+/// adds, and no second finding repeats it.
+#[test]
+fn a_profile_is_reported_once_for_what_it_changes() {
+    let dir = Path::new(DIR).join("profile-admins-mount-all-homes");
+    let o = Command::new(BIN)
+        .arg("audit")
+        .arg(dir.join("config.yaml"))
+        .arg("--policy")
+        .arg(dir.join("policy.yaml"))
+        .args(["--chart-version", "4.4.0", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let storage: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == "storage")
+        .collect();
+    assert_eq!(storage.len(), 1, "{storage:#?}");
+    let f = storage[0];
+    assert_eq!(f["found"]["name"], "shared-volume");
+    assert!(
+        f["found"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("profile `hub-admins`")),
+        "{f}"
+    );
+    assert_eq!(
+        f["evidence"]["key"],
+        "singleuser.profileList[1].kubespawner_override.volume_mounts[1]"
+    );
+}
