@@ -13,28 +13,11 @@ const DIR: &str = "tests/fixtures/deployments";
 const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
 
 /// (case, control) expectations not met yet, each with the reason.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    (
-        "https-flag-ingress-tls-memory-limits",
-        "chart-pod-resources",
-        "the verdict holds; the finding cites the last file that sets `hub.resources` (prod.yaml), the case the first",
-    ),
-    (
-        "custom-spawner-group-overrides",
-        "storage",
-        "storage isolation is still read from keys",
-    ),
-    (
-        "modify-pod-hook-init-container",
-        "storage",
-        "storage isolation is still read from keys",
-    ),
-    (
-        "umbrella-jupyterhub",
-        "storage",
-        "storage is still read from keys: the citation is the storage type, not the subPath",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
+    "https-flag-ingress-tls-memory-limits",
+    "chart-pod-resources",
+    "the verdict holds; the finding cites the last file that sets `hub.resources` (prod.yaml), the case the first",
+)];
 
 fn case_list() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(DIR)
@@ -326,5 +309,41 @@ fn init_keeps_chart_pods_own_resources() {
     assert!(
         strs(&r["holds"]).contains(&"chart-pod-resources".to_string()),
         "{r}"
+    );
+}
+
+/// A profile that weakens storage for its own users is reported once: the
+/// control's finding names the profile and cites the mount its override
+/// adds, and no second finding repeats it.
+#[test]
+fn a_profile_is_reported_once_for_what_it_changes() {
+    let dir = Path::new(DIR).join("profile-admins-mount-all-homes");
+    let o = Command::new(BIN)
+        .arg("audit")
+        .arg(dir.join("config.yaml"))
+        .arg("--policy")
+        .arg(dir.join("policy.yaml"))
+        .args(["--chart-version", "4.4.0", "--format", "json"])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let storage: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == "storage")
+        .collect();
+    assert_eq!(storage.len(), 1, "{storage:#?}");
+    let f = storage[0];
+    assert_eq!(f["found"]["name"], "shared-volume");
+    assert!(
+        f["found"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("profile `hub-admins`")),
+        "{f}"
+    );
+    assert_eq!(
+        f["evidence"]["key"],
+        "singleuser.profileList[1].kubespawner_override.volume_mounts[1]"
     );
 }

@@ -66,9 +66,17 @@ fn every_setting_of_every_control_has_a_golden_case() {
             }
         }
     }
+    // Settings only found in deployments have no policy to compile.
     let missing: Vec<String> = ALL
         .iter()
-        .flat_map(|c| c.def().settings.iter().map(move |s| (c.def().id, s.name)))
+        .flat_map(|c| {
+            c.def()
+                .settings
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !c.found_only().contains(i))
+                .map(move |(_, s)| (c.def().id, s.name))
+        })
         .filter(|k| !covered.contains(k))
         .map(|(c, s)| format!("{c}: {s}"))
         .collect();

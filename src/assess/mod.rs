@@ -548,16 +548,7 @@ pub fn assess(
                     found.label(),
                     required.label()
                 );
-                let mut severity = Severity::of(def, &want, &got);
-                // Privileged containers and exposure of private addresses
-                // are high whatever the rank gap.
-                if judged.exposes
-                    || found.detail.as_deref().is_some_and(|d| {
-                        d.starts_with("privileged") || d.contains(" is privileged")
-                    })
-                {
-                    severity = Severity::High;
-                }
+                let severity = Severity::found(def, &want, &got, judged.exposes);
                 (Status::Violated, Some(found), severity, message)
             }
             ReadBack::CannotVerify { reason } => (

@@ -201,7 +201,7 @@ fn judge(
         Some(crate::effective::Origin::Values { path }) => path.starts_with(&key),
         _ => false,
     };
-    let (control, want, got) = affected
+    let (control, want, got, severity) = affected
         .iter()
         .filter_map(|c| {
             let j = c.judge(&view);
@@ -209,19 +209,24 @@ fn judge(
                 ReadBack::Setting(got) if decided_here(&j.by) => {
                     let want = c.selected(policy);
                     let d = c.def();
-                    (!judge::meets(d, &want, &got)).then_some((c, want, got))
+                    let severity = Severity::found(d, &want, &got, j.exposes);
+                    (!judge::meets(d, &want, &got)).then_some((c, want, got, severity))
                 }
                 _ => None,
             }
         })
-        .min_by_key(|(c, want, got)| Severity::of(c.def(), want, got))?;
+        .min_by_key(|(_, _, _, severity)| *severity)?;
     let _ = first;
-    // Reported once: the control's own finding may already cite this key.
+    // Reported once: the control's own finding may already cite this key,
+    // or a key inside it (an item of a list the override sets).
+    let dotted = crate::controls::dotted_values_path(&key);
     if main.iter().any(|f| {
         f.control == control.def().id
-            && f.evidence
-                .as_ref()
-                .is_some_and(|e| e.key == crate::controls::dotted_values_path(&key))
+            && f.evidence.as_ref().is_some_and(|e| {
+                e.key
+                    .strip_prefix(&dotted)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
     }) {
         return None;
     }
@@ -232,7 +237,6 @@ fn judge(
         control.def().id,
         found.label()
     );
-    let severity = Severity::of(control.def(), &want, &got);
     let found = Some(found);
     let def = control.def();
     Some(Finding {

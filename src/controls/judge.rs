@@ -70,6 +70,21 @@ impl Severity {
         }
     }
 
+    /// A violation's severity: [`Severity::of`], except that privileged
+    /// containers and exposure of private addresses or other users' files
+    /// (`exposes`) are high whatever the rank gap.
+    pub fn found(def: &ControlDef, want: &Selected, got: &Selected, exposes: bool) -> Severity {
+        let privileged = got
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("privileged") || d.contains(" is privileged"));
+        if exposes || privileged {
+            Severity::High
+        } else {
+            Severity::of(def, want, got)
+        }
+    }
+
     /// The severity of a control switched from its strongest setting to its
     /// weakest: what the rule stands for in code-scanning tools.
     pub fn worst(def: &ControlDef) -> Severity {

@@ -386,6 +386,11 @@ pub trait Control: Sync {
     fn admission(&self, _p: &Policy) -> Vec<crate::admission::Validation> {
         Vec::new()
     }
+    /// Settings deployments can be found in that no policy selects (weaker
+    /// than anything the language says), as indices into `settings`.
+    fn found_only(&self) -> &'static [usize] {
+        &[]
+    }
     /// What of this control a pod spec cannot show (so admission cannot
     /// check it), in words; listed in the admission manifest's comment.
     fn admission_gap(&self) -> Option<&'static str> {

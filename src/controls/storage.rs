@@ -1,9 +1,20 @@
 //! Home directories: none, a block volume per user, or NFS (one volume per
 //! user, or one shared volume with a subPath per user).
+//!
+//! Read back from the effective user pods: every mount of a volume that
+//! outlives the pod, in every container of every profile's pod, is
+//! classified by whose files it reaches — decided on the templates
+//! KubeSpawner expands (`{username}` in a claim name, an NFS path or a
+//! `subPath`), not on the storage keys. A shared volume mounted writable
+//! without a per-user `subPath` is weaker than any setting a policy can
+//! select.
 
 use serde_json::{Value, json};
 
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
+use crate::effective::Origin;
+use crate::effective::grade::{self, Verdict};
+use crate::effective::pod::{CLAIM, Pod, expand_str};
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{
@@ -39,26 +50,50 @@ static DEF: ControlDef = ControlDef {
             rank: 3,
             summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)",
         },
+        Setting {
+            name: "shared-volume",
+            rank: 4,
+            summary: "a volume every user mounts writable without a per-user subPath, or the home share mounted whole: every user reaches every user's files (found in deployments; no policy selects it)",
+        },
     ],
     values_keys: &[
         "singleuser.storage.type",
+        "singleuser.storage.static.pvcName",
+        "singleuser.storage.static.subPath",
         "singleuser.storage.dynamic.storageClass",
         "singleuser.storage.dynamic.storageAccessModes",
         "singleuser.storage.capacity",
+        "singleuser.storage.extraVolumes",
+        "singleuser.storage.extraVolumeMounts",
     ],
     spawner_traits: &[
         "volumes",
         "volume_mounts",
         "storage_class",
         "storage_access_modes",
+        "pvc_name_template",
+        "storage_pvc_ensure",
+        "extra_pod_config",
+        "extra_container_config",
+        "extra_containers",
     ],
 };
+
+/// Setting indices.
+const NONE: usize = 0;
+const BLOCK: usize = 1;
+const NFS_PER_USER: usize = 2;
+const SHARED_SUBPATH: usize = 3;
+const SHARED: usize = 4;
 
 const PTR: &str = "/spec/storage";
 
 impl Control for StorageControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
+    }
+    fn found_only(&self) -> &'static [usize] {
+        &[SHARED]
     }
     fn admission_gap(&self) -> Option<&'static str> {
         Some(
@@ -68,11 +103,11 @@ impl Control for StorageControl {
     fn selected(&self, p: &Policy) -> Selected {
         let s = &p.spec.storage;
         match s.kind {
-            StorageType::None => Selected::of(0),
-            StorageType::Block => Selected::with(1, s.capacity.clone()),
+            StorageType::None => Selected::of(NONE),
+            StorageType::Block => Selected::with(BLOCK, s.capacity.clone()),
             StorageType::Nfs => match s.nfs.as_ref().map(|n| n.isolation) {
-                Some(NfsIsolation::SharedSubpath) => Selected::of(3),
-                _ => Selected::with(2, s.capacity.clone()),
+                Some(NfsIsolation::SharedSubpath) => Selected::of(SHARED_SUBPATH),
+                _ => Selected::with(NFS_PER_USER, s.capacity.clone()),
             },
         }
     }
@@ -90,38 +125,23 @@ impl Control for StorageControl {
             StorageType::Nfs => lower_nfs(p, cx),
         }
     }
-    fn read_back(&self, v: &ValuesView) -> ReadBack {
-        let ty = v
-            .str(&["singleuser", "storage", "type"])
-            .unwrap_or("dynamic");
-        match ty {
-            "none" => ReadBack::Setting(Selected::of(0)),
-            "static" => ReadBack::Setting(Selected::of(3)),
-            _ => {
-                let class = v.str(&["singleuser", "storage", "dynamic", "storageClass"]);
-                let rwx = v
-                    .get(&["singleuser", "storage", "dynamic", "storageAccessModes"])
-                    .and_then(Value::as_array)
-                    .is_some_and(|m| m.iter().any(|x| x == "ReadWriteMany"));
-                let nfs_class = class
-                    .and_then(|c| {
-                        v.manifests.unwrap_or_default().iter().find(|m| {
-                            m["kind"] == "StorageClass"
-                                && m.pointer("/metadata/name").and_then(Value::as_str) == Some(c)
-                        })
-                    })
-                    .is_some_and(|m| m["provisioner"].as_str().is_some_and(|p| p.contains("nfs")));
-                let cap = v
-                    .str(&["singleuser", "storage", "capacity"])
-                    .unwrap_or("10Gi")
-                    .to_string();
-                ReadBack::Setting(if rwx || nfs_class {
-                    Selected::with(2, cap)
-                } else {
-                    Selected::with(1, cap)
-                })
-            }
-        }
+    fn judge(&self, v: &ValuesView) -> Judgement {
+        // Classes whose provisioner serves NFS directories.
+        let nfs_classes: Vec<String> = v
+            .manifests
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| {
+                m["kind"] == "StorageClass"
+                    && m["provisioner"].as_str().is_some_and(|p| p.contains("nfs"))
+            })
+            .filter_map(|m| m.pointer("/metadata/name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
+        let mut j = v.judge_pods(&DEF, |pod, _| classify(pod, &nfs_classes));
+        // Every user reaching every user's files is high whatever the policy.
+        j.exposes = matches!(&j.read_back, ReadBack::Setting(s) if s.index == SHARED);
+        j
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {
@@ -137,15 +157,15 @@ impl Control for StorageControl {
         let class = v.str(&["singleuser", "storage", "dynamic", "storageClass"]);
         let mut lost = Vec::new();
         match got.index {
-            0 => s.kind = StorageType::None,
-            1 => {
+            NONE => s.kind = StorageType::None,
+            BLOCK => {
                 s.kind = StorageType::Block;
                 s.block = None;
                 if let Some(c) = class {
                     lost.push(format!("home volumes use the StorageClass `{c}`; `storage.block.storageClass` would also create the class, so the proposal leaves it to the cluster default — set it if the compiler should manage `{c}`"));
                 }
             }
-            2 => {
+            NFS_PER_USER => {
                 s.kind = StorageType::Nfs;
                 s.nfs = Some(NfsStorage {
                     isolation: NfsIsolation::PerUserVolume,
@@ -162,7 +182,7 @@ impl Control for StorageControl {
                 });
                 lost.push("homes are ReadWriteMany volumes; review `storage.nfs.storageClass` (its provisioner is a placeholder)".into());
             }
-            _ => {
+            i => {
                 s.kind = StorageType::Nfs;
                 s.nfs = Some(NfsStorage {
                     isolation: NfsIsolation::SharedSubpath,
@@ -170,10 +190,17 @@ impl Control for StorageControl {
                     server: Some("nfs.example.org".into()),
                     path: Some("/export/home".into()),
                 });
-                lost.push(format!(
-                    "homes are subPaths of the existing claim `{}`; the language creates its own NFS volume: `storage.nfs.server` and `path` are placeholders",
-                    v.str(&["singleuser", "storage", "static", "pvcName"]).unwrap_or("?")
-                ));
+                if i == SHARED {
+                    lost.push(format!(
+                        "every user reaches every user's files ({}); no policy can say that, so the proposal selects `nfs-shared-subpath` and `check` reports the deployment until each user mounts only their own directory",
+                        got.detail.as_deref().unwrap_or("a shared volume mounted whole")
+                    ));
+                } else {
+                    lost.push(format!(
+                        "homes are subPaths of the existing claim `{}`; the language creates its own NFS volume: `storage.nfs.server` and `path` are placeholders",
+                        v.str(&["singleuser", "storage", "static", "pvcName"]).unwrap_or("?")
+                    ));
+                }
             }
         }
         lost
@@ -329,5 +356,568 @@ fn lower_nfs(p: &Policy, cx: &mut Lowering) {
             }
             cx.note(&format!("{PTR}/nfs/isolation"), "`subPath: {username}` expands differently on chart 3.x and 4.x (KubeSpawner 7 slugs); moving a hub between them changes every user's directory");
         }
+    }
+}
+
+// ------------------------------------------------------------- read-back
+
+/// Volume kinds whose contents live and die with the pod, or are the
+/// hub's own files: they hold nothing of one user that another could reach.
+const POD_LOCAL: &[&str] = &[
+    "emptyDir",
+    "secret",
+    "configMap",
+    "projected",
+    "downwardAPI",
+    "ephemeral",
+    "image",
+    "gitRepo",
+];
+
+/// Inline volume kinds that attach a disk: one per user when named per user.
+const DISKS: &[&str] = &[
+    "awsElasticBlockStore",
+    "gcePersistentDisk",
+    "azureDisk",
+    "cinder",
+    "rbd",
+    "iscsi",
+    "fc",
+];
+
+/// One container's mount of a volume that outlives the pod.
+struct Mount<'a> {
+    /// Pointer of the mount (`/spec/containers/N/volumeMounts/M`).
+    ptr: String,
+    m: &'a Value,
+    /// Pointer of the volume and its source key (`persistentVolumeClaim`, …).
+    vol_ptr: String,
+    kind: &'a str,
+    src: &'a Value,
+    /// Whether the mount's subPath (or subPathExpr) names the user.
+    per_user_sub: bool,
+}
+
+/// What a mount reaches: a setting index, in words, and what decided it.
+struct Reach {
+    index: usize,
+    detail: Option<String>,
+    by: Option<Origin>,
+}
+
+/// The storage setting one effective pod puts in force: the weakest reach
+/// of its containers' mounts of volumes that outlive it (`none` without
+/// any). Init containers are left out: they run before the user's code.
+pub fn classify(pod: &Pod, nfs_classes: &[String]) -> Verdict {
+    for ptr in ["/spec/volumes", "/spec/containers/0/volumeMounts"] {
+        if let Some(u) = grade::unknown(pod, ptr) {
+            return u;
+        }
+    }
+    let mounts = persistent_mounts(pod);
+    // Code setting the claim's traits matters where the hub's claim is mounted.
+    if mounts.iter().any(|m| hub_claim(pod, m).is_some())
+        && let Some(u) = grade::unknown(pod, CLAIM)
+    {
+        return u;
+    }
+    let worst = mounts
+        .iter()
+        .filter_map(|m| reach(pod, m, &mounts, nfs_classes))
+        .fold(None::<Reach>, |w, r| match w {
+            Some(w) if w.index >= r.index => Some(w),
+            _ => Some(r),
+        });
+    match worst {
+        Some(r) => Verdict::found(pod, r.index, r.detail, r.by),
+        None => Verdict::found(pod, NONE, None, None),
+    }
+}
+
+/// Every container's mounts of volumes that outlive the pod.
+fn persistent_mounts(pod: &Pod) -> Vec<Mount<'_>> {
+    let volumes: Vec<&Value> = pod
+        .json
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let containers = pod
+        .json
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (ci, c) in containers.iter().enumerate() {
+        let Some(list) = c.get("volumeMounts").and_then(Value::as_array) else {
+            continue;
+        };
+        for (mi, m) in list.iter().enumerate() {
+            let name = m.get("name").and_then(Value::as_str);
+            let Some((vi, vol)) = volumes
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.get("name").and_then(Value::as_str) == name)
+            else {
+                continue;
+            };
+            let Some((kind, src)) = vol
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, x)| *k != "name" && !x.is_null()))
+            else {
+                continue;
+            };
+            if POD_LOCAL.contains(&crate::effective::pod::camel(kind).as_str()) {
+                continue;
+            }
+            let ptr = format!("/spec/containers/{ci}/volumeMounts/{mi}");
+            let sub = text(m, "subPath").is_some() && pod.per_user(&format!("{ptr}/subPath"));
+            // The hub sets JUPYTERHUB_USER in the notebook container.
+            let expr = text(m, "subPathExpr").is_some_and(|e| {
+                (ci == 0 && e.contains("$(JUPYTERHUB_USER)"))
+                    || pod.per_user(&format!("{ptr}/subPathExpr"))
+            });
+            out.push(Mount {
+                ptr,
+                m,
+                vol_ptr: format!("/spec/volumes/{vi}/{}", crate::yaml::escape_pointer(kind)),
+                kind: kind.as_str(),
+                src,
+                per_user_sub: sub || expr,
+            });
+        }
+    }
+    out
+}
+
+/// The claim name as written, when the mount's volume is the claim
+/// KubeSpawner names `{pvc_name}` (whether or not it creates it): named
+/// so, or by a template that expands to the same name for a user's default
+/// server (`claim-{username}` for `claim-{user_server}`).
+fn hub_claim<'a>(pod: &'a Pod, m: &Mount<'a>) -> Option<&'a str> {
+    if crate::effective::pod::camel(m.kind) != "persistentVolumeClaim" {
+        return None;
+    }
+    let name = text(m.src, "claimName")?;
+    let template = raw(pod, &format!("{}/claimName", m.vol_ptr), name);
+    let same = template.contains("{pvc_name}")
+        || template == pod.claim.name_template
+        || expand_str(template) == expand_str(&pod.claim.name_template);
+    same.then_some(template)
+}
+
+/// A non-empty string field.
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A string of the pod as written before expansion.
+fn raw<'a>(pod: &'a Pod, ptr: &str, expanded: &'a str) -> &'a str {
+    pod.templates.get(ptr).map_or(expanded, String::as_str)
+}
+
+/// The volume in words, with its templates as written.
+fn describe(pod: &Pod, m: &Mount) -> String {
+    let f = |k: &str| {
+        text(m.src, k).map_or_else(
+            || "?".to_string(),
+            |x| raw(pod, &format!("{}/{k}", m.vol_ptr), x).to_string(),
+        )
+    };
+    match crate::effective::pod::camel(m.kind).as_str() {
+        // `{pvc_name}` shown as the template it expands from.
+        "persistentVolumeClaim" => format!(
+            "claim `{}`",
+            f("claimName").replace("{pvc_name}", &pod.claim.name_template)
+        ),
+        "nfs" => format!("NFS export `{}:{}`", f("server"), f("path")),
+        "hostPath" => format!("host path `{}`", f("path")),
+        other => format!("`{other}` volume"),
+    }
+}
+
+/// What one mount reaches; `None` when it keeps users apart (a read-only
+/// mount of shared data).
+fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<Reach> {
+    let kind = crate::effective::pod::camel(m.kind);
+    let what = describe(pod, m);
+    let at = text(m.m, "mountPath").unwrap_or("?");
+    // Whose volume: a template naming the user anywhere in its source
+    // (claim name, NFS server or path, host path, …).
+    let under = format!("{}/", m.vol_ptr);
+    let per_user_volume = pod
+        .templates
+        .range(under.clone()..)
+        .take_while(|(p, _)| p.starts_with(&under))
+        .any(|(p, _)| pod.per_user(p));
+    let read_only = m.m.get("readOnly") == Some(&Value::Bool(true))
+        || m.src.get("readOnly") == Some(&Value::Bool(true));
+    // The subPath (or subPathExpr) and its pointer.
+    let (sub_ptr, sub) = ["subPath", "subPathExpr"]
+        .iter()
+        .find_map(|k| text(m.m, k).map(|s| (format!("{}/{k}", m.ptr), s)))
+        .unwrap_or_else(|| (format!("{}/subPath", m.ptr), ""));
+    let sub = (!sub.is_empty()).then_some(sub);
+    if per_user_volume {
+        let r = match kind.as_str() {
+            "persistentVolumeClaim" => {
+                let ptr = format!("{}/claimName", m.vol_ptr);
+                let claim = &pod.claim;
+                let own = claim.ensured && hub_claim(pod, m).is_some();
+                if !own {
+                    Reach {
+                        index: NFS_PER_USER,
+                        detail: Some(format!(
+                            "{what} per user, which the hub does not create: whether it is a block or an NFS volume is not in the values"
+                        )),
+                        by: grade::origin(pod, &ptr),
+                    }
+                } else {
+                    let rwx = claim.access_modes.iter().any(|a| a == "ReadWriteMany");
+                    let nfs = claim
+                        .storage_class
+                        .as_ref()
+                        .is_some_and(|c| nfs_classes.contains(c));
+                    let detail = claim.capacity.clone();
+                    match (rwx, nfs) {
+                        (true, _) => Reach {
+                            index: NFS_PER_USER,
+                            detail,
+                            by: Some(claim.modes_origin.clone()),
+                        },
+                        (_, true) => Reach {
+                            index: NFS_PER_USER,
+                            detail,
+                            by: Some(claim.class_origin.clone()),
+                        },
+                        // The volume item: what made the claim the user's.
+                        _ => Reach {
+                            index: BLOCK,
+                            detail,
+                            by: m
+                                .vol_ptr
+                                .rsplit_once('/')
+                                .and_then(|(item, _)| grade::origin(pod, item)),
+                        },
+                    }
+                }
+            }
+            // Every user's directory is on the node's own disk.
+            "hostPath" => Reach {
+                index: SHARED_SUBPATH,
+                detail: Some(format!("{what} per user, every home on the node's disk")),
+                by: grade::origin(pod, &format!("{}/path", m.vol_ptr)),
+            },
+            k if DISKS.contains(&k) => Reach {
+                index: BLOCK,
+                detail: Some(format!("{what} per user")),
+                by: grade::origin(pod, &m.vol_ptr),
+            },
+            _ => Reach {
+                index: NFS_PER_USER,
+                detail: Some(format!("{what} per user")),
+                by: grade::origin(pod, &format!("{}/path", m.vol_ptr))
+                    .or_else(|| grade::origin(pod, &m.vol_ptr)),
+            },
+        };
+        return Some(r);
+    }
+    if m.per_user_sub {
+        return Some(Reach {
+            index: SHARED_SUBPATH,
+            detail: Some(format!(
+                "{what}, subPath `{}` per user",
+                raw(pod, &sub_ptr, sub.unwrap_or_default())
+            )),
+            by: grade::origin(pod, &sub_ptr),
+        });
+    }
+    if read_only {
+        // Shared data read by all keeps users apart, unless it is the whole
+        // of a volume the pod also mounts per user: every home, readable.
+        let homes = all.iter().any(|o| o.vol_ptr == m.vol_ptr && o.per_user_sub);
+        return (sub.is_none() && homes).then(|| Reach {
+            index: SHARED,
+            detail: Some(format!(
+                "{what} mounted whole at `{at}`, read-only: every user reads every user's home"
+            )),
+            by: grade::origin(pod, &m.ptr),
+        });
+    }
+    let detail = match sub {
+        None => format!(
+            "{what} mounted whole and writable at `{at}`: every user reads and writes every user's files"
+        ),
+        Some(s) => {
+            // A template KubeSpawner never expands names one directory.
+            let literal = if s.contains('{') && !pod.templates.contains_key(&sub_ptr) {
+                " (KubeSpawner does not expand templates there)"
+            } else {
+                ""
+            };
+            format!(
+                "{what}, subPath `{s}`{literal}: one directory for every user, writable at `{at}`"
+            )
+        }
+    };
+    let by = match hub_claim(pod, m) {
+        // A claim named `{pvc_name}` is shared because its name template is.
+        Some(t) if sub.is_none() && t.contains("{pvc_name}") => Some(pod.claim.name_origin.clone()),
+        // A subPath key written as null or empty is still what decides.
+        _ if sub.is_some() || m.m.get("subPath").is_some() => grade::origin(pod, &sub_ptr),
+        _ => grade::origin(pod, &m.ptr),
+    };
+    Some(Reach {
+        index: SHARED,
+        detail: Some(detail),
+        by,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effective::Deployment;
+
+    /// The chart's storage defaults (4.4.0) under `su`, merged shallowly.
+    fn values(su: Value) -> Value {
+        let mut storage = json!({
+            "type": "dynamic", "homeMountPath": "/home/jovyan", "capacity": "10Gi",
+            "static": {"pvcName": null, "subPath": "{username}"},
+            "dynamic": {"storageClass": null, "pvcNameTemplate": null,
+                        "volumeNameTemplate": "volume-{user_server}",
+                        "storageAccessModes": ["ReadWriteOnce"], "subPath": null},
+        });
+        let mut su = su;
+        if let Some(Value::Object(m)) = su.get_mut("storage").map(Value::take) {
+            crate::values::helm_merge(&mut storage, &Value::Object(m));
+        }
+        su["storage"] = storage;
+        json!({"singleuser": su})
+    }
+
+    /// (index, detail, origin) of the weakest pod, or `None` when unknown.
+    fn read(v: &Value, classes: &[&str]) -> Option<(usize, Option<String>, Option<Origin>)> {
+        let classes: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
+        let d = Deployment::build(v, Some("4.4.0"), &[]);
+        let ranks: Vec<u8> = DEF.settings.iter().map(|s| s.rank).collect();
+        match grade::over_pods(&d, &ranks, |p, _| classify(p, &classes))? {
+            Verdict::Found(f) => Some((f.index, f.detail, f.by)),
+            Verdict::Unknown { .. } => None,
+        }
+    }
+
+    fn index(v: &Value) -> usize {
+        read(v, &[]).map_or(99, |r| r.0)
+    }
+
+    fn origin(path: &str) -> Option<Origin> {
+        Some(Origin::values(&path.split('.').collect::<Vec<_>>()))
+    }
+
+    #[test]
+    fn a_claim_per_user_is_block_unless_its_modes_or_class_say_nfs() {
+        let v = values(json!({}));
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!((i, detail.as_deref()), (BLOCK, Some("10Gi")));
+        assert_eq!(by, origin("singleuser.storage.type"));
+        let rwx =
+            values(json!({"storage": {"dynamic": {"storageAccessModes": ["ReadWriteMany"]}}}));
+        let (i, _, by) = read(&rwx, &[]).unwrap();
+        assert_eq!(i, NFS_PER_USER);
+        assert_eq!(by, origin("singleuser.storage.dynamic.storageAccessModes"));
+        let class = values(json!({"storage": {"dynamic": {"storageClass": "homes"}}}));
+        assert_eq!(index(&class), BLOCK);
+        assert_eq!(read(&class, &["homes"]).unwrap().0, NFS_PER_USER);
+    }
+
+    #[test]
+    fn one_claim_name_for_everyone_is_a_shared_volume() {
+        // `{pvc_name}` names the user only when its template does.
+        let v = values(json!({"storage": {"dynamic": {"pvcNameTemplate": "course-home"}}}));
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert!(
+            detail
+                .unwrap()
+                .contains("claim `course-home` mounted whole")
+        );
+        assert_eq!(by, origin("singleuser.storage.dynamic.pvcNameTemplate"));
+        let per_user =
+            values(json!({"storage": {"dynamic": {"pvcNameTemplate": "home-{userid}"}}}));
+        assert_eq!(index(&per_user), BLOCK);
+    }
+
+    #[test]
+    fn a_shared_claim_with_a_per_user_subpath_cites_the_subpath() {
+        let v = values(json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs"}}}));
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED_SUBPATH);
+        assert_eq!(
+            detail.as_deref(),
+            Some("claim `home-nfs`, subPath `{username}` per user")
+        );
+        assert_eq!(by, origin("singleuser.storage.static.subPath"));
+        for sub in [
+            "{escaped_username}",
+            "homes/{user_server}",
+            "{safe_username:.8}",
+            "u{userid}",
+        ] {
+            let v = values(
+                json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": sub}}}),
+            );
+            assert_eq!(index(&v), SHARED_SUBPATH, "{sub}");
+        }
+        // The server's name, or braces escaped, are the same for every user.
+        for sub in ["{servername}", "{{username}}", "shared"] {
+            let v = values(
+                json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": sub}}}),
+            );
+            assert_eq!(index(&v), SHARED, "{sub}");
+        }
+    }
+
+    #[test]
+    fn a_shared_claim_mounted_whole_is_weaker_than_any_policy() {
+        let v = values(
+            json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": ""}}}),
+        );
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert_eq!(
+            detail.as_deref(),
+            Some(
+                "claim `home-nfs` mounted whole and writable at `/home/jovyan`: every user reads and writes every user's files"
+            )
+        );
+        assert_eq!(by, origin("singleuser.storage.static.subPath"));
+        assert!(StorageControl.found_only().contains(&i));
+    }
+
+    #[test]
+    fn read_only_shared_data_keeps_users_apart_but_not_the_whole_home_share() {
+        let data = json!({"storage": {
+            "extraVolumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "datasets"}}],
+            "extraVolumeMounts": [{"name": "data", "mountPath": "/home/jovyan/data", "readOnly": true}],
+        }});
+        assert_eq!(index(&values(data)), BLOCK);
+        let all_homes = json!({"storage": {
+            "type": "static", "static": {"pvcName": "home-nfs"},
+            "extraVolumeMounts": [{"name": "home", "mountPath": "/srv/homes", "readOnly": true}],
+        }});
+        let (i, detail, by) = read(&values(all_homes), &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert!(
+            detail
+                .unwrap()
+                .contains("every user reads every user's home")
+        );
+        assert_eq!(by, origin("singleuser.storage.extraVolumeMounts.0"));
+        // A read-only shared directory of the home share is shared data.
+        let shared_dir = json!({"storage": {
+            "type": "static", "static": {"pvcName": "home-nfs"},
+            "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan/shared", "subPath": "_shared", "readOnly": true}],
+        }});
+        assert_eq!(index(&values(shared_dir)), SHARED_SUBPATH);
+        // Written to by everyone, it is shared.
+        let writable = json!({"storage": {
+            "type": "static", "static": {"pvcName": "home-nfs"},
+            "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan/shared", "subPath": "_shared"}],
+        }});
+        let (i, _, by) = read(&values(writable), &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert_eq!(by, origin("singleuser.storage.extraVolumeMounts.0.subPath"));
+    }
+
+    #[test]
+    fn host_paths_and_nfs_exports_count_by_their_path_template() {
+        let host = |path: &str| {
+            values(json!({"storage": {"type": "none",
+                "extraVolumes": [{"name": "home", "hostPath": {"path": path}}],
+                "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}}))
+        };
+        let (i, _, by) = read(&host("/srv/homes/{username}"), &[]).unwrap();
+        assert_eq!(i, SHARED_SUBPATH);
+        assert_eq!(
+            by,
+            origin("singleuser.storage.extraVolumes.0.hostPath.path")
+        );
+        assert_eq!(index(&host("/srv/homes")), SHARED);
+        let nfs = |path: &str| {
+            values(json!({"storage": {"type": "none",
+                "extraVolumes": [{"name": "home", "nfs": {"server": "nfs.example.org", "path": path}}],
+                "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}}))
+        };
+        assert_eq!(index(&nfs("/export/{username}")), NFS_PER_USER);
+        assert_eq!(index(&nfs("/export")), SHARED);
+        // Through extraPodConfig, which replaces the pod's volumes.
+        let v = values(json!({"storage": {"type": "none",
+            "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]},
+            "extraPodConfig": {"volumes": [{"name": "home", "hostPath": {"path": "/data"}}]}}));
+        let (i, _, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert_eq!(by, origin("singleuser.storage.extraVolumeMounts.0"));
+    }
+
+    #[test]
+    fn pod_local_volumes_are_no_home() {
+        let v = values(json!({"storage": {"type": "none",
+            "extraVolumes": [{"name": "scratch", "emptyDir": {}}],
+            "extraVolumeMounts": [{"name": "scratch", "mountPath": "/home/jovyan"}]}}));
+        assert_eq!(read(&v, &[]).unwrap(), (NONE, None, None));
+    }
+
+    #[test]
+    fn templates_kubespawner_does_not_expand_name_one_directory() {
+        let mut v =
+            values(json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs"}}}));
+        v["hub"] = json!({"config": {"KubeSpawner": {"extra_container_config": {"volumeMounts": [
+            {"name": "home", "mountPath": "/home/jovyan", "subPath": "{username}"}]}}}});
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert!(
+            detail
+                .unwrap()
+                .contains("KubeSpawner does not expand templates there")
+        );
+        assert_eq!(
+            by,
+            origin("hub.config.KubeSpawner.extra_container_config.volumeMounts.0.subPath")
+        );
+    }
+
+    #[test]
+    fn a_profile_dropping_the_subpath_is_the_weakest_pod() {
+        let v = values(json!({
+            "storage": {"type": "static", "static": {"pvcName": "home-nfs"}},
+            "profileList": [
+                {"display_name": "Student", "default": true},
+                {"display_name": "Staff", "kubespawner_override": {
+                    "volume_mounts": [{"name": "home", "mountPath": "/home/jovyan"}]}},
+            ],
+        }));
+        let (i, detail, by) = read(&v, &[]).unwrap();
+        assert_eq!(i, SHARED);
+        assert!(detail.unwrap().contains("whole and writable"));
+        assert_eq!(
+            by,
+            origin("singleuser.profileList.1.kubespawner_override.volume_mounts.0")
+        );
+    }
+
+    #[test]
+    fn code_that_may_change_volumes_cannot_be_verified() {
+        let mut v = values(json!({}));
+        v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.modify_pod_hook = add_home\n"}});
+        assert_eq!(read(&v, &[]), None);
+        v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.storage_class = pick_class()\n"}});
+        assert_eq!(read(&v, &[]), None);
+        // A class set by code does not matter to a claim the hub never makes.
+        let mut s =
+            values(json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs"}}}));
+        s["hub"] = v["hub"].clone();
+        assert_eq!(index(&s), SHARED_SUBPATH);
     }
 }

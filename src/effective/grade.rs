@@ -31,12 +31,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub(super) fn found(
-        pod: &Pod,
-        index: usize,
-        detail: Option<String>,
-        by: Option<Origin>,
-    ) -> Verdict {
+    pub fn found(pod: &Pod, index: usize, detail: Option<String>, by: Option<Origin>) -> Verdict {
         Verdict::Found(Found {
             index,
             detail,
@@ -81,7 +76,7 @@ pub fn over_pods(
     weakest(d.pods.iter().map(|(p, n)| f(p, n)).collect(), ranks)
 }
 
-pub(super) fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
+pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
     pod.unknown_at(ptr).map(|w| Verdict::Unknown {
         reason: format!("{} ({})", w.what, pod.label),
         by: w.origin.clone(),
@@ -135,7 +130,7 @@ fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String
 
 /// Where the field at `ptr` was set; inside a container or volume taken
 /// from values as written, the field's own key.
-pub(super) fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
+pub fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
     let mut p = ptr.to_string();
     loop {
         if let Some(o) = pod.origins.get(&p) {

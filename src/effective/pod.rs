@@ -29,6 +29,76 @@ pub struct Pod {
     /// The profile (index in the list) and option choice it was built for.
     pub profile: Option<usize>,
     pub choice: Option<(String, String)>,
+    /// Strings KubeSpawner expanded (`{username}` and friends), as written
+    /// before expansion: pointer into `json` → template.
+    pub templates: BTreeMap<String, String>,
+    /// The claim `{pvc_name}` names and KubeSpawner may create.
+    pub claim: Claim,
+}
+
+/// The user's claim as KubeSpawner knows it: what `{pvc_name}` expands
+/// from and, when `storage_pvc_ensure` is on, the claim it creates before
+/// the pod. Traits of it that code sets make [`CLAIM`] unknown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    /// `pvc_name_template`, unexpanded.
+    pub name_template: String,
+    pub name_origin: Origin,
+    /// KubeSpawner creates the claim (`storage_pvc_ensure`).
+    pub ensured: bool,
+    /// `storage_class` (`None`: the cluster's default class).
+    pub storage_class: Option<String>,
+    pub class_origin: Origin,
+    /// `storage_access_modes`.
+    pub access_modes: Vec<String>,
+    pub modes_origin: Origin,
+    /// `storage_capacity`.
+    pub capacity: Option<String>,
+}
+
+/// Pseudo-pointer of the user's claim in [`Pod::unknown`].
+pub const CLAIM: &str = "/~claim";
+
+/// KubeSpawner's template fields whose value differs from user to user
+/// (`{pod_name}` too: two users' pods never share a name). `{servername}`
+/// alone does not: users' servers of the same name share it.
+const PER_USER_FIELDS: &[&str] = &[
+    "userid",
+    "username",
+    "unescaped_username",
+    "escaped_username",
+    "safe_username",
+    "legacy_escape_username",
+    "user_server",
+    "safe_user_server",
+    "escaped_user_server",
+    "pod_name",
+];
+
+/// The field names a Python format string refers to (`{name}`,
+/// `{name!r}`, `{name:>8}`, `{name[0]}`); `{{` and `}}` are braces.
+pub fn template_fields(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(['{', '}']) {
+        let after = &rest[i + 1..];
+        if rest[i..].starts_with("{{") || rest[i..].starts_with("}}") {
+            rest = &after[1..];
+            continue;
+        }
+        if rest.as_bytes()[i] == b'}' {
+            rest = after;
+            continue;
+        }
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        let field = &after[..end];
+        let name_end = field.find(['!', ':', '[', '.']).unwrap_or(field.len());
+        out.push(&field[..name_end]);
+        rest = &after[end + 1..];
+    }
+    out
 }
 
 impl Pod {
@@ -53,6 +123,27 @@ impl Pod {
             .iter()
             .find(|(p, _)| ptr.starts_with(p.as_str()) || p.starts_with(ptr))
             .map(|(_, w)| w)
+    }
+
+    /// Whether the string at `ptr` differs from user to user: KubeSpawner
+    /// expanded it from a template naming the user (`{username}`,
+    /// `{userid}`, …, or `{pvc_name}` when the claim's name template names
+    /// the user). Decided on the template; a field KubeSpawner does not
+    /// expand (`extra_container_config`) is the same for everyone.
+    pub fn per_user(&self, ptr: &str) -> bool {
+        self.templates
+            .get(ptr)
+            .is_some_and(|t| self.template_per_user(t))
+    }
+
+    /// Whether a template names the user.
+    pub fn template_per_user(&self, t: &str) -> bool {
+        template_fields(t).iter().any(|f| {
+            PER_USER_FIELDS.contains(f)
+                || (*f == "pvc_name"
+                    && !self.claim.name_template.contains("{pvc_name}")
+                    && self.template_per_user(&self.claim.name_template))
+        })
     }
 
     /// Every container with its pointer: init containers first (they run
@@ -105,6 +196,10 @@ const TRAIT_FIELDS: &[(&str, &str)] = &[
     ("extra_containers", "/spec/containers"),
     ("volumes", "/spec/volumes"),
     ("volume_mounts", "/spec/containers/0/volumeMounts"),
+    ("pvc_name_template", CLAIM),
+    ("storage_pvc_ensure", CLAIM),
+    ("storage_class", CLAIM),
+    ("storage_access_modes", CLAIM),
     ("extra_labels", "/metadata"),
     ("extra_annotations", "/metadata"),
     ("profile_list", ""),
@@ -115,6 +210,7 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
     let mut b = Builder {
         cfg,
         origins: BTreeMap::new(),
+        templates: BTreeMap::new(),
     };
     let mut unknown: Vec<(String, Wildcard)> = cfg
         .wildcards
@@ -133,6 +229,7 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
         }
     }
     let json = b.build();
+    let claim = b.claim();
     Pod {
         label: label.to_string(),
         json,
@@ -141,12 +238,15 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
         free_form: Vec::new(),
         profile: None,
         choice: None,
+        templates: b.templates,
+        claim,
     }
 }
 
 struct Builder<'a> {
     cfg: &'a SpawnerConfig,
     origins: BTreeMap<String, Origin>,
+    templates: BTreeMap<String, String>,
 }
 
 impl Builder<'_> {
@@ -159,6 +259,65 @@ impl Builder<'_> {
             .get(name)
             .map(|t| t.origin.clone())
             .unwrap_or_else(|| Origin::default(format!("KubeSpawner's default for `{name}`")))
+    }
+
+    /// KubeSpawner's expansion of a value placed at `ptr`, keeping each
+    /// template it expands.
+    fn expand_at(&mut self, ptr: &str, v: &Value) -> Value {
+        match v {
+            Value::String(s) => {
+                if s.contains('{') {
+                    self.templates.insert(ptr.to_string(), s.clone());
+                }
+                Value::String(expand_str(s))
+            }
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| self.expand_at(&format!("{ptr}/{i}"), x))
+                    .collect(),
+            ),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        let p = format!("{ptr}/{}", crate::yaml::escape_pointer(k));
+                        (k.clone(), self.expand_at(&p, x))
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// Items of a list or dict trait at `base/N`, expanded.
+    fn expand_items(&mut self, base: &str, v: &Value, first: usize) -> Vec<Value> {
+        sorted_dict_values(v)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| self.expand_at(&format!("{base}/{}", i + first), &camel_keys(x)))
+            .collect()
+    }
+
+    fn claim(&self) -> Claim {
+        Claim {
+            // KubeSpawner 7's default; 6's (`claim-{username}--{servername}`)
+            // names the user too, and the 3.x chart always sets the trait.
+            name_template: self
+                .v("pvc_name_template")
+                .map(scalar_text)
+                .unwrap_or_else(|| "claim-{user_server}".into()),
+            name_origin: self.origin("pvc_name_template"),
+            ensured: truthy(self.v("storage_pvc_ensure")),
+            storage_class: self.v("storage_class").map(scalar_text),
+            class_origin: self.origin("storage_class"),
+            access_modes: match self.v("storage_access_modes") {
+                Some(Value::Array(a)) => a.iter().map(scalar_text).collect(),
+                Some(_) => Vec::new(),
+                None => vec!["ReadWriteOnce".into()],
+            },
+            modes_origin: self.origin("storage_access_modes"),
+            capacity: self.v("storage_capacity").map(scalar_text),
+        }
     }
 
     fn note(&mut self, ptr: &str, trait_name: &str) {
@@ -285,8 +444,8 @@ impl Builder<'_> {
         resources.insert("requests".into(), Value::Object(requests));
         resources.insert("limits".into(), Value::Object(limits));
         nb.insert("resources".into(), Value::Object(resources));
-        if let Some(Value::Array(m)) = self.v("volume_mounts") {
-            let mounts: Vec<Value> = m.iter().map(|x| camel_keys(&expand(x))).collect();
+        if let Some(m) = self.v("volume_mounts").cloned() {
+            let mounts = self.expand_items("/spec/containers/0/volumeMounts", &m, 0);
             nb.insert("volumeMounts".into(), Value::Array(mounts));
         }
         self.item_origins("/spec/containers/0/volumeMounts", "volume_mounts");
@@ -305,8 +464,9 @@ impl Builder<'_> {
                 }
             }
         }
-        if let Some(sa) = self.v("service_account") {
-            spec.insert("serviceAccountName".into(), expand(sa));
+        if let Some(sa) = self.v("service_account").cloned() {
+            let sa = self.expand_at("/spec/serviceAccountName", &sa);
+            spec.insert("serviceAccountName".into(), sa);
         }
         self.note("/spec/serviceAccountName", "service_account");
         match self.cfg.value("automount_service_account_token") {
@@ -326,27 +486,19 @@ impl Builder<'_> {
         }
         let mut containers = vec![Value::Object(nb)];
         if let Some(extra) = self.v("extra_containers").cloned() {
-            for x in sorted_dict_values(&extra) {
-                containers.push(camel_keys(&expand(&x)));
-            }
+            containers.extend(self.expand_items("/spec/containers", &extra, 1));
             self.item_origins_from("/spec/containers", "extra_containers", 1);
         }
         spec.insert("containers".into(), Value::Array(containers));
         if let Some(init) = self.v("init_containers").cloned() {
-            let list: Vec<Value> = sorted_dict_values(&init)
-                .iter()
-                .map(|x| camel_keys(&expand(x)))
-                .collect();
+            let list = self.expand_items("/spec/initContainers", &init, 0);
             if !list.is_empty() {
                 spec.insert("initContainers".into(), Value::Array(list));
             }
             self.item_origins("/spec/initContainers", "init_containers");
         }
-        let vols: Vec<Value> = match self.v("volumes") {
-            Some(v) => sorted_dict_values(v)
-                .iter()
-                .map(|x| camel_keys(&expand(x)))
-                .collect(),
+        let vols: Vec<Value> = match self.v("volumes").cloned() {
+            Some(v) => self.expand_items("/spec/volumes", &v, 0),
             None => Vec::new(),
         };
         spec.insert("volumes".into(), Value::Array(vols));
@@ -355,8 +507,9 @@ impl Builder<'_> {
             for (raw, x) in extra {
                 let k = camel(&raw);
                 let o = self.origin("extra_pod_config").child(&[&raw]);
-                self.replaced(&format!("/spec/{k}"), o);
-                let x = expand(&x);
+                let ptr = format!("/spec/{k}");
+                self.replaced(&ptr, o);
+                let x = self.expand_at(&ptr, &x);
                 if x.is_null() {
                     spec.remove(&k);
                 } else {
@@ -399,6 +552,8 @@ impl Builder<'_> {
     fn replaced(&mut self, ptr: &str, o: Origin) {
         let under = format!("{ptr}/");
         self.origins.retain(|p, _| !p.starts_with(&under));
+        self.templates
+            .retain(|p, _| p != ptr && !p.starts_with(&under));
         self.origins.insert(ptr.to_string(), o);
     }
 
@@ -442,7 +597,7 @@ pub fn expand(v: &Value) -> Value {
     }
 }
 
-fn expand_str(s: &str) -> String {
+pub fn expand_str(s: &str) -> String {
     if !s.contains('{') {
         return s.to_string();
     }
@@ -636,6 +791,36 @@ mod tests {
         );
         let w = p.unknown_at("/spec/containers/0/securityContext").unwrap();
         assert!(matches!(&w.origin, Origin::Python(l) if l.line == 2));
+    }
+
+    #[test]
+    fn template_fields_are_python_format_fields() {
+        assert_eq!(
+            template_fields("a-{username}{servername!s}-{safe_username:.8}-{{userid}}"),
+            vec!["username", "servername", "safe_username"]
+        );
+        assert_eq!(template_fields("}{x[0]}{"), vec!["x"]);
+        assert!(template_fields("plain").is_empty());
+    }
+
+    #[test]
+    fn templates_are_kept_where_kubespawner_expands_them() {
+        let p = pod_of(json!({"singleuser": {"storage": {
+            "type": "static", "static": {"pvcName": "home", "subPath": "{username}"}, "homeMountPath": "/home/jovyan"},
+            "extraPodConfig": {"volumes": [{"name": "home", "nfs": {"server": "s", "path": "/x/{userid}"}}]}},
+            "hub": {"config": {"KubeSpawner": {"extra_container_config": {"env": [{"name": "A", "value": "{username}"}]}}}}}));
+        assert_eq!(
+            p.json.pointer("/spec/containers/0/volumeMounts/0/subPath"),
+            Some(&json!(USER))
+        );
+        assert!(p.per_user("/spec/containers/0/volumeMounts/0/subPath"));
+        assert!(p.per_user("/spec/volumes/0/nfs/path"));
+        // Not expanded by KubeSpawner: the same text for every user.
+        assert!(!p.per_user("/spec/containers/0/env/0/value"));
+        assert_eq!(
+            p.json.pointer("/spec/containers/0/env/0/value"),
+            Some(&json!("{username}"))
+        );
     }
 
     #[test]

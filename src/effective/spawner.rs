@@ -243,15 +243,21 @@ fn storage(v: &Value, flavour: Flavour, cfg: &mut SpawnerConfig) {
                     .cloned()
                     .unwrap_or(Value::Null);
             }
-            mounts.push((key, m, o));
-            if let Some(p) = get(v, &su_path("storage.dynamic.pvcNameTemplate")) {
-                cfg.set(
-                    "pvc_name_template",
-                    Trait::known(
-                        p.clone(),
-                        Origin::values(&su_path("storage.dynamic.pvcNameTemplate")),
-                    ),
-                );
+            mounts.push((key, m, o.clone()));
+            // The claim KubeSpawner creates: its name, class, modes, size.
+            cfg.set("storage_pvc_ensure", Trait::known(json!(true), o));
+            for (name, key) in [
+                ("pvc_name_template", "storage.dynamic.pvcNameTemplate"),
+                ("storage_class", "storage.dynamic.storageClass"),
+                ("storage_access_modes", "storage.dynamic.storageAccessModes"),
+                ("storage_capacity", "storage.capacity"),
+            ] {
+                let path = su_path(key);
+                if let Some(x) = get(v, &path)
+                    && (name != "pvc_name_template" || flavour == Flavour::V3 || truthy(Some(x)))
+                {
+                    cfg.set(name, Trait::known(x.clone(), Origin::values(&path)));
+                }
             }
         }
         Some("static") => {
