@@ -35,12 +35,18 @@ pub struct Proposal {
     pub text: String,
     /// What the policy cannot say about the values.
     pub unexpressed: Vec<String>,
+    /// What compiling the policy would change: values keys it writes with
+    /// another value, and fields of manifests given that it emits anew.
+    pub changes: Vec<String>,
 }
 
 struct Candidate {
     preset: &'static str,
     doc: Value,
     lost: Vec<String>,
+    /// Controls that said what they could not express: `check` may find
+    /// what they listed.
+    lossy: Vec<&'static str>,
     score: usize,
 }
 
@@ -59,6 +65,7 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
             p.chart = v.clone();
         }
         let mut lost = Vec::new();
+        let mut lossy = Vec::new();
         for c in ALL {
             let def = c.def();
             let judged = c.judge(&view);
@@ -76,7 +83,11 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
                     by.describe()
                 ));
             }
-            lost.extend(c.propose(&view, &mut p));
+            let said = c.propose(&view, &mut p);
+            if !said.is_empty() {
+                lossy.push(def.id);
+            }
+            lost.extend(said);
         }
         let (doc, removed) = document(&p, &parent, preset)?;
         for r in &removed {
@@ -91,6 +102,7 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
                 preset,
                 doc,
                 lost,
+                lossy,
                 score,
             });
         }
@@ -120,12 +132,20 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
             ));
         }
     }
-    let text = render(&best.doc, &unexpressed, installed, opts);
-    verify(&text, installed)?;
+    // What compiling the proposal would write differently, from the policy
+    // as it stands (the header comments do not change what it compiles to).
+    let changes = changes(
+        &render(&best.doc, &[], &[], installed, opts),
+        installed,
+        &merged,
+    );
+    let text = render(&best.doc, &unexpressed, &changes, installed, opts);
+    verify(&text, installed, &best.lossy)?;
     Ok(Proposal {
         preset: best.preset.to_string(),
         text,
         unexpressed,
+        changes,
     })
 }
 
@@ -190,34 +210,160 @@ fn leaves(v: &Value) -> usize {
     }
 }
 
-fn render(doc: &Value, unexpressed: &[String], installed: &Installed, opts: &Options) -> String {
-    let mut out = format!(
-        "# yaml-language-server: $schema={}\n# Proposed by `z2jh-policy init` from {}.\n",
-        crate::emit::one_line(&opts.schema.replace(['\n', '\r'], "")),
-        installed
-            .file_names()
+fn render(
+    doc: &Value,
+    unexpressed: &[String],
+    changes: &[String],
+    installed: &Installed,
+    opts: &Options,
+) -> String {
+    let names = |files: &[String]| {
+        files
             .iter()
-            .map(|f| format!("`{}`", crate::emit::one_line(f)))
+            .map(|f| format!("`{}`", crate::emit::one_line(&f.replace(['\n', '\r'], " "))))
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    let mut manifests = installed.manifest_files.clone();
+    manifests.dedup();
+    let mut out = format!(
+        "# yaml-language-server: $schema={}\n# Proposed by `z2jh-policy init` from {}{}.\n",
+        crate::emit::one_line(&opts.schema.replace(['\n', '\r'], "")),
+        names(&installed.file_names()),
+        if manifests.is_empty() {
+            String::new()
+        } else {
+            format!(" with the manifests {}", names(&manifests))
+        }
     );
-    if unexpressed.is_empty() {
-        out.push_str("# Everything security-relevant in the values is expressed below.\n");
-    } else {
-        out.push_str("# Not expressed (review before use):\n");
-        for u in unexpressed {
+    let list = |out: &mut String, items: &[String]| {
+        for u in items {
             out.push_str(&format!(
                 "#   - {}\n",
                 crate::emit::one_line(&u.replace(['\n', '\r'], " "))
             ));
         }
+    };
+    if unexpressed.is_empty() {
+        out.push_str("# Everything security-relevant in the values is expressed below.\n");
+    } else {
+        out.push_str("# Not expressed (review before use):\n");
+        list(&mut out, unexpressed);
+    }
+    if changes.is_empty() {
+        out.push_str("# Compiling it writes the values these files hold.\n");
+    } else {
+        out.push_str("# Compiling it changes (review before use):\n");
+        list(&mut out, changes);
     }
     out.push_str(&crate::yaml::to_string(doc));
     out
 }
 
-/// The proposal must load, compile and pass `check` on the same values.
-fn verify(text: &str, installed: &Installed) -> Result<(), Vec<Diagnostic>> {
+/// What compiling the proposal writes that the installed values (and the
+/// manifests given) do not hold: each values key it sets to another value,
+/// and each field of a given manifest it emits again with another value.
+fn changes(text: &str, installed: &Installed, merged: &Value) -> Vec<String> {
+    let Ok(c) = crate::compile::compile(
+        &Input::Inline {
+            name: "(proposed policy)".into(),
+            text: text.to_string(),
+            base: std::path::PathBuf::new(),
+        },
+        &crate::compile::Options {
+            chart_version: installed.chart_version.clone(),
+        },
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut leaves = Vec::new();
+    leaf_changes(&c.rendered.values, merged, &mut Vec::new(), &mut leaves);
+    for (path, old, new) in leaves {
+        out.push(format!(
+            "`{}`: {} becomes {}",
+            crate::controls::dotted_values_path(&path),
+            shown(&old),
+            shown(&new)
+        ));
+    }
+    let given = installed.manifests.as_deref().unwrap_or_default();
+    for m in &c.rendered.manifests {
+        let Some(was) = given.iter().find(|g| same_object(g, &m.object)) else {
+            continue;
+        };
+        let mut leaves = Vec::new();
+        let mut object = m.object.clone();
+        // The compiler's own labels say who manages the object, nothing more.
+        if let Some(labels) = object
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
+            labels.retain(|k, _| !k.starts_with("app.kubernetes.io/"));
+        }
+        leaf_changes(&object, was, &mut Vec::new(), &mut leaves);
+        for (path, old, new) in leaves {
+            out.push(format!(
+                "{} (among the manifests given): `{}`: {} becomes {}",
+                m.id(),
+                crate::controls::dotted_values_path(&path),
+                shown(&old),
+                shown(&new)
+            ));
+        }
+    }
+    out
+}
+
+/// The same Kubernetes object: kind, namespace (when both say) and name.
+fn same_object(a: &Value, b: &Value) -> bool {
+    let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    s(a, "/kind") == s(b, "/kind")
+        && s(a, "/metadata/name") == s(b, "/metadata/name")
+        && match (s(a, "/metadata/namespace"), s(b, "/metadata/namespace")) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        }
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "unset".into(),
+        other => format!("`{}`", serde_json::to_string(other).unwrap_or_default()),
+    }
+}
+
+/// The leaves of `new` whose value `old` does not hold at the same path.
+fn leaf_changes(
+    new: &Value,
+    old: &Value,
+    at: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, Value, Value)>,
+) {
+    match new {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                at.push(k.clone());
+                leaf_changes(v, old.get(k).unwrap_or(&Value::Null), at, out);
+                at.pop();
+            }
+        }
+        _ => {
+            let same = match (new, old) {
+                (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+                (Value::Object(_), Value::Null) => true,
+                _ => new == old,
+            };
+            if !same {
+                out.push((at.clone(), old.clone(), new.clone()));
+            }
+        }
+    }
+}
+
+/// The proposal must load, compile and pass `check` on the same values,
+/// but for what the listed controls said they could not express.
+fn verify(text: &str, installed: &Installed, lossy: &[&str]) -> Result<(), Vec<Diagnostic>> {
     let loaded = load(&Input::Inline {
         name: "(proposed policy)".into(),
         text: text.to_string(),
@@ -229,6 +375,7 @@ fn verify(text: &str, installed: &Installed) -> Result<(), Vec<Diagnostic>> {
         .findings
         .iter()
         .filter(|f| f.status != crate::assess::Status::CannotVerify)
+        .filter(|f| !lossy.contains(&f.control))
         .map(|f| {
             Diagnostic::error(format!(
                 "the proposed policy fails its own check: {}",

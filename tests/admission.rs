@@ -687,6 +687,63 @@ fn each_violation_of_other_settings_is_refused_by_its_validation() {
             )],
         ),
         (
+            "api-access-workload-identity-eks",
+            &[
+                (
+                    "another service account with its token",
+                    |p| p["spec"]["serviceAccountName"] = json!("default"),
+                    &["api-access (spec.apiAccess.mode)"],
+                ),
+                (
+                    "no service account, so the namespace default token",
+                    |p| {
+                        p["spec"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("serviceAccountName");
+                    },
+                    &["api-access (spec.apiAccess.mode)"],
+                ),
+                (
+                    "the chart's hub account",
+                    |p| p["spec"]["serviceAccountName"] = json!("hub"),
+                    &["api-access (spec.apiAccess.mode)"],
+                ),
+                (
+                    "another account, token not automounted but projected",
+                    |p| {
+                        p["spec"]["serviceAccountName"] = json!("other");
+                        p["spec"]["automountServiceAccountToken"] = json!(false);
+                        p["spec"]["volumes"].as_array_mut().unwrap().push(
+                            json!({"name": "tok", "projected": {"sources": [
+                                {"serviceAccountToken": {"path": "token", "audience": "sts.amazonaws.com"}}]}}),
+                        );
+                    },
+                    &["api-access (spec.apiAccess.mode)"],
+                ),
+                // Admitted: no token at all, whichever account.
+                (
+                    "another account without any token",
+                    |p| {
+                        p["spec"]["serviceAccountName"] = json!("other");
+                        p["spec"]["automountServiceAccountToken"] = json!(false);
+                    },
+                    &[],
+                ),
+                // Admitted: the token the EKS webhook projects for the policy's account.
+                (
+                    "the policy's account with the IRSA token projected",
+                    |p| {
+                        p["spec"]["volumes"].as_array_mut().unwrap().push(
+                            json!({"name": "aws-iam-token", "projected": {"sources": [
+                                {"serviceAccountToken": {"path": "token", "audience": "sts.amazonaws.com", "expirationSeconds": 86400}}]}}),
+                        );
+                    },
+                    &[],
+                ),
+            ],
+        ),
+        (
             "api-pod-creator",
             &[(
                 "another service account",
@@ -816,7 +873,7 @@ fn cel_literals_evaluate_to_exactly_the_string() {
 #[test]
 fn hostile_policy_strings_cannot_inject_cel_or_yaml() {
     use z2jh_policy::parse::{Input, load};
-    use z2jh_policy::policy::{ApiAccessMode, PodCreator, Profile};
+    use z2jh_policy::policy::{ApiAccessMode, PodCreator, Profile, WorkloadIdentity};
     let (checks0, pod, ns) = case_pod("restricted");
     for s in HOSTILE {
         let mut loaded = load(&Input::Preset("restricted".into())).unwrap();
@@ -865,6 +922,35 @@ fn hostile_policy_strings_cannot_inject_cel_or_yaml() {
             .filter(|c| c.message.starts_with("api-access"))
             .cloned()
             .collect();
+        let mut p = pod.clone();
+        p["spec"]["automountServiceAccountToken"] = json!(true);
+        p["spec"]["serviceAccountName"] = json!(s);
+        assert!(
+            refused(&token, &p, &ns).is_empty(),
+            "{s:?}: its own account is refused"
+        );
+        p["spec"]["serviceAccountName"] = json!("default");
+        assert!(
+            !refused(&token, &p, &ns).is_empty(),
+            "{s:?}: another account is admitted"
+        );
+        // The same for the account of `workload-identity`.
+        let mut loaded = load(&Input::Preset("restricted".into())).unwrap();
+        let p = &mut loaded.policy;
+        p.spec.api_access.mode = ApiAccessMode::WorkloadIdentity;
+        p.spec.api_access.workload_identity = Some(WorkloadIdentity {
+            service_account: (*s).to_string(),
+            provider: None,
+            identity: None,
+        });
+        let plan = z2jh_policy::lower::lower(&loaded);
+        let rendered =
+            z2jh_policy::render::render(&plan).unwrap_or_else(|e| panic!("{s:?}: {e:?}"));
+        let token: Vec<Check> = self::checks(&rendered.manifest_objects(), ".user-pods")
+            .into_iter()
+            .filter(|c| c.message.starts_with("api-access"))
+            .collect();
+        assert_eq!(token.len(), 1, "{s:?}");
         let mut p = pod.clone();
         p["spec"]["automountServiceAccountToken"] = json!(true);
         p["spec"]["serviceAccountName"] = json!(s);

@@ -65,6 +65,12 @@ fn samples(format: &str) -> &'static [&'static str] {
             "kubernetes.io/ingress.class",
             "owner",
         ],
+        "cloud-identity" => &[
+            "hub-users@my-project.iam.gserviceaccount.com",
+            "arn:aws:iam::123456789012:role/hub-users",
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        ],
+        "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }

@@ -24,6 +24,10 @@ pub struct Args {
     /// (e.g. `jupyterhub`, `binderhub.jupyterhub`).
     #[arg(long, value_name = "PATH")]
     pub values_key: Option<String>,
+    /// Manifests applied beside the chart (e.g. the user servers'
+    /// ServiceAccount, RoleBindings, NetworkPolicies): read like `check --manifests`.
+    #[arg(long, num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
     /// `metadata.name` of the policy (the hub's name).
     #[arg(long, default_value = "jupyterhub")]
     pub name: String,
@@ -39,7 +43,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let common = super::check::Common {
         chart: a.chart.clone(),
         chart_version: a.chart_version.clone(),
-        manifests: Vec::new(),
+        manifests: a.manifests.clone(),
         format: Default::default(),
         values_key: a.values_key.clone(),
         sarif_root: None,
@@ -60,6 +64,15 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
                 );
                 for u in &p.unexpressed {
                     eprintln!("  - {u}");
+                }
+            }
+            if !p.changes.is_empty() {
+                eprintln!(
+                    "note: compiling it changes {} thing(s) the values or manifests hold now:",
+                    p.changes.len()
+                );
+                for c in &p.changes {
+                    eprintln!("  - {c}");
                 }
             }
             exit::OK

@@ -6,7 +6,7 @@ use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
 use crate::plan::Selected;
-use crate::policy::{MetadataMode, Policy};
+use crate::policy::{ApiAccessMode, EgressProfile, IdentityProvider, MetadataMode, Policy};
 
 pub struct CloudMetadataControl;
 
@@ -91,6 +91,15 @@ pub(super) fn every_user_container(p: &Policy, lists: Lists, pred: &str) -> Stri
     cel::every_container(lists, pred, blocker(p).as_deref())
 }
 
+/// The provider of the policy's workload identity, if it names one.
+fn identity_provider(p: &Policy) -> Option<IdentityProvider> {
+    let a = &p.spec.api_access;
+    if a.mode != ApiAccessMode::WorkloadIdentity {
+        return None;
+    }
+    a.workload_identity.as_ref().and_then(|w| w.provider)
+}
+
 impl Control for CloudMetadataControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
@@ -118,6 +127,22 @@ impl Control for CloudMetadataControl {
             json!(cm.ip),
         );
         let netpol = p.spec.network_policy.singleuser;
+        let identity = identity_provider(p);
+        if identity == Some(IdentityProvider::Gke) && cm.mode != MetadataMode::Allow {
+            cx.error(
+                DEF.field,
+                format!(
+                    "`apiAccess.workloadIdentity.provider: gke` needs the metadata address, which {}",
+                    if cm.mode == MetadataMode::Iptables {
+                        "the iptables rule drops (TCP/80)"
+                    } else {
+                        "the user NetworkPolicy excludes"
+                    }
+                ),
+                "set `cloudMetadata.mode: allow`: with Workload Identity Federation for GKE the GKE metadata server answers at 169.254.169.254 with the pod's workload identity, not the node's credentials",
+            );
+            return;
+        }
         match cm.mode {
             MetadataMode::NetworkPolicy => {
                 if !netpol {
@@ -178,11 +203,32 @@ impl Control for CloudMetadataControl {
                     ],
                     json!(true),
                 );
+                let help = match identity {
+                    Some(IdentityProvider::Gke) => "the GKE metadata server answers there with the pod's workload identity, not the node's credentials, on node pools with Workload Identity Federation for GKE (`--workload-metadata=GKE_METADATA`; Autopilot always); pods on other node pools read the node's credentials".to_string(),
+                    Some(provider) => format!(
+                        "workload identity on `{}` does not use the metadata server ({}); block it (`mode: network-policy`) unless something else needs it, or users can read the node's cloud credentials",
+                        provider.as_str(),
+                        match provider {
+                            IdentityProvider::EksPodIdentity => "EKS Pod Identity hands out credentials at 169.254.170.23",
+                            _ => "the pod exchanges a projected token with the cloud",
+                        }
+                    ),
+                    None => "anyone with a server can read the node's cloud credentials unless workload identity (`apiAccess.mode: workload-identity` with GKE) serves that address".to_string(),
+                };
                 cx.warn(
                     DEF.field,
                     format!("user pods can reach the cloud metadata server at {}", cm.ip),
-                    "anyone with a server can read the node's cloud credentials unless workload identity (IRSA, GKE Workload Identity) is in use",
+                    help,
                 );
+                if identity == Some(IdentityProvider::Gke)
+                    && netpol
+                    && p.spec.egress.profile != EgressProfile::Internet
+                {
+                    cx.note(
+                        DEF.field,
+                        "on GKE clusters without Dataplane V2 the node redirects metadata requests to 169.254.169.252:988 before NetworkPolicies apply: add `{cidr: 169.254.169.252/32, ports: [{port: 988}]}` to `egress.allow` there",
+                    );
+                }
             }
         }
     }

@@ -199,16 +199,7 @@ impl ValuesView<'_> {
                 .iter()
                 .enumerate()
                 .map(|(i, doc)| {
-                    let file = self
-                        .more
-                        .manifest_files
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| "manifests".into());
-                    let index = self.more.manifest_files[..i.min(self.more.manifest_files.len())]
-                        .iter()
-                        .filter(|f| **f == file)
-                        .count();
+                    let (file, index) = self.manifest_place(i);
                     crate::effective::Manifest {
                         file,
                         index,
@@ -226,6 +217,27 @@ impl ValuesView<'_> {
                 });
             crate::effective::Deployment::build(self.values, Some(&version), &manifests)
         })
+    }
+
+    /// The file of the `i`-th manifest document and its index in that file.
+    fn manifest_place(&self, i: usize) -> (String, usize) {
+        let files = self.more.manifest_files;
+        let file = files.get(i).cloned().unwrap_or_else(|| "manifests".into());
+        let index = files[..i.min(files.len())]
+            .iter()
+            .filter(|f| **f == file)
+            .count();
+        (file, index)
+    }
+
+    /// Where a key of the `i`-th manifest document comes from.
+    pub fn manifest_origin(&self, i: usize, path: &[&str]) -> crate::effective::Origin {
+        let (file, index) = self.manifest_place(i);
+        crate::effective::Origin::Manifest {
+            file,
+            index,
+            path: path.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     /// A control's state read off the effective pods (the weakest pod

@@ -12,6 +12,7 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
+use crate::chart::ChartLine;
 use crate::effective::Origin;
 use crate::effective::grade::{self, Verdict};
 use crate::effective::pod::{CLAIM, Pod, expand_str};
@@ -21,6 +22,7 @@ use crate::policy::{
     IdentityMode, NfsIsolation, NfsOnDelete, NfsStorage, NfsStorageClass, Policy, ReclaimPolicy,
     StorageType,
 };
+use crate::validate::formats::{k8s_subdomain, sub_path_fields};
 
 pub struct StorageControl;
 
@@ -143,6 +145,39 @@ impl Control for StorageControl {
         j.exposes = matches!(&j.read_back, ReadBack::Setting(s) if s.index == SHARED);
         j
     }
+    fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
+        let Some(nfs) = p
+            .spec
+            .storage
+            .nfs
+            .as_ref()
+            .filter(|_| p.spec.storage.kind == StorageType::Nfs)
+            .filter(|n| n.isolation == NfsIsolation::SharedSubpath)
+        else {
+            return Vec::new();
+        };
+        if super::read_setting(self, v).is_none_or(|got| got.index != SHARED_SUBPATH) {
+            return Vec::new();
+        }
+        let (claim, sub) = shared_claim(p, nfs);
+        let mut out = Vec::new();
+        let got = v.str(&["singleuser", "storage", "static", "pvcName"]);
+        if got != Some(claim.as_str()) {
+            out.push(format!(
+                "homes are on the claim {}, the policy's is `{claim}`",
+                got.map_or_else(|| "(none)".to_string(), |c| format!("`{c}`"))
+            ));
+        }
+        let got = v
+            .str(&["singleuser", "storage", "static", "subPath"])
+            .unwrap_or("");
+        if got != sub {
+            out.push(format!(
+                "each home is the subPath `{got}`, the policy's is `{sub}`"
+            ));
+        }
+        out
+    }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {
             return Vec::new();
@@ -179,32 +214,125 @@ impl Control for StorageControl {
                     }),
                     server: None,
                     path: None,
+                    existing_claim: None,
+                    sub_path: None,
                 });
                 lost.push("homes are ReadWriteMany volumes; review `storage.nfs.storageClass` (its provisioner is a placeholder)".into());
             }
             i => {
-                s.kind = StorageType::Nfs;
-                s.nfs = Some(NfsStorage {
-                    isolation: NfsIsolation::SharedSubpath,
-                    storage_class: None,
-                    server: Some("nfs.example.org".into()),
-                    path: Some("/export/home".into()),
-                });
+                lost.extend(propose_static(v, p));
                 if i == SHARED {
                     lost.push(format!(
                         "every user reaches every user's files ({}); no policy can say that, so the proposal selects `nfs-shared-subpath` and `check` reports the deployment until each user mounts only their own directory",
                         got.detail.as_deref().unwrap_or("a shared volume mounted whole")
-                    ));
-                } else {
-                    lost.push(format!(
-                        "homes are subPaths of the existing claim `{}`; the language creates its own NFS volume: `storage.nfs.server` and `path` are placeholders",
-                        v.str(&["singleuser", "storage", "static", "pvcName"]).unwrap_or("?")
                     ));
                 }
             }
         }
         lost
     }
+}
+
+/// The claim and subPath a `shared-subpath` policy gives user pods.
+fn shared_claim(p: &Policy, nfs: &NfsStorage) -> (String, String) {
+    (
+        nfs.existing_claim
+            .clone()
+            .unwrap_or_else(|| format!("{}-home-nfs", p.metadata.name)),
+        nfs.sub_path
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SUB_PATH.into()),
+    )
+}
+
+/// The chart's default `singleuser.storage.static.subPath`.
+const DEFAULT_SUB_PATH: &str = "{username}";
+
+/// The subPath template fields the chart line's KubeSpawner knows
+/// (`_expand_user_properties`: 6.x for chart 3.x, 7.x for chart 4.x).
+fn line_fields(line: ChartLine) -> &'static [&'static str] {
+    match line {
+        ChartLine::V3 => &[
+            "userid",
+            "username",
+            "legacy_escape_username",
+            "servername",
+            "hubnamespace",
+        ],
+        ChartLine::V4 => &[
+            "userid",
+            "username",
+            "servername",
+            "user_server",
+            "safe_username",
+            "safe_servername",
+            "safe_user_server",
+            "escaped_username",
+            "escaped_servername",
+            "escaped_user_server",
+            "hubnamespace",
+        ],
+    }
+}
+
+/// Why a subPath cannot be used on a chart line, if it cannot.
+fn sub_path_problem(sub: &str, line: ChartLine) -> Option<String> {
+    match sub_path_fields(sub) {
+        Err(e) => Some(e),
+        Ok(fields) => fields
+            .iter()
+            .find(|f| !line_fields(line).contains(f))
+            .map(|f| {
+                format!(
+                    "`{{{f}}}` is not a field of the chart {} line's KubeSpawner (it raises KeyError when the server starts)",
+                    match line {
+                        ChartLine::V3 => "3.x",
+                        ChartLine::V4 => "4.x",
+                    }
+                )
+            }),
+    }
+}
+
+/// `singleuser.storage.type: static` as a policy: the existing claim and
+/// its subPath pattern, kept as they are.
+fn propose_static(v: &ValuesView, p: &mut Policy) -> Vec<String> {
+    let mut lost = Vec::new();
+    let claim = v.str(&["singleuser", "storage", "static", "pvcName"]);
+    let sub = v
+        .str(&["singleuser", "storage", "static", "subPath"])
+        .unwrap_or("");
+    let line = ChartLine::of(&p.chart);
+    let sub_path = match sub_path_problem(sub, line) {
+        None => (sub != DEFAULT_SUB_PATH).then(|| sub.to_string()),
+        Some(why) => {
+            lost.push(format!(
+                "homes are at `singleuser.storage.static.subPath: {sub:?}`, which the policy cannot state ({why}); the proposal says `{DEFAULT_SUB_PATH}`, which moves every user to another directory"
+            ));
+            None
+        }
+    };
+    let existing_claim = match claim.filter(|c| k8s_subdomain(c).is_ok()) {
+        Some(c) => Some(c.to_string()),
+        None => {
+            lost.push(format!(
+                "homes are subPaths of the claim {}, which is not a claim name; `storage.nfs.server` and `path` are placeholders",
+                claim.map_or_else(|| "(none set)".to_string(), |c| format!("`{c}`"))
+            ));
+            None
+        }
+    };
+    let placeholder = existing_claim.is_none();
+    p.spec.storage.kind = StorageType::Nfs;
+    p.spec.storage.nfs = Some(NfsStorage {
+        isolation: NfsIsolation::SharedSubpath,
+        storage_class: None,
+        server: placeholder.then(|| "nfs.example.org".into()),
+        path: placeholder.then(|| "/export/home".into()),
+        existing_claim,
+        sub_path,
+    });
+    lost
 }
 
 fn lower_block(p: &Policy, cx: &mut Lowering) {
@@ -321,31 +449,64 @@ fn lower_nfs(p: &Policy, cx: &mut Lowering) {
             }
         }
         NfsIsolation::SharedSubpath => {
-            let (Some(server), Some(path)) = (&nfs.server, &nfs.path) else {
+            let line = ChartLine::of(&p.chart);
+            if let Some(sub) = &nfs.sub_path
+                && let Some(why) = sub_path_problem(sub, line)
+            {
                 cx.error(
-                    &format!("{PTR}/nfs/isolation"),
-                    "`isolation: shared-subpath` needs `storage.nfs.server` and `storage.nfs.path`",
-                    "add the NFS server and the exported directory",
+                    &format!("{PTR}/nfs/subPath"),
+                    why,
+                    "use the fields of the policy's chart line, e.g. `{username}`",
                 );
                 return;
-            };
-            let pvc = format!("{}-home-nfs", p.metadata.name);
+            }
+            let (pvc, sub) = shared_claim(p, nfs);
+            match (&nfs.existing_claim, &nfs.server, &nfs.path) {
+                (Some(_), None, None) => cx.note(
+                    &format!("{PTR}/nfs/existingClaim"),
+                    format!("homes are subPaths of the existing claim `{pvc}`; nothing is emitted for it, so the volume behind it decides which server and export users reach"),
+                ),
+                (Some(_), _, _) => {
+                    cx.error(
+                        &format!("{PTR}/nfs/existingClaim"),
+                        "`existingClaim` excludes `server` and `path`",
+                        "keep `existingClaim` for a claim that exists, or `server` and `path` for a volume the compiler emits",
+                    );
+                    return;
+                }
+                (None, Some(server), Some(path)) => {
+                    let ctx = json!({
+                        "hub": p.metadata.name,
+                        "namespace": p.metadata.namespace,
+                        "name": pvc,
+                        "server": server,
+                        "path": path,
+                        "capacity": s.capacity,
+                    });
+                    // A PV + PVC rather than an inline nfs volume, which the restricted level forbids.
+                    cx.manifest(Group::Storage, "nfs-shared.yaml", ctx);
+                }
+                _ => {
+                    cx.error(
+                        &format!("{PTR}/nfs/isolation"),
+                        "`isolation: shared-subpath` needs `storage.nfs.server` and `storage.nfs.path`, or `storage.nfs.existingClaim`",
+                        "add the NFS server and the exported directory, or the claim that holds the homes",
+                    );
+                    return;
+                }
+            }
             cx.set(&["singleuser", "storage", "type"], json!("static"));
             cx.set(&["singleuser", "storage", "static", "pvcName"], json!(pvc));
-            cx.set(
+            let sub_at = if nfs.sub_path.is_some() {
+                format!("{PTR}/nfs/subPath")
+            } else {
+                format!("{PTR}/nfs/isolation")
+            };
+            cx.set_at(
+                &sub_at,
                 &["singleuser", "storage", "static", "subPath"],
-                json!("{username}"),
+                json!(sub),
             );
-            let ctx = json!({
-                "hub": p.metadata.name,
-                "namespace": p.metadata.namespace,
-                "name": pvc,
-                "server": server,
-                "path": path,
-                "capacity": s.capacity,
-            });
-            // A PV + PVC rather than an inline nfs volume, which the restricted level forbids.
-            cx.manifest(Group::Storage, "nfs-shared.yaml", ctx);
             cx.warn(
                 &format!("{PTR}/nfs/isolation"),
                 "all homes live on one shared volume; a container breakout exposes every user's files",
@@ -354,7 +515,9 @@ fn lower_nfs(p: &Policy, cx: &mut Lowering) {
             if fixed_uid {
                 cx.warn(DEF.field, "every user has the same uid on a shared NFS export", "NFS ignores fsGroup; with one uid the server cannot keep users apart — use `userPods.identity.mode: per-user`");
             }
-            cx.note(&format!("{PTR}/nfs/isolation"), "`subPath: {username}` expands differently on chart 3.x and 4.x (KubeSpawner 7 slugs); moving a hub between them changes every user's directory");
+            if sub_path_fields(&sub).is_ok_and(|f| f.contains(&"username")) {
+                cx.note(&sub_at, format!("`subPath: {sub}` expands differently on chart 3.x and 4.x (KubeSpawner 7 slugs); moving a hub between them changes every user's directory"));
+            }
         }
     }
 }

@@ -21,6 +21,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/pod-creator-rbac.yaml"),
     ),
     (
+        "workload-identity.yaml",
+        include_str!("../../templates/workload-identity.yaml"),
+    ),
+    (
         "workload-network.yaml",
         include_str!("../../templates/workload-network.yaml"),
     ),

@@ -13,6 +13,9 @@ pub struct ApiAccess {
     /// Mount a service-account token into the proxy pod (the chart does by default;
     /// the proxy never uses it).
     pub proxy_token: bool,
+    /// Settings for `mode: workload-identity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity: Option<WorkloadIdentity>,
     /// Settings for `mode: pod-creator`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_creator: Option<PodCreator>,
@@ -23,8 +26,54 @@ pub struct ApiAccess {
 pub enum ApiAccessMode {
     /// No token in user pods.
     None,
+    /// User pods run as one ServiceAccount bound to a cloud identity (GKE,
+    /// EKS, AKS workload identity), with its token and no Kubernetes RBAC.
+    WorkloadIdentity,
     /// Users may create pods (e.g. Dask) in a separate workload namespace.
     PodCreator,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadIdentity {
+    /// ServiceAccount user pods run as, in the hub namespace; no Role or
+    /// ClusterRole may be bound to it.
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub service_account: String,
+    /// How the cloud binds the account to its identity. Omit it (and
+    /// `identity`) when the ServiceAccount is managed elsewhere: nothing is
+    /// emitted for it then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<IdentityProvider>,
+    /// The cloud identity: `gke` an IAM service account email, `eks` and
+    /// `eks-pod-identity` an IAM role ARN, `aks` a managed identity's client ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "cloud-identity"))]
+    pub identity: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentityProvider {
+    /// Workload Identity Federation for GKE (`iam.gke.io/gcp-service-account`).
+    Gke,
+    /// EKS IAM roles for service accounts, IRSA (`eks.amazonaws.com/role-arn`).
+    Eks,
+    /// EKS Pod Identity: an association made with the EKS API, no annotation.
+    EksPodIdentity,
+    /// Microsoft Entra Workload ID on AKS (`azure.workload.identity/client-id`).
+    Aks,
+}
+
+impl IdentityProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityProvider::Gke => "gke",
+            IdentityProvider::Eks => "eks",
+            IdentityProvider::EksPodIdentity => "eks-pod-identity",
+            IdentityProvider::Aks => "aks",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

@@ -77,6 +77,17 @@ pub struct NfsStorage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("format" = "abs-path"))]
     pub path: Option<String>,
+    /// `shared-subpath`: an existing PersistentVolumeClaim in the hub
+    /// namespace that holds every home, instead of `server` and `path`
+    /// (nothing is emitted for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub existing_claim: Option<String>,
+    /// `shared-subpath`: each user's directory on the volume, a KubeSpawner
+    /// template such as `home/{username}`; default `{username}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "sub-path"))]
+    pub sub_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
