@@ -455,16 +455,7 @@ fn lower_workload_identity(p: &Policy, cx: &mut Lowering) {
         &["singleuser", "serviceAccountName"],
         json!(sa),
     );
-    // The emitted account opts out of automounting, so pods opt back in.
-    cx.set(
-        &[
-            "hub",
-            "config",
-            "KubeSpawner",
-            "automount_service_account_token",
-        ],
-        json!(true),
-    );
+    mount_token(cx);
     let Some(provider) = wi.provider else {
         cx.note(
             &format!("{WI}/serviceAccount"),
@@ -696,16 +687,7 @@ fn lower_pod_creator(p: &Policy, cx: &mut Lowering) {
         &["singleuser", "extraEnv", "USER_WORKLOAD_NAMESPACE"],
         json!(pc.workload_namespace),
     );
-    // The ServiceAccount opts out of automounting, so pods must opt back in.
-    cx.set(
-        &[
-            "hub",
-            "config",
-            "KubeSpawner",
-            "automount_service_account_token",
-        ],
-        json!(true),
-    );
+    mount_token(cx);
     let to: Vec<Value> = pc
         .api_server
         .cidrs
@@ -818,4 +800,18 @@ impl Control for ProxyToken {
         }
         Vec::new()
     }
+}
+
+/// The ServiceAccounts this control emits opt out of automounting, so the
+/// user pods that need the token opt back in.
+fn mount_token(cx: &mut Lowering) {
+    cx.set(
+        &[
+            "hub",
+            "config",
+            "KubeSpawner",
+            "automount_service_account_token",
+        ],
+        json!(true),
+    );
 }

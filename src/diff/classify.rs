@@ -130,20 +130,3 @@ pub fn read_back_changes(before: &ValuesView, after: &ValuesView) -> Vec<Control
             .collect(),
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranks_decide_the_direction() {
-        assert_eq!(Direction::of_ranks(Some(0), Some(2)), Direction::Weakens);
-        assert_eq!(
-            Direction::of_ranks(Some(2), Some(1)),
-            Direction::Strengthens
-        );
-        assert_eq!(Direction::of_ranks(Some(1), Some(1)), Direction::Neutral);
-        assert_eq!(Direction::of_ranks(Some(0), None), Direction::Weakens);
-        assert_eq!(Direction::of_ranks(None, Some(0)), Direction::Neutral);
-    }
-}
