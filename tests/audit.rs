@@ -415,3 +415,159 @@ fn plain_http_beside_an_ingress_is_found_and_the_fix_keeps_the_ingress() {
         report["holds"]
     );
 }
+
+const CREDENTIALS: &str = "golden/audit/credentials/values.yaml";
+
+/// Runs the binary with `stdin` as its input.
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        .args(args)
+        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Literal credentials are found by key, cited by file and line, and what
+/// they hold appears in no output of `audit`, `check`, `diff`, `init` or
+/// `terraform`, in any format, on stdout or stderr.
+#[test]
+fn credentials_are_found_and_never_printed() {
+    let policy = "golden/secrets-existing-secret/policy.yaml";
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs: Vec<(String, Output)> = Vec::new();
+    let mut record = |what: String, o: Output| outputs.push((what, o));
+    for format in ["text", "json", "markdown", "sarif"] {
+        let args = [
+            "audit",
+            CREDENTIALS,
+            "--chart-version",
+            "4.4.0",
+            "--format",
+            format,
+        ];
+        record(format!("audit {format}"), run(&args));
+        let args = [
+            "check",
+            policy,
+            "--values",
+            CREDENTIALS,
+            "--chart-version",
+            "4.4.0",
+            "--format",
+            format,
+        ];
+        record(format!("check {format}"), run(&args));
+    }
+    // The compiled output with the credentials written into it by hand.
+    let committed = dir.path().join("committed");
+    let committed_s = committed.display().to_string();
+    let o = run(&["compile", policy, "-o", &committed_s, "-q"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let values_path = committed.join("values.yaml");
+    let compiled = std::fs::read_to_string(&values_path).unwrap();
+    let mut values = z2jh_policy::yaml::parse(&compiled).unwrap().value;
+    let literal = z2jh_policy::yaml::parse(&std::fs::read_to_string(CREDENTIALS).unwrap())
+        .unwrap()
+        .value;
+    z2jh_policy::values::helm_merge(&mut values, &literal);
+    std::fs::write(&values_path, z2jh_policy::yaml::to_string(&values)).unwrap();
+    for format in ["text", "json", "markdown"] {
+        let args = [
+            "diff",
+            policy,
+            "--against",
+            &committed_s,
+            "--format",
+            format,
+        ];
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "diff {format}");
+        record(format!("diff {format}"), o);
+    }
+    let init = run(&["init", "--from", CREDENTIALS]);
+    assert!(
+        String::from_utf8_lossy(&init.stdout).contains("credentials are written into the values"),
+        "{}",
+        String::from_utf8_lossy(&init.stdout)
+    );
+    record("init".into(), init);
+    let query = serde_json::json!({"policy": policy, "base_values": CREDENTIALS}).to_string();
+    let o = run_with_stdin(&["terraform"], &query);
+    assert_eq!(o.status.code(), Some(2), "terraform refuses to carry them");
+    record("terraform".into(), o);
+
+    for (what, o) in &outputs {
+        for (stream, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains("leakcanary"),
+                "{what} printed a credential on {stream}:\n{text}"
+            );
+        }
+    }
+
+    // What was found: every kind, by key, the first cited by file and line.
+    let audit: Value = serde_json::from_slice(&outputs[2].1.stdout).unwrap();
+    let f = audit["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "Z2JH-secrets")
+        .unwrap();
+    assert_eq!(f["status"], "violated");
+    assert_eq!(f["found"]["name"], "literals-allowed");
+    assert_eq!(f["evidence"]["file"], CREDENTIALS);
+    assert_eq!(f["evidence"]["line"], 4);
+    assert_eq!(f["evidence"]["key"], "hub.cookieSecret");
+    let detail = f["found"]["detail"].as_str().unwrap();
+    for key in [
+        "hub.cookieSecret",
+        "proxy.secretToken",
+        "hub.db.password",
+        "hub.config.CryptKeeper.keys",
+        "hub.config.GenericOAuthenticator.client_secret",
+        "hub.services.grader.apiToken",
+        "hub.extraEnv.GITLAB_TOKEN",
+        "hub.extraFiles.s3.data.s3.secret_access_key",
+        "singleuser.extraEnv[0].value",
+        "singleuser.extraFiles.deploy-key.stringData",
+    ] {
+        assert!(detail.contains(&format!("`{key}`")), "{key}: {detail}");
+    }
+    for not in ["OAUTH_CALLBACK_URL", "DB_PASSWORD", "LANG", "client_id"] {
+        assert!(!detail.contains(not), "{not}: {detail}");
+    }
+    // The fix swaps literals for references, naming the Secret of the policy.
+    let fix = f["fix"]["yaml"].as_str().unwrap();
+    assert!(fix.contains("existingSecret: hub-credentials"), "{fix}");
+    assert!(fix.contains("cookieSecret: null"), "{fix}");
+    assert!(fix.contains("secretKeyRef"), "{fix}");
+    // SARIF: the result sits on the line of the first credential.
+    let sarif: Value = serde_json::from_slice(&outputs[6].1.stdout).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "Z2JH-secrets")
+        .unwrap();
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
+}

@@ -150,3 +150,73 @@ fn bad_input_exits_2() {
     ]);
     assert_eq!(o.status.code(), Some(2), "a values file is not a policy");
 }
+
+/// How `proxy-public` is published, read back against a policy that limits
+/// the load balancer to two ranges: opened to all, a range too many, a node
+/// port, and the policy's own ranges.
+#[test]
+fn exposure_is_read_from_the_proxy_service() {
+    const POLICY: &str = "golden/exposure-source-ranges/policy.yaml";
+    let exposure = |values: &str| {
+        let o = run(&[
+            "check",
+            POLICY,
+            "--values",
+            values,
+            "--chart-version",
+            "4.4.0",
+            "--format",
+            "json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["control"] == "exposure")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        (o.status.code(), f)
+    };
+    let (code, open) = exposure("golden/check/exposure/open.yaml");
+    assert_eq!(code, Some(1));
+    assert_eq!(open["found"]["name"], "open-load-balancer");
+    assert_eq!(open["severity"], "high");
+    assert_eq!(open["evidence"]["file"], "golden/check/exposure/open.yaml");
+    assert_eq!(open["evidence"]["line"], 5);
+    assert!(
+        open["fix"]["yaml"]
+            .as_str()
+            .unwrap()
+            .contains("- 192.0.2.0/24"),
+        "{open:#}"
+    );
+
+    let (_, wider) = exposure("golden/check/exposure/wider.yaml");
+    assert_eq!(wider["found"]["name"], "restricted-load-balancer");
+    assert_eq!(wider["status"], "violated");
+    assert!(
+        wider["message"]
+            .as_str()
+            .unwrap()
+            .contains("`198.51.100.0/24`, outside the policy's sourceRanges"),
+        "{wider:#}"
+    );
+
+    let (_, node_port) = exposure("golden/check/exposure/node-port.yaml");
+    assert_eq!(node_port["found"]["name"], "node-port");
+    assert_eq!(node_port["evidence"]["line"], 3);
+
+    // The policy's own output holds.
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().display().to_string();
+    assert_eq!(
+        run(&["compile", POLICY, "-o", &out_dir, "-q"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let own = dir.path().join("values.yaml").display().to_string();
+    let (_, holds) = exposure(&own);
+    assert!(holds.is_null(), "{holds:#}");
+}

@@ -20,9 +20,10 @@ use z2jh_policy::yaml;
 
 // ------------------------------------------------------------ generated control cases
 
-/// Controls whose field states a level the rest of the policy must meet,
-/// without output of its own.
-const STATED_FLOORS: &[&str] = &["user-pod-level", "pid-limit"];
+/// Controls whose field states a level the rest of the policy must meet
+/// (or, for `secrets`, what values files of one's own may hold), without
+/// output of its own.
+const STATED_FLOORS: &[&str] = &["user-pod-level", "pid-limit", "secrets"];
 
 /// Where generated policies start from: the `restricted` site policy, or
 /// the `baseline` preset (chart defaults) for settings restricted rules out.

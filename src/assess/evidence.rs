@@ -12,6 +12,9 @@ use crate::validate::chart_values::ValuesFile;
 use crate::values;
 use crate::yaml::escape_pointer;
 
+/// What reports show in place of a credential.
+pub const HIDDEN: &str = "[value withheld]";
+
 /// A file, line and column, the key there and what the merged values hold at it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
@@ -32,6 +35,14 @@ impl Evidence {
     /// `file:line:column`.
     pub fn place(&self) -> String {
         format!("{}:{}:{}", self.file, self.line, self.column)
+    }
+
+    /// The same place with the value withheld (a credential).
+    pub fn hidden(self) -> Evidence {
+        Evidence {
+            value: self.value.map(|_| Value::String(HIDDEN.into())),
+            ..self
+        }
     }
 
     /// `key: value` in one line, long values shortened.

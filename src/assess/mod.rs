@@ -487,7 +487,8 @@ pub fn assess(
                         def.id,
                         crate::controls::dotted_values_path(&key)
                     ),
-                    evidence: evidence::at_origin(&crate::effective::Origin::values(&key), installed, &merged),
+                    evidence: evidence::at_origin(&crate::effective::Origin::values(&key), installed, &merged)
+                        .map(|e| if control.hides_values() { e.hidden() } else { e }),
                     fix: fix_of(reference, def.id),
                     tradeoffs: reference.tradeoffs_of(def.id),
                 });
@@ -566,7 +567,22 @@ pub fn assess(
         let evidence = unverified
             .or(judged.by.as_ref())
             .and_then(|o| evidence::at_origin(o, installed, &merged))
-            .or_else(|| evidence::locate(def, installed, &merged, &expected));
+            .or_else(|| evidence::locate(def, installed, &merged, &expected))
+            .map(|e| {
+                if control.hides_values() {
+                    e.hidden()
+                } else {
+                    e
+                }
+            });
+        let fix = match control.remedy(policy, &view) {
+            Some(values) if status == Status::Violated => Some(Fix {
+                yaml: crate::yaml::to_string(&values),
+                values,
+                manifests: reference.manifests_of(def.id),
+            }),
+            _ => fix_of(reference, def.id),
+        };
         findings.push(Finding {
             id: finding_id(def.id),
             severity,
@@ -578,7 +594,7 @@ pub fn assess(
             found,
             message,
             evidence,
-            fix: fix_of(reference, def.id),
+            fix,
             tradeoffs: reference.tradeoffs_of(def.id),
         });
     }

@@ -10,6 +10,7 @@ mod bandwidth;
 mod chart_pods;
 mod cloud_metadata;
 mod egress;
+mod exposure;
 mod https;
 mod https_ingress;
 mod images;
@@ -22,6 +23,7 @@ pub mod pod_security;
 mod profiles;
 mod quota;
 mod resources;
+mod secrets;
 mod storage;
 mod user_pods;
 
@@ -408,6 +410,17 @@ pub trait Control: Sync {
     fn admission_gap(&self) -> Option<&'static str> {
         None
     }
+    /// Values that bring `v` up to the policy where the policy's own output
+    /// cannot (it does not know what the deployment wrote); `None` to use
+    /// the policy's values as the fix.
+    fn remedy(&self, _p: &Policy, _v: &ValuesView) -> Option<Value> {
+        None
+    }
+    /// The values this control reads are credentials: reports cite their
+    /// keys, never what they hold.
+    fn hides_values(&self) -> bool {
+        false
+    }
 }
 
 /// Every control, in the order their output appears.
@@ -427,6 +440,8 @@ pub static ALL: &[&dyn Control] = &[
     &pod_security::PodSecurityAdmission,
     &storage::StorageControl,
     &https::HttpsControl,
+    &exposure::ExposureControl,
+    &secrets::SecretsControl,
     &internal_tls::InternalTlsControl,
     &network_policy::NetworkPolicyControl,
     &egress::EgressControl,

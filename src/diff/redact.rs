@@ -9,6 +9,7 @@
 //! (equal labels mean equal values; nothing else leaks).
 //!
 //! Redacted: values of keys whose name ends like `key`, `password`, `token`,
+//! `keys` (the auth-state keys),
 //! `secret` (`cookieSecret`, `apiToken`, `tlsKey`, `client_secret`, …; not
 //! `secretName` or `secretSync`), the `value` of an `{name: *_TOKEN, value: …}` environment
 //! entry, PEM blocks wherever they appear, and the `data`/`stringData` of
@@ -42,6 +43,8 @@ pub fn secret_key(key: &str) -> bool {
     .any(|w| k.ends_with(w));
     word_end
         || k == "key"
+        // `hub.config.CryptKeeper.keys`: the auth-state encryption keys.
+        || k == "keys"
         || key.ends_with("Key")
         || [".key", "_key", "-key"].iter().any(|s| k.ends_with(s))
 }
@@ -191,7 +194,9 @@ impl Redactor {
                 continue;
             }
             if let Some(ind) = block {
-                if line.trim().is_empty() || indent > ind {
+                // A block sequence may sit at its key's own indentation.
+                let item = indent == ind && line.trim_start().starts_with("- ");
+                if line.trim().is_empty() || indent > ind || item {
                     let hidden = self.hide_line(line);
                     out.push_str(&hidden);
                     out.push('\n');
@@ -297,6 +302,8 @@ mod tests {
         let sync = redact("secretSync:\n  resources:\n    cpu: 10m\n");
         assert!(sync.contains("cpu: 10m"), "{sync}");
         assert!(r.contains("- key: component"), "selector keys stay: {r}");
+        let k = redact("CryptKeeper:\n  keys:\n  - k3y0ne\n  - k3ytwo\n");
+        assert!(!k.contains("k3y"), "auth-state keys are hidden: {k}");
         let m = redact("tls:\n  key: abc123\n");
         assert!(!m.contains("abc123"), "a mapping's `key` is hidden: {m}");
     }

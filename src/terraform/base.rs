@@ -135,6 +135,20 @@ pub fn weakenings(
                     .as_ref()
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default();
+                if control.hides_values() {
+                    // `values_yaml` would carry them into plans and the state.
+                    out.push(
+                        Diagnostic::error(format!(
+                            "the base values write credentials into `values_yaml`{detail}, which Terraform shows in plans and keeps in its state; the policy's `{}` is `{}`",
+                            def.dotted_field(),
+                            want.name,
+                        ))
+                        .control(def.id)
+                        .at(Loc::file(base_name))
+                        .help("pass them to `helm_release` with `set_sensitive`, or reference a Secret (`hub.existingSecret`, `valueFrom.secretKeyRef`)"),
+                    );
+                    continue;
+                }
                 Diagnostic::warning(format!(
                     "the base values weaken `{}` from `{}` (the policy's `{}`) to `{}`{detail}",
                     def.id,

@@ -116,13 +116,17 @@ pub fn run(q: &Query) -> Result<Outcome, Vec<Diagnostic>> {
         Some(path) => {
             let base_file = base::read(path).map_err(|d| vec![d])?;
             let combined = base::combine(&base_file.doc.value, policy_values);
-            diags.extend(base::weakenings(
+            let found = base::weakenings(
                 &compiled,
                 chart.as_ref(),
                 policy_values,
                 &combined,
                 &base_file.name,
-            ));
+            );
+            if found.iter().any(Diagnostic::is_error) {
+                return Err(found.into_iter().filter(Diagnostic::is_error).collect());
+            }
+            diags.extend(found);
             if chart.is_none() {
                 diags.push(Diagnostic::note(format!(
                     "`{}` was only checked to be a YAML mapping: give `chart_dir` to validate the merged values against the chart's schema",

@@ -71,6 +71,8 @@ pub struct Spec {
     pub chart_pods: ChartPods,
     pub storage: Storage,
     pub https: Https,
+    pub exposure: Exposure,
+    pub secrets: Secrets,
     pub internal_tls: InternalTls,
     pub network_policy: NetworkPolicies,
     pub egress: Egress,
@@ -83,11 +85,13 @@ pub struct Spec {
 }
 
 mod access;
+mod exposure;
 mod limits;
 mod network;
 mod storage;
 
 pub use access::*;
+pub use exposure::*;
 pub use limits::*;
 pub use network::*;
 pub use storage::*;
