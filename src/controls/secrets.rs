@@ -172,7 +172,10 @@ impl Control for SecretsControl {
                     );
                 }
                 // A list item or file content cannot be patched from another file.
-                [_, "extraEnv", ..] | [_, "extraFiles", ..] | ["proxy", "https", ..] => {}
+                [_, "extraEnv", ..]
+                | [_, "extraFiles", ..]
+                | ["hub", "extraConfig", ..]
+                | ["proxy", "https", ..] => {}
                 _ => {
                     existing |= path.first() == Some(&"hub");
                     crate::values::set(&mut fix, &l.path, Value::Null);
@@ -311,6 +314,14 @@ pub fn literals(values: &Value) -> Vec<Literal> {
         env_literals(get(&[part, "extraEnv"]), part, &mut out);
         file_literals(get(&[part, "extraFiles"]), part, &mut out);
     }
+    // `c.GitHubOAuthenticator.client_secret = "…"` in the hub's Python.
+    if let Some(code) = get(&["hub", "extraConfig"]).and_then(Value::as_object) {
+        for (name, text) in code {
+            if text.as_str().is_some_and(|t| text_secret(t, true)) {
+                out.push(at(&["hub", "extraConfig", name]));
+            }
+        }
+    }
     out
 }
 
@@ -400,9 +411,10 @@ fn data_secret(v: &Value, path: &mut Vec<String>) -> bool {
     }
 }
 
-/// Whether a file's text holds a credential: a PEM private key, or a line
-/// assigning a quoted literal (or a plain YAML scalar) to a credential key.
-fn text_secret(text: &str) -> bool {
+/// Whether a file's text (or the hub's Python) holds a credential: a PEM
+/// private key, or a line assigning a quoted literal (or a plain YAML
+/// scalar) to a credential key.
+fn text_secret(text: &str, python: bool) -> bool {
     if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
         return true;
     }
@@ -427,7 +439,9 @@ fn text_secret(text: &str) -> bool {
             && ((value.starts_with('"') && value.ends_with('"'))
                 || (value.starts_with('\'') && value.ends_with('\'')));
         let inner = value.trim_matches(['"', '\'']);
-        let plain = !value.is_empty()
+        // In Python a bare word is a name, not a literal.
+        let plain = !python
+            && !value.is_empty()
             && !quoted
             && inner
                 .chars()
@@ -457,7 +471,7 @@ fn file_literals(files: Option<&Value>, part: &str, out: &mut Vec<Literal>) {
             p.extend(path);
             out.push(Literal { path: p });
         } else if let Some(text) = f.get("stringData").and_then(Value::as_str)
-            && text_secret(text)
+            && text_secret(text, false)
         {
             out.push(at(&[part, "extraFiles", key, "stringData"]));
         }
@@ -489,6 +503,11 @@ mod tests {
                     "JupyterHub": {"ssl_key": "/etc/tls/key.pem"},
                 },
                 "services": {"grader": {"apiToken": "t", "url": "http://x"}},
+                "extraConfig": {
+                    "00-auth": "c.GitHubOAuthenticator.client_secret = \"cs\"\n",
+                    "01-env": "import os\nc.GitHubOAuthenticator.client_secret = os.environ[\"CS\"]\n",
+                    "02-name": "token = load()\nc.GitHubOAuthenticator.client_secret = token\n",
+                },
                 "extraEnv": {
                     "GITHUB_TOKEN": "ghp",
                     "DB_PASSWORD": {"valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
@@ -527,6 +546,7 @@ mod tests {
                 "singleuser.extraFiles.cfg.data.s3.secret_key",
                 "singleuser.extraFiles.pem.stringData",
                 "singleuser.extraFiles.ini.stringData",
+                "hub.extraConfig.00-auth",
             ]
         );
     }

@@ -11,7 +11,7 @@
 //! Redacted: values of keys whose name ends like `key`, `password`, `token`,
 //! `keys` (the auth-state keys),
 //! `secret` (`cookieSecret`, `apiToken`, `tlsKey`, `client_secret`, …; not
-//! `secretName` or `secretSync`), the `value` of an `{name: *_TOKEN, value: …}` environment
+//! `secretName`, `existingSecret` or `secretSync`), the `value` of an `{name: *_TOKEN, value: …}` environment
 //! entry, PEM blocks wherever they appear, and the `data`/`stringData` of
 //! any `kind: Secret` document.
 
@@ -41,7 +41,8 @@ pub fn secret_key(key: &str) -> bool {
     ]
     .iter()
     .any(|w| k.ends_with(w));
-    word_end
+    // `hub.existingSecret` names a Secret, like `secretName`.
+    (word_end && k != "existingsecret")
         || k == "key"
         // `hub.config.CryptKeeper.keys`: the auth-state encryption keys.
         || k == "keys"
@@ -299,6 +300,8 @@ mod tests {
         assert!(r.contains("value: C.UTF-8"), "{r}");
         assert!(!r.contains("a: b") && r.contains("    a: [redacted"), "{r}");
         assert!(r.contains("secretName: hub-tls"), "{r}");
+        let named = redact("hub:\n  existingSecret: hub-credentials\n");
+        assert!(named.contains("existingSecret: hub-credentials"), "{named}");
         let sync = redact("secretSync:\n  resources:\n    cpu: 10m\n");
         assert!(sync.contains("cpu: 10m"), "{sync}");
         assert!(r.contains("- key: component"), "selector keys stay: {r}");
