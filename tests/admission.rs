@@ -616,6 +616,31 @@ fn each_violation_of_restricted_is_refused_by_its_validation() {
 fn each_violation_of_other_settings_is_refused_by_its_validation() {
     let cases: &[(&str, &[Mutation])] = &[
         (
+            "runtime-sandboxed",
+            &[
+                (
+                    "no runtime class",
+                    |p| {
+                        p["spec"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("runtimeClassName");
+                    },
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+                (
+                    "another runtime class",
+                    |p| p["spec"]["runtimeClassName"] = json!("runc"),
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+                (
+                    "an empty runtime class",
+                    |p| p["spec"]["runtimeClassName"] = json!(""),
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+            ],
+        ),
+        (
             "bandwidth-limited",
             &[
                 (

@@ -14,6 +14,7 @@ mod https;
 mod https_ingress;
 mod images;
 mod internal_tls;
+mod isolation;
 pub mod judge;
 mod network_policy;
 mod pids;
@@ -421,6 +422,7 @@ pub static ALL: &[&dyn Control] = &[
     &user_pods::CapabilitiesControl,
     &profiles::Seccomp,
     &profiles::AppArmor,
+    &isolation::RuntimeClassControl,
     &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,

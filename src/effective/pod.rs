@@ -59,6 +59,9 @@ pub struct Claim {
 /// Pseudo-pointer of the user's claim in [`Pod::unknown`].
 pub const CLAIM: &str = "/~claim";
 
+/// Pseudo-pointer, in [`Pod::origins`], of the `extra_pod_config` dict.
+pub const EXTRA_POD_CONFIG: &str = "/spec/~extra_pod_config";
+
 /// KubeSpawner's template fields whose value differs from user to user
 /// (`{pod_name}` too: two users' pods never share a name). `{servername}`
 /// alone does not: users' servers of the same name share it.
@@ -504,6 +507,9 @@ impl Builder<'_> {
         spec.insert("volumes".into(), Value::Array(vols));
         self.item_origins("/spec/volumes", "volumes");
         if let Some(Value::Object(extra)) = self.v("extra_pod_config").cloned() {
+            // Where the dict as a whole was last set: what decides a field
+            // it leaves out (a profile's `null` removes one).
+            self.note(EXTRA_POD_CONFIG, "extra_pod_config");
             for (raw, x) in extra {
                 let k = camel(&raw);
                 let o = self.origin("extra_pod_config").child(&[&raw]);
