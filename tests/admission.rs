@@ -641,6 +641,23 @@ fn each_violation_of_other_settings_is_refused_by_its_validation() {
             ],
         ),
         (
+            "user-namespaces",
+            &[
+                (
+                    "the node's user namespace",
+                    |p| p["spec"]["hostUsers"] = json!(true),
+                    &["user-namespaces (spec.userPods.hostUsers)"],
+                ),
+                (
+                    "hostUsers dropped (feature gate off)",
+                    |p| {
+                        p["spec"].as_object_mut().unwrap().remove("hostUsers");
+                    },
+                    &["user-namespaces (spec.userPods.hostUsers)"],
+                ),
+            ],
+        ),
+        (
             "bandwidth-limited",
             &[
                 (

@@ -171,3 +171,83 @@ fn init_proposes_the_runtime_class_in_use() {
         "{proposal}"
     );
 }
+
+const USERNS: &str = "    hostUsers: false\n";
+
+#[test]
+fn a_profile_back_in_the_node_user_namespace_is_cited() {
+    let values = "singleuser:
+  extraPodConfig:
+    hostUsers: false
+  profileList:
+    - display_name: Standard
+      default: true
+    - display_name: FUSE
+      kubespawner_override:
+        extra_pod_config:
+          hostUsers: true
+";
+    for chart in ["4.4.0", "3.3.8"] {
+        let r = check(USERNS, values, chart);
+        let f = finding(&r, "user-namespaces");
+        assert_eq!(f["status"], "violated", "{f:#}");
+        assert_eq!(f["found"]["name"], "host-users", "{f:#}");
+        assert!(
+            f["found"]["detail"].as_str().unwrap().contains("fuse"),
+            "{f:#}"
+        );
+        assert_eq!(
+            f["evidence"]["line"],
+            line_of(values, "hostUsers: true"),
+            "{f:#}"
+        );
+    }
+    let held = check(
+        USERNS,
+        "singleuser:\n  extraPodConfig:\n    hostUsers: false\n",
+        "4.4.0",
+    );
+    assert!(holds(&held, "user-namespaces"), "{held:#}");
+}
+
+#[test]
+fn user_namespaces_need_a_hub_image_that_models_host_users() {
+    let d = tempfile::tempdir().unwrap();
+    let policy = d.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        format!("{POLICY_HEAD}  userPods:\n{USERNS}").replace("chart: 4.4.0", "chart: 3.0.3"),
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .arg("compile")
+        .arg(&policy)
+        .args(["-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("chart 3.0.3 cannot run user pods with `hostUsers: false`"),
+        "{err}"
+    );
+    // 3.1.0 ships a kubernetes_asyncio that has the field.
+    std::fs::write(
+        &policy,
+        format!("{POLICY_HEAD}  userPods:\n{USERNS}").replace("chart: 4.4.0", "chart: 3.1.0"),
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .arg("compile")
+        .arg(&policy)
+        .args(["-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("hostUsers: false"));
+}

@@ -19,7 +19,7 @@ use crate::effective::grade::{self, Verdict};
 use crate::effective::pod::EXTRA_POD_CONFIG as POD_CONFIG_ORIGIN;
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{Policy, RuntimeClass, RuntimeMode};
+use crate::policy::{IdentityMode, Policy, RuntimeClass, RuntimeMode, StorageType};
 use crate::validate::formats::k8s_subdomain;
 
 /// The chart's pass-through of pod-spec fields.
@@ -228,5 +228,185 @@ impl Control for RuntimeClassControl {
                 )]
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- user namespaces
+
+pub struct UserNamespaces;
+
+static USERNS: ControlDef = ControlDef {
+    id: "user-namespaces",
+    title: "User namespaces of user pods",
+    field: "/spec/userPods/hostUsers",
+    rationale: "In the node's user namespace a uid in the pod is the same uid on the node: root that escapes the \
+        container is root on the node, and a capability granted in the pod holds on the node. In a user namespace \
+        of its own (`hostUsers: false`) the pod's uids map to an unprivileged range no other pod shares, so a \
+        breakout lands as nobody in particular; several container escapes rated high or critical were not \
+        exploitable this way. It needs recent nodes, and volumes whose file system supports idmapped mounts.",
+    settings: &[
+        Setting {
+            name: "user-namespace",
+            rank: 0,
+            summary: "`hostUsers: false` on every user pod, through `singleuser.extraPodConfig` (Kubernetes ≥ 1.33, or 1.30 with the feature gate; Linux ≥ 6.3, containerd ≥ 2.0 or CRI-O ≥ 1.25, runc ≥ 1.2 on the nodes)",
+        },
+        Setting {
+            name: "host-users",
+            rank: 1,
+            summary: "the node's user namespace (Kubernetes' default): uids in the pod are uids on the node",
+        },
+    ],
+    values_keys: &[
+        "singleuser.extraPodConfig.hostUsers",
+        "hub.config.KubeSpawner.extra_pod_config",
+        "singleuser.profileList",
+    ],
+    spawner_traits: &["extra_pod_config"],
+};
+
+/// The highest uid or gid a pod in its own user namespace can use.
+const USERNS_MAX_ID: u32 = 65535;
+
+/// The first chart release whose hub image models `host_users` (its
+/// kubernetes_asyncio; 3.0.x ship 24.2.3, from before the field existed,
+/// and KubeSpawner refuses an `extra_pod_config` key the model lacks).
+const USERNS_FIRST_CHART: &str = "3.1.0";
+
+fn userns_of(pod: &Pod) -> Verdict {
+    const PTR: &str = "/spec/hostUsers";
+    if let Some(u) = grade::unknown(pod, PTR) {
+        return u;
+    }
+    match pod.json.pointer(PTR) {
+        Some(Value::Bool(false)) => Verdict::found(pod, 0, None, grade::origin(pod, PTR)),
+        _ => Verdict::found(pod, 1, None, left_out(pod, PTR)),
+    }
+}
+
+impl Control for UserNamespaces {
+    fn def(&self) -> &'static ControlDef {
+        &USERNS
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        Selected::of(usize::from(p.spec.user_pods.host_users))
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        if p.spec.user_pods.host_users {
+            return;
+        }
+        let field = USERNS.field;
+        let mut refused = false;
+        if let (Some(have), Some(first)) = (
+            crate::chart::version::Version::parse(&p.chart),
+            crate::chart::version::Version::parse(USERNS_FIRST_CHART),
+        ) && have < first
+        {
+            cx.error(
+                field,
+                format!(
+                    "chart {} cannot run user pods with `hostUsers: false`: its hub image's kubernetes_asyncio (24.2) has no `host_users` field, so KubeSpawner refuses the `extra_pod_config` and no server starts",
+                    p.chart
+                ),
+                format!("target chart {USERNS_FIRST_CHART} or newer, or keep `hostUsers: true`"),
+            );
+            refused = true;
+        }
+        if cx.k8s_minor < 30 {
+            cx.error(
+                field,
+                format!(
+                    "user namespaces for pods are alpha before Kubernetes 1.30 (the policy's `kubernetesVersion` is {})",
+                    p.kubernetes_version
+                ),
+                "raise `kubernetesVersion` to 1.33 (on by default) once every node runs it, or keep `hostUsers: true`",
+            );
+            refused = true;
+        }
+        if p.spec.storage.kind == StorageType::Nfs {
+            cx.error(
+                field,
+                "NFS does not support idmapped mounts: a user pod with `hostUsers: false` cannot mount its NFS home and never starts",
+                "keep `hostUsers: true` with NFS homes, or use `storage.type: block` (ext4, xfs and btrfs support idmapped mounts)",
+            );
+            refused = true;
+        }
+        let id = &p.spec.user_pods.identity;
+        let out_of_range = |what: &str, n: u32| {
+            format!(
+                "{what} {n} is outside the 0-{USERNS_MAX_ID} range a pod in its own user namespace can use"
+            )
+        };
+        match id.mode {
+            IdentityMode::Fixed if id.uid > USERNS_MAX_ID => {
+                cx.error(
+                    "/spec/userPods/identity/uid",
+                    out_of_range("uid", id.uid),
+                    "pick a uid of at most 65535 (1000 is the Jupyter images' user), or keep `hostUsers: true`",
+                );
+                refused = true;
+            }
+            IdentityMode::PerUser if id.per_user_base > USERNS_MAX_ID - 1 => {
+                cx.error(
+                    "/spec/userPods/identity/perUserBase",
+                    out_of_range("every per-user uid from", id.per_user_base + 1),
+                    "lower `perUserBase` (e.g. 10000: uids stay unique per pod, and the user namespace already keeps them apart from the node's), or keep `hostUsers: true`",
+                );
+                refused = true;
+            }
+            IdentityMode::PerUser => cx.warn(
+                "/spec/userPods/identity/perUserBase",
+                format!(
+                    "users whose hub id is above {} get a uid outside 0-{USERNS_MAX_ID} and their server fails to start",
+                    USERNS_MAX_ID - id.per_user_base
+                ),
+                "lower `perUserBase`, or use `identity.mode: fixed`: in its own user namespace a shared uid is no longer a shared uid on the node",
+            ),
+            _ => {}
+        }
+        if id.fs_gid > USERNS_MAX_ID {
+            cx.error(
+                "/spec/userPods/identity/fsGid",
+                out_of_range("fsGid", id.fs_gid),
+                "pick a group of at most 65535 (100 is the Jupyter images' group), or keep `hostUsers: true`",
+            );
+            refused = true;
+        }
+        if refused {
+            return;
+        }
+        cx.set(&pod_config("hostUsers"), json!(false));
+        if cx.k8s_minor < 33 {
+            cx.warn(
+                field,
+                format!(
+                    "user namespaces are beta and off by default before Kubernetes 1.33 (the policy's `kubernetesVersion` is {})",
+                    p.kubernetes_version
+                ),
+                "enable the `UserNamespacesSupport` feature gate on every API server and kubelet: without it the API server drops `hostUsers` and the pod runs in the node's user namespace (the admission policy then refuses it)",
+            );
+        }
+        cx.note(
+            field,
+            "every node that runs user servers needs Linux ≥ 6.3 (idmapped mounts on tmpfs, which holds service-account tokens and secrets; ext4, xfs, btrfs and overlayfs have them), containerd ≥ 2.0 or CRI-O ≥ 1.25, and runc ≥ 1.2 (or crun ≥ 1.9); containerd 1.6 and older ignore `hostUsers: false` silently. Every volume of the pod must be on a file system with idmapped mounts (not NFS). Pod Security Admission may relax its runAsNonRoot and runAsUser checks for such pods (the `UserNamespacesPodSecurityStandards` feature gate); this policy keeps requiring what it states",
+        );
+    }
+    fn judge(&self, v: &ValuesView) -> Judgement {
+        v.judge_pods(&USERNS, |pod, _| userns_of(pod))
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if p.spec.user_pods.host_users {
+            return Vec::new();
+        }
+        vec![Validation::user(
+            USERNS.field,
+            "the pod must run in a user namespace of its own (hostUsers: false)",
+            "has(object.spec.hostUsers) && object.spec.hostUsers == false".to_string(),
+        )]
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.user_pods.host_users = got.index != 0;
+        }
+        Vec::new()
     }
 }

@@ -423,6 +423,7 @@ pub static ALL: &[&dyn Control] = &[
     &profiles::Seccomp,
     &profiles::AppArmor,
     &isolation::RuntimeClassControl,
+    &isolation::UserNamespaces,
     &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,

@@ -199,6 +199,16 @@ pub struct UserPods {
     /// Containers) through a RuntimeClass, or the node's default runtime.
     #[serde(default)]
     pub runtime_class: RuntimeClass,
+    /// Run user pods in the node's user namespace (`true`, the Kubernetes
+    /// default) or in one of their own (`false`: `hostUsers: false`, uid 0
+    /// in the pod is an unprivileged uid on the node). Kubernetes ≥ 1.33
+    /// (1.30 with the `UserNamespacesSupport` feature gate).
+    #[serde(default = "host_users_default")]
+    pub host_users: bool,
+}
+
+fn host_users_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
