@@ -641,6 +641,30 @@ fn each_violation_of_other_settings_is_refused_by_its_validation() {
             ],
         ),
         (
+            "read-only-root",
+            &[
+                (
+                    "a writable root file system",
+                    |p| sc(p)["readOnlyRootFilesystem"] = json!(false),
+                    &["read-only-root (spec.userPods.readOnlyRootFilesystem)"],
+                ),
+                (
+                    "a debug container that does not say",
+                    |p| {
+                        let mut c = p["spec"]["containers"][0].clone();
+                        c["name"] = json!("debugger");
+                        c.as_object_mut().unwrap().remove("resources");
+                        c["securityContext"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("readOnlyRootFilesystem");
+                        debug_container(p, c);
+                    },
+                    &["read-only-root (spec.userPods.readOnlyRootFilesystem)"],
+                ),
+            ],
+        ),
+        (
             "user-namespaces",
             &[
                 (

@@ -251,3 +251,55 @@ fn user_namespaces_need_a_hub_image_that_models_host_users() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("hostUsers: false"));
 }
+
+const READ_ONLY: &str = "    readOnlyRootFilesystem: true\n";
+
+#[test]
+fn a_profile_that_makes_the_image_writable_is_cited() {
+    let values = "hub:
+  config:
+    KubeSpawner:
+      container_security_context:
+        readOnlyRootFilesystem: true
+singleuser:
+  profileList:
+    - display_name: Standard
+      default: true
+    - display_name: Builder
+      kubespawner_override:
+        container_security_context:
+          readOnlyRootFilesystem: false
+";
+    for chart in ["4.4.0", "3.3.8"] {
+        let r = check(READ_ONLY, values, chart);
+        let f = finding(&r, "read-only-root");
+        assert_eq!(f["found"]["name"], "writable", "{f:#}");
+        assert!(
+            f["found"]["detail"].as_str().unwrap().contains("builder"),
+            "{f:#}"
+        );
+        assert_eq!(
+            f["evidence"]["line"],
+            line_of(values, "        container_security_context:"),
+            "{f:#}"
+        );
+    }
+    // extra_container_config replaces the whole security context.
+    let values = "hub:
+  config:
+    KubeSpawner:
+      container_security_context:
+        readOnlyRootFilesystem: true
+      extra_container_config:
+        securityContext:
+          runAsNonRoot: true
+";
+    let r = check(READ_ONLY, values, "4.4.0");
+    assert_eq!(finding(&r, "read-only-root")["found"]["name"], "writable");
+    let held = check(
+        READ_ONLY,
+        "hub:\n  config:\n    KubeSpawner:\n      container_security_context:\n        readOnlyRootFilesystem: true\n",
+        "4.4.0",
+    );
+    assert!(holds(&held, "read-only-root"), "{held:#}");
+}

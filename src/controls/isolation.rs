@@ -410,3 +410,123 @@ impl Control for UserNamespaces {
         Vec::new()
     }
 }
+
+// ---------------------------------------------------------------- read-only root file system
+
+pub struct ReadOnlyRoot;
+
+static READ_ONLY: ControlDef = ControlDef {
+    id: "read-only-root",
+    title: "Read-only root file system of user containers",
+    field: "/spec/userPods/readOnlyRootFilesystem",
+    rationale: "A writable image lets code that got into a server change the programs and libraries every later \
+        command in it runs, and hide tools there; a read-only image keeps what can change to the volumes, which \
+        are visible, size-limited and gone with the pod (/tmp) or the user's own (home). Installing into the \
+        image's environment (`pip install`, `conda install` without `--user`) stops working.",
+    settings: &[
+        Setting {
+            name: "read-only",
+            rank: 0,
+            summary: "`readOnlyRootFilesystem: true` on the notebook container; emptyDir volumes at /tmp (and at the home directory when homes are not stored)",
+        },
+        Setting {
+            name: "writable",
+            rank: 1,
+            summary: "the container may write anywhere in its image's file system (Kubernetes' default)",
+        },
+    ],
+    values_keys: &[
+        "hub.config.KubeSpawner.container_security_context",
+        "hub.config.KubeSpawner.extra_container_config",
+    ],
+    spawner_traits: &["container_security_context", "extra_container_config"],
+};
+
+/// The chart's default home directory (`singleuser.storage.homeMountPath`).
+const HOME: &str = "/home/jovyan";
+
+impl Control for ReadOnlyRoot {
+    fn def(&self) -> &'static ControlDef {
+        &READ_ONLY
+    }
+    fn selected(&self, p: &Policy) -> Selected {
+        Selected::of(usize::from(!p.spec.user_pods.read_only_root_filesystem))
+    }
+    fn lower(&self, p: &Policy, cx: &mut Lowering) {
+        if !p.spec.user_pods.read_only_root_filesystem {
+            return;
+        }
+        cx.set(
+            &super::user_pods::path(super::user_pods::CTR_CTX, &["readOnlyRootFilesystem"]),
+            json!(true),
+        );
+        let mut writable = vec![("writable-tmp", "/tmp")];
+        if p.spec.storage.kind == StorageType::None {
+            writable.push(("writable-home", HOME));
+        }
+        for (name, path) in &writable {
+            cx.append(
+                &["singleuser", "storage", "extraVolumes"],
+                json!({"name": name, "emptyDir": {}}),
+            );
+            cx.append(
+                &["singleuser", "storage", "extraVolumeMounts"],
+                json!({"name": name, "mountPath": path}),
+            );
+        }
+        let home = if p.spec.storage.kind == StorageType::None {
+            format!(
+                "an emptyDir at {HOME} (no home is stored, and the image's home directory is read-only now; it is lost with the pod like everything else)"
+            )
+        } else {
+            "the home volume, as before".to_string()
+        };
+        cx.note(
+            READ_ONLY.field,
+            format!(
+                "the notebook container writes only to its volumes: /tmp (an emptyDir, counted against the ephemeral-storage limit) and {home}; ~/.local (`pip install --user`), ~/.cache, ~/.jupyter and Jupyter's runtime directory (~/.local/share/jupyter/runtime) are in the home directory, and /dev/shm is the runtime's own tmpfs. The image itself is read-only: `pip install` or `conda install` into its environment fails (use `--user`), and a start script cannot add the uid to /etc/passwd. Paths outside these need an emptyDir of their own in `singleuser.storage.extraVolumes`/`extraVolumeMounts`"
+            ),
+        );
+        cx.note(
+            READ_ONLY.field,
+            "the policy's values set the lists `singleuser.storage.extraVolumes` and `extraVolumeMounts`, and Helm replaces lists whole: volumes listed there in an earlier values file are dropped. List your own after the policy's values, together with its `writable-*` entries",
+        );
+        if p.spec.user_pods.identity.mode == IdentityMode::PerUser {
+            cx.note(
+                READ_ONLY.field,
+                "with per-user uids the uid has no /etc/passwd entry and none can be added: tools that look the user up (ssh, some shells' prompts) show `I have no name!`",
+            );
+        }
+    }
+    fn judge(&self, v: &ValuesView) -> Judgement {
+        let keys = {
+            let on = super::user_pods::ctx_get(
+                v,
+                super::user_pods::CTR_CTX,
+                &["readOnlyRootFilesystem"],
+            ) == Some(&json!(true));
+            super::ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
+        };
+        super::reconcile(keys, v.judge_pods(&READ_ONLY, grade::read_only_root))
+    }
+    fn admission(&self, p: &Policy) -> Vec<Validation> {
+        if !p.spec.user_pods.read_only_root_filesystem {
+            return Vec::new();
+        }
+        vec![Validation::user(
+            READ_ONLY.field,
+            "every container must set readOnlyRootFilesystem: true",
+            super::cloud_metadata::every_user_container(
+                p,
+                cel::Lists::All,
+                &cel::own_field("readOnlyRootFilesystem", |f| format!("{f} == true")),
+            ),
+        )]
+    }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        if let Some(got) = super::read_setting(self, v) {
+            p.spec.user_pods.read_only_root_filesystem = got.index == 0;
+        }
+        Vec::new()
+    }
+}

@@ -424,6 +424,7 @@ pub static ALL: &[&dyn Control] = &[
     &profiles::AppArmor,
     &isolation::RuntimeClassControl,
     &isolation::UserNamespaces,
+    &isolation::ReadOnlyRoot,
     &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,

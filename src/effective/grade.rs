@@ -297,6 +297,35 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
     )
 }
 
+/// 0 every user container mounts its image read-only
+/// (`readOnlyRootFilesystem: true`, a container-only field), 1 one does not.
+pub fn read_only_root(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    for c in user_containers(pod) {
+        let ptr = format!("{}/securityContext/readOnlyRootFilesystem", c.ptr);
+        if c.c.pointer("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)) {
+            let detail = (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name));
+            return Verdict::found(
+                pod,
+                1,
+                detail,
+                origin(pod, &ptr).or_else(|| origin(pod, &c.ptr)),
+            );
+        }
+    }
+    Verdict::found(
+        pod,
+        0,
+        None,
+        origin(
+            pod,
+            "/spec/containers/0/securityContext/readOnlyRootFilesystem",
+        ),
+    )
+}
+
 /// Seccomp: 0 RuntimeDefault, 1 Localhost, 2 unset or Unconfined.
 pub fn seccomp(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {

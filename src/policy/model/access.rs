@@ -205,6 +205,11 @@ pub struct UserPods {
     /// (1.30 with the `UserNamespacesSupport` feature gate).
     #[serde(default = "host_users_default")]
     pub host_users: bool,
+    /// Mount the image's file system read-only in the notebook container
+    /// (`readOnlyRootFilesystem: true`); `/tmp` (and the home directory
+    /// when `storage.type` is `none`) become emptyDir volumes.
+    #[serde(default)]
+    pub read_only_root_filesystem: bool,
 }
 
 fn host_users_default() -> bool {
