@@ -16,7 +16,7 @@ pub mod advisories;
 mod evidence;
 mod profiles;
 
-pub use profiles::security_overrides;
+pub use profiles::{security_overrides, without_profiles};
 pub mod report;
 pub mod sarif;
 

@@ -13,8 +13,8 @@ use super::{Evidence, Finding, Installed, Reference, SettingView, Severity, Stat
 use crate::controls::{ALL, ReadBack, dotted_values_path, judge};
 use crate::yaml::escape_pointer;
 
-/// Where profile lists live in values.
-const LISTS: &[&[&str]] = &[
+/// Where profile lists live in values (the chart's key, and the trait).
+pub const LISTS: &[&[&str]] = &[
     &["singleuser", "profileList"],
     &["hub", "config", "KubeSpawner", "profile_list"],
 ];
@@ -74,6 +74,22 @@ pub fn findings(
                     ));
                 }
             }
+        }
+    }
+    out
+}
+
+/// `merged` without its profile lists: what a user gets when no profile
+/// overrides anything.
+pub fn without_profiles(merged: &Value) -> Value {
+    let mut out = merged.clone();
+    for list in LISTS {
+        if let Some((last, parent)) = list.split_last()
+            && let Some(Value::Object(m)) = parent
+                .iter()
+                .try_fold(&mut out, |node, key| node.get_mut(*key))
+        {
+            m.remove(*last);
         }
     }
     out

@@ -278,6 +278,15 @@ impl Control for EgressControl {
         if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
             return lost;
         }
+        if v.bool(&[
+            "singleuser",
+            "networkPolicy",
+            "egressAllowRules",
+            "privateIPs",
+        ]) == Some(true)
+        {
+            lost.push("`singleuser.networkPolicy.egressAllowRules.privateIPs: true` lets user pods reach every private address on every port; no profile opens that, and the compiled values close it (list the private services users need in `spec.egress.allow`)".into());
+        }
         let rules = v
             .get(&["singleuser", "networkPolicy", "egress"])
             .and_then(Value::as_array)
