@@ -583,7 +583,7 @@ pub fn assess(
         });
     }
     if scope == Scope::WithProfiles {
-        let more = profiles::findings(reference, installed, &merged, &findings);
+        let more = profiles::findings(reference, installed, &merged, &findings, view.deployment());
         findings.extend(more);
     }
     findings.extend(advisories::findings(reference, installed));

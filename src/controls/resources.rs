@@ -259,7 +259,7 @@ impl Control for ResourcesControl {
             .as_deref()
             .and_then(crate::effective::pod::bytes_of);
         let mut out = Vec::new();
-        for (pod, _) in &v.deployment().pods {
+        for (pod, _) in v.pods() {
             let l = pod.json.pointer("/spec/containers/0/resources/limits");
             let cpu = l.and_then(|l| l.get("cpu")).and_then(Value::as_f64);
             let mem = l.and_then(|l| l.get("memory")).and_then(Value::as_i64);

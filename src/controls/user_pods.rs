@@ -170,7 +170,7 @@ impl Control for IdentityControl {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (pod, _) in &v.deployment().pods {
+        for (pod, _) in v.pods() {
             let uid = pod
                 .json
                 .pointer("/spec/containers/0/securityContext/runAsUser")

@@ -18,6 +18,8 @@ pub mod python;
 mod reach;
 pub mod spawner;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 pub use origin::Origin;
@@ -66,7 +68,7 @@ impl Deployment {
             .map(|p| {
                 let labels = p
                     .json
-                    .pointer("/metadata/labels")
+                    .at("/metadata/labels")
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_else(Map::new);
@@ -88,4 +90,41 @@ impl Deployment {
     pub fn first(&self) -> Option<&(Pod, Network)> {
         self.pods.first()
     }
+}
+
+/// `Value::pointer` without its two allocations per token: the same lookup
+/// (`~1` and `~0` unescaped, array indices read as serde_json reads them).
+pub trait Pointer {
+    fn at(&self, ptr: &str) -> Option<&Value>;
+}
+
+impl Pointer for Value {
+    fn at(&self, ptr: &str) -> Option<&Value> {
+        if ptr.is_empty() {
+            return Some(self);
+        }
+        let rest = ptr.strip_prefix('/')?;
+        let mut target = self;
+        for raw in rest.split('/') {
+            let token = if raw.contains('~') {
+                Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            target = match target {
+                Value::Object(map) => map.get(token.as_ref())?,
+                Value::Array(list) => list.get(array_index(&token)?)?,
+                _ => return None,
+            };
+        }
+        Some(target)
+    }
+}
+
+/// serde_json's reading of an array index in a pointer.
+fn array_index(s: &str) -> Option<usize> {
+    if s.starts_with('+') || (s.starts_with('0') && s.len() != 1) {
+        return None;
+    }
+    s.parse().ok()
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::Pointer;
+
 use super::origin::Origin;
 use super::spawner::{SpawnerConfig, Trait, Wildcard, scalar_text, truthy};
 
@@ -151,7 +153,7 @@ impl Pod {
     pub fn containers(&self) -> Vec<(String, &Value)> {
         let mut out = Vec::new();
         for list in ["initContainers", "containers", "ephemeralContainers"] {
-            if let Some(Value::Array(a)) = self.json.pointer(&format!("/spec/{list}")) {
+            if let Some(Value::Array(a)) = self.json.at(&format!("/spec/{list}")) {
                 for (i, c) in a.iter().enumerate() {
                     out.push((format!("/spec/{list}/{i}"), c));
                 }
@@ -540,12 +542,18 @@ impl Builder<'_> {
                 );
             }
         }
-        json!({
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": format!("jupyter-{USER}"), "labels": labels, "annotations": annotations},
-            "spec": spec,
-        })
+        // Assembled by moving the parts in (`json!` would copy each one
+        // through serde).
+        let mut metadata = Map::new();
+        metadata.insert("name".into(), Value::String(format!("jupyter-{USER}")));
+        metadata.insert("labels".into(), Value::Object(labels));
+        metadata.insert("annotations".into(), Value::Object(annotations));
+        let mut pod = Map::new();
+        pod.insert("apiVersion".into(), Value::String("v1".into()));
+        pod.insert("kind".into(), Value::String("Pod".into()));
+        pod.insert("metadata".into(), Value::Object(metadata));
+        pod.insert("spec".into(), Value::Object(spec));
+        Value::Object(pod)
     }
 
     /// A field replaced whole: what was recorded under it no longer holds.
@@ -736,17 +744,17 @@ mod tests {
             "hub": {"config": {"KubeSpawner": {"container_security_context": {"capabilities": {"drop": ["ALL"]}}}}}}),
         );
         assert_eq!(
-            p.json.pointer("/spec/containers/0/securityContext"),
+            p.json.at("/spec/containers/0/securityContext"),
             Some(
                 &json!({"runAsUser": 1000, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
             )
         );
         assert_eq!(
-            p.json.pointer("/spec/securityContext/fsGroup"),
+            p.json.at("/spec/securityContext/fsGroup"),
             Some(&json!(100))
         );
         assert_eq!(
-            p.json.pointer("/spec/automountServiceAccountToken"),
+            p.json.at("/spec/automountServiceAccountToken"),
             Some(&json!(false))
         );
         assert_eq!(
@@ -767,7 +775,7 @@ mod tests {
             "hub": {"config": {"KubeSpawner": {"extra_container_config": {"security_context": {"privileged": true}}}}}}),
         );
         assert_eq!(
-            p.json.pointer("/spec/containers/0/securityContext"),
+            p.json.at("/spec/containers/0/securityContext"),
             Some(&json!({"privileged": true}))
         );
     }
@@ -777,9 +785,9 @@ mod tests {
         let p = pod_of(
             json!({"singleuser": {"serviceAccountName": "user-sa", "cpu": {"limit": 0}, "memory": {"limit": "2G"}}}),
         );
-        assert_eq!(p.json.pointer("/spec/automountServiceAccountToken"), None);
+        assert_eq!(p.json.at("/spec/automountServiceAccountToken"), None);
         assert_eq!(
-            p.json.pointer("/spec/containers/0/resources/limits"),
+            p.json.at("/spec/containers/0/resources/limits"),
             Some(&json!({"memory": 2147483648i64}))
         );
     }
@@ -828,7 +836,7 @@ mod tests {
         let p = pod_of(
             json!({"singleuser": {"extraPodConfig": {"host_network": true, "host_pid": true}}}),
         );
-        assert_eq!(p.json.pointer("/spec/hostNetwork"), Some(&json!(true)));
-        assert_eq!(p.json.pointer("/spec/hostPID"), Some(&json!(true)));
+        assert_eq!(p.json.at("/spec/hostNetwork"), Some(&json!(true)));
+        assert_eq!(p.json.at("/spec/hostPID"), Some(&json!(true)));
     }
 }

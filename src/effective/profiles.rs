@@ -250,6 +250,7 @@ fn slugify(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Pointer;
     use super::super::spawner::{Flavour, configure};
     use super::*;
     use serde_json::json;
@@ -278,15 +279,15 @@ mod tests {
         assert_eq!(
             pods[1]
                 .json
-                .pointer("/spec/containers/0/securityContext/runAsUser"),
+                .at("/spec/containers/0/securityContext/runAsUser"),
             Some(&json!(0))
         );
         assert_eq!(
-            pods[2].json.pointer("/spec/containers/0/image"),
+            pods[2].json.at("/spec/containers/0/image"),
             Some(&json!("a:1"))
         );
         assert_eq!(
-            pods[4].json.pointer("/spec/containers/0/image"),
+            pods[4].json.at("/spec/containers/0/image"),
             Some(&json!(FREE_FORM))
         );
         assert_eq!(pods[4].free_form.len(), 1);
