@@ -175,7 +175,10 @@ fn judge<'a>(
     reference: &Reference,
     installed: &'a Installed,
     merged: &'a Value,
-    pods: &[&'a (crate::effective::Pod, crate::effective::network::Network)],
+    pods: &[&'a (
+        crate::effective::Pod,
+        std::sync::Arc<crate::effective::network::Network>,
+    )],
     main: &[Finding],
     o: &Override,
     name: &str,

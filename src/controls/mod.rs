@@ -177,7 +177,10 @@ pub struct ViewMore<'a> {
 }
 
 /// A pod with the network it sees.
-type PodAndNetwork = (crate::effective::Pod, crate::effective::network::Network);
+type PodAndNetwork = (
+    crate::effective::Pod,
+    std::sync::Arc<crate::effective::network::Network>,
+);
 
 impl<'a> ViewMore<'a> {
     /// A view of pods already built (some of a deployment's), borrowed.

@@ -2,6 +2,8 @@
 //! every pod, the weakest one deciding, each verdict naming the field's
 //! origin. Graders return setting indices of the control they serve.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::Pointer;
@@ -80,7 +82,7 @@ pub fn over_pods(
 
 /// Applies a grader to some pods and keeps the weakest.
 pub fn over<'p>(
-    pods: impl Iterator<Item = &'p (Pod, Network)>,
+    pods: impl Iterator<Item = &'p (Pod, Arc<Network>)>,
     ranks: &[u8],
     f: impl Fn(&Pod, &Network) -> Verdict,
 ) -> Option<Verdict> {

@@ -19,6 +19,7 @@ mod reach;
 pub mod spawner;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -38,8 +39,9 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
-    /// Every user pod the hub can spawn, each with the network it sees.
-    pub pods: Vec<(Pod, Network)>,
+    /// Every user pod the hub can spawn, each with the network it sees
+    /// (shared by the pods that see the same one).
+    pub pods: Vec<(Pod, Arc<Network>)>,
 }
 
 impl Deployment {
@@ -62,7 +64,8 @@ impl Deployment {
             })
             .collect();
         // Pods with the same labels see the same network: work it out once.
-        let mut nets: Vec<(Map<String, Value>, Network)> = Vec::new();
+        let mut nets: Vec<(Map<String, Value>, Arc<Network>)> = Vec::new();
+        let no_labels = Map::new();
         let pods = profiles::pods(&cfg)
             .into_iter()
             .map(|p| {
@@ -70,13 +73,12 @@ impl Deployment {
                     .json
                     .at("/metadata/labels")
                     .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_else(Map::new);
-                let net = match nets.iter().find(|(l, _)| *l == labels) {
+                    .unwrap_or(&no_labels);
+                let net = match nets.iter().find(|(l, _)| l == labels) {
                     Some((_, n)) => n.clone(),
                     None => {
-                        let n = network::network(values, &labels, &docs);
-                        nets.push((labels, n.clone()));
+                        let n = Arc::new(network::network(values, labels, &docs));
+                        nets.push((labels.clone(), n.clone()));
                         n
                     }
                 };
@@ -87,7 +89,7 @@ impl Deployment {
     }
 
     /// The pod without profiles, or the first profile's.
-    pub fn first(&self) -> Option<&(Pod, Network)> {
+    pub fn first(&self) -> Option<&(Pod, Arc<Network>)> {
         self.pods.first()
     }
 }
@@ -112,12 +114,22 @@ impl Pointer for Value {
                 Cow::Borrowed(raw)
             };
             target = match target {
-                Value::Object(map) => map.get(token.as_ref())?,
+                Value::Object(map) => find(map, &token)?,
                 Value::Array(list) => list.get(array_index(&token)?)?,
                 _ => return None,
             };
         }
         Some(target)
+    }
+}
+
+/// A key of a map: small maps (most of a pod's) are scanned, which is
+/// cheaper than hashing the key.
+fn find<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
 }
 

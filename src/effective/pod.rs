@@ -251,8 +251,10 @@ struct Builder<'a> {
     templates: BTreeMap<String, String>,
 }
 
-impl Builder<'_> {
-    fn v(&self, name: &str) -> Option<&Value> {
+impl<'a> Builder<'a> {
+    /// A trait's value, borrowed from the configuration (not from the
+    /// builder, which records origins meanwhile).
+    fn v(&self, name: &str) -> Option<&'a Value> {
         self.cfg.value(name).filter(|v| !v.is_null())
     }
 
@@ -446,7 +448,7 @@ impl Builder<'_> {
         resources.insert("requests".into(), Value::Object(requests));
         resources.insert("limits".into(), Value::Object(limits));
         nb.insert("resources".into(), Value::Object(resources));
-        if let Some(m) = self.v("volume_mounts").cloned() {
+        if let Some(m) = self.v("volume_mounts") {
             let mounts = self.expand_items("/spec/containers/0/volumeMounts", &m, 0);
             nb.insert("volumeMounts".into(), Value::Array(mounts));
         }
@@ -487,25 +489,25 @@ impl Builder<'_> {
             }
         }
         let mut containers = vec![Value::Object(nb)];
-        if let Some(extra) = self.v("extra_containers").cloned() {
+        if let Some(extra) = self.v("extra_containers") {
             containers.extend(self.expand_items("/spec/containers", &extra, 1));
             self.item_origins_from("/spec/containers", "extra_containers", 1);
         }
         spec.insert("containers".into(), Value::Array(containers));
-        if let Some(init) = self.v("init_containers").cloned() {
+        if let Some(init) = self.v("init_containers") {
             let list = self.expand_items("/spec/initContainers", &init, 0);
             if !list.is_empty() {
                 spec.insert("initContainers".into(), Value::Array(list));
             }
             self.item_origins("/spec/initContainers", "init_containers");
         }
-        let vols: Vec<Value> = match self.v("volumes").cloned() {
+        let vols: Vec<Value> = match self.v("volumes") {
             Some(v) => self.expand_items("/spec/volumes", &v, 0),
             None => Vec::new(),
         };
         spec.insert("volumes".into(), Value::Array(vols));
         self.item_origins("/spec/volumes", "volumes");
-        if let Some(Value::Object(extra)) = self.v("extra_pod_config").cloned() {
+        if let Some(Value::Object(extra)) = self.v("extra_pod_config") {
             for (raw, x) in extra {
                 let k = camel(&raw);
                 let o = self.origin("extra_pod_config").child(&[&raw]);
@@ -605,22 +607,36 @@ pub fn expand(v: &Value) -> Value {
     }
 }
 
+/// The fields in the order KubeSpawner replaces them (each replacement
+/// sees the text the previous ones left).
+const EXPANSIONS: &[(&str, &str)] = &[
+    ("{pvc_name}", PVC_NAME),
+    ("{user_server}", USER),
+    ("{username}", USER),
+    ("{unescaped_username}", USER),
+    ("{escaped_username}", USER),
+    ("{safe_username}", USER),
+    ("{servername}", ""),
+    ("{unescaped_servername}", ""),
+    ("{escaped_servername}", ""),
+    ("{safe_servername}", ""),
+    ("{userid}", "1"),
+];
+
+/// The claim name of [`USER`]'s home.
+const PVC_NAME: &str = "claim-user1";
+
 pub fn expand_str(s: &str) -> String {
-    if !s.contains('{') {
-        return s.to_string();
+    let mut out = s.to_string();
+    if !out.contains('{') {
+        return out;
     }
-    let pvc = format!("claim-{USER}");
-    s.replace("{pvc_name}", &pvc)
-        .replace("{user_server}", USER)
-        .replace("{username}", USER)
-        .replace("{unescaped_username}", USER)
-        .replace("{escaped_username}", USER)
-        .replace("{safe_username}", USER)
-        .replace("{servername}", "")
-        .replace("{unescaped_servername}", "")
-        .replace("{escaped_servername}", "")
-        .replace("{safe_servername}", "")
-        .replace("{userid}", "1")
+    for (field, value) in EXPANSIONS {
+        if out.contains(field) {
+            out = out.replace(field, value);
+        }
+    }
+    out
 }
 
 /// Kubernetes model attribute names in snake case → the API's camel case.
@@ -731,6 +747,15 @@ pub fn show(v: &Value) -> String {
 mod tests {
     use super::super::spawner::{Flavour, configure, python_effects};
     use super::*;
+
+    #[test]
+    fn the_claim_name_is_the_users() {
+        assert_eq!(PVC_NAME, format!("claim-{USER}"));
+        assert_eq!(
+            expand(&json!({"a": ["{pvc_name}/{username}{servername}"], "b": 1})),
+            json!({"a": ["claim-user1/user1"], "b": 1})
+        );
+    }
 
     fn pod_of(v: Value) -> Pod {
         let py = python_effects(&v);

@@ -19,7 +19,7 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
     };
     let origin = list_trait.origin.clone();
     let list = match &list_trait.value {
-        Some(Value::Array(a)) if !a.is_empty() => a.clone(),
+        Some(Value::Array(a)) if !a.is_empty() => a,
         Some(Value::Array(_)) | Some(Value::Null) => return vec![make_pod(cfg, "default")],
         // A callable or code: the profiles cannot be listed.
         _ => {
@@ -59,10 +59,10 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
         if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
             apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
         }
-        let options: Vec<(String, Map<String, Value>)> = match profile.get("profile_options") {
+        let options: Vec<(&String, &Map<String, Value>)> = match profile.get("profile_options") {
             Some(Value::Object(m)) => m
                 .iter()
-                .filter_map(|(k, v)| v.as_object().map(|o| (k.clone(), o.clone())))
+                .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
                 .collect(),
             _ => Vec::new(),
         };
@@ -73,11 +73,13 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
                 && let Some(Value::Object(o)) = choice.get("kubespawner_override")
             {
                 let co = p_origin.child(&["profile_options", name, "choices"]);
-                let key = default_choice(opt).map(|(k, _)| k).unwrap_or_default();
+                let key = default_choice(opt)
+                    .map(|(k, _)| k.as_str())
+                    .unwrap_or_default();
                 apply_overrides(
                     &mut with_defaults,
                     o,
-                    &co.child(&[key, "kubespawner_override".into()]),
+                    &co.child(&[key, "kubespawner_override"]),
                 );
             }
         }
@@ -88,7 +90,7 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
             let default_key = default_choice(opt).map(|(k, _)| k);
             if let Some(Value::Object(choices)) = opt.get("choices") {
                 for (key, choice) in choices {
-                    if Some(key) == default_key.as_ref() {
+                    if Some(key) == default_key {
                         continue;
                     }
                     let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
@@ -156,13 +158,13 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
 /// The profile's base with every option at its default except `skip`.
 fn with_defaults_except(
     base: &SpawnerConfig,
-    options: &[(String, Map<String, Value>)],
+    options: &[(&String, &Map<String, Value>)],
     skip: &str,
     p_origin: &Origin,
 ) -> SpawnerConfig {
     let mut cfg = base.clone();
     for (name, opt) in options {
-        if name == skip {
+        if *name == skip {
             continue;
         }
         if let Some((key, choice)) = default_choice(opt)
@@ -172,7 +174,7 @@ fn with_defaults_except(
                 "profile_options",
                 name,
                 "choices",
-                &key,
+                key,
                 "kubespawner_override",
             ]);
             apply_overrides(&mut cfg, o, &co);
@@ -182,7 +184,7 @@ fn with_defaults_except(
 }
 
 /// The choice marked default, else the first.
-fn default_choice(opt: &Map<String, Value>) -> Option<(String, Map<String, Value>)> {
+fn default_choice(opt: &Map<String, Value>) -> Option<(&String, &Map<String, Value>)> {
     let Some(Value::Object(choices)) = opt.get("choices") else {
         return None;
     };
@@ -190,7 +192,7 @@ fn default_choice(opt: &Map<String, Value>) -> Option<(String, Map<String, Value
         .iter()
         .find(|(_, c)| c.get("default") == Some(&Value::Bool(true)))
         .or_else(|| choices.iter().next())
-        .and_then(|(k, c)| c.as_object().map(|c| (k.clone(), c.clone())))
+        .and_then(|(k, c)| c.as_object().map(|c| (k, c)))
 }
 
 fn mentions_value(v: &Value) -> bool {

@@ -270,6 +270,10 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
             "lifecycle/postStart",
             "lifecycle/preStop",
         ] {
+            let root = probe.split('/').next().unwrap_or(probe);
+            if c.c.get(root).is_none() {
+                continue;
+            }
             for handler in ["httpGet", "tcpSocket"] {
                 let ptr = format!("/{probe}/{handler}/host");
                 if let Some(h) = c.c.at(&ptr).filter(|h| !text(h).is_empty()) {
@@ -314,8 +318,11 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
         )
     }));
     for (ctx, who) in &profiles {
-        let ptr = format!("{ctx}/appArmorProfile/type");
-        if let Some(t) = pod.at(&ptr).map(text)
+        // Each field is read under the context, found once.
+        let Some(sc) = pod.at(ctx) else {
+            continue;
+        };
+        if let Some(t) = sc.at("/appArmorProfile/type").map(text)
             && t != "RuntimeDefault"
             && t != "Localhost"
         {
@@ -323,34 +330,33 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                 out,
                 b,
                 "AppArmor",
-                ptr,
+                format!("{ctx}/appArmorProfile/type"),
                 format!("{who} runs with AppArmor profile `{t}`"),
             );
         }
-        let ptr = format!("{ctx}/seccompProfile/type");
-        if pod.at(&ptr).map(text).as_deref() == Some("Unconfined") {
+        if sc.at("/seccompProfile/type").map(text).as_deref() == Some("Unconfined") {
             push(
                 out,
                 b,
                 "Seccomp",
-                ptr,
+                format!("{ctx}/seccompProfile/type"),
                 format!("{who} runs without seccomp (`Unconfined`)"),
             );
         }
+        let selinux = sc.get("seLinuxOptions");
         for (field, ok) in [
             ("type", SELINUX_TYPES),
             ("user", &[""][..]),
             ("role", &[""][..]),
         ] {
-            let ptr = format!("{ctx}/seLinuxOptions/{field}");
-            if let Some(v) = pod.at(&ptr).map(text)
+            if let Some(v) = selinux.and_then(|o| o.get(field)).map(text)
                 && !ok.contains(&v.as_str())
             {
                 push(
                     out,
                     b,
                     "SELinux",
-                    ptr,
+                    format!("{ctx}/seLinuxOptions/{field}"),
                     format!("{who} sets SELinux {field} `{v}`"),
                 );
             }

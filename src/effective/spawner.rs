@@ -84,10 +84,10 @@ pub struct Wildcard {
 /// (each variant clones its profile's and replaces only what it overrides).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpawnerConfig {
-    pub traits: BTreeMap<String, Arc<Trait>>,
+    pub traits: BTreeMap<Arc<str>, Arc<Trait>>,
     /// Traits set in the `Spawner` section: they apply only where the
     /// `KubeSpawner` section does not set the trait.
-    pub base_traits: BTreeMap<String, Arc<Trait>>,
+    pub base_traits: BTreeMap<Arc<str>, Arc<Trait>>,
     pub wildcards: Vec<Wildcard>,
 }
 
@@ -106,7 +106,7 @@ impl SpawnerConfig {
     }
 
     pub fn set(&mut self, name: &str, t: Trait) {
-        self.traits.insert(name.to_string(), Arc::new(t));
+        self.traits.insert(name.into(), Arc::new(t));
     }
 }
 
@@ -462,7 +462,7 @@ fn hub_config(v: &Value, cfg: &mut SpawnerConfig) {
         for (k, x) in m {
             let t = Trait::known(x.clone(), Origin::values(&path).child(&[k]));
             if base {
-                cfg.base_traits.insert(k.clone(), Arc::new(t));
+                cfg.base_traits.insert(k.as_str().into(), Arc::new(t));
             } else {
                 cfg.set(k, t);
             }
@@ -484,7 +484,7 @@ fn apply_python(effects: &[Effect], cfg: &mut SpawnerConfig) {
                     origin,
                 };
                 if e.at().text.contains("c.Spawner") || e.at().text.contains("[\"Spawner\"]") {
-                    cfg.base_traits.insert(name.clone(), Arc::new(t));
+                    cfg.base_traits.insert(name.as_str().into(), Arc::new(t));
                 } else {
                     cfg.set(name, t);
                 }
