@@ -200,7 +200,7 @@ fn judge<'a>(
     // The weakest outcome among the affected controls that this override
     // decides (its key, or a key inside it, is what the reading cites).
     let decided_here = |by: &Option<crate::effective::Origin>| match by {
-        Some(crate::effective::Origin::Values { path }) => path.starts_with(&key),
+        Some(crate::effective::Origin::Values { path }) => path.starts_with_keys(&key),
         _ => false,
     };
     let (control, want, got, severity) = affected

@@ -232,15 +232,18 @@ impl Control for EgressControl {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
+        // The http-https profile's own rule is the profile, not an exception.
+        let listed: Vec<bool> = user_rules
+            .iter()
+            .map(|rule| !is_web_rule(rule) && v.more.sanctioned_egress.contains(rule))
+            .collect();
         let is_sanctioned = |r: &crate::effective::network::Rule| match &r.origin {
             crate::effective::Origin::Values { path }
-                if path.len() >= 4 && path[..3] == ["singleuser", "networkPolicy", "egress"] =>
+                if path.len() >= 4
+                    && path.starts_with_keys(&["singleuser", "networkPolicy", "egress"]) =>
             {
                 let i: usize = path[3].parse().unwrap_or(usize::MAX);
-                // The http-https profile's own rule is the profile, not an exception.
-                user_rules.get(i).is_some_and(|rule| {
-                    !is_web_rule(rule) && v.more.sanctioned_egress.contains(rule)
-                })
+                listed.get(i).copied().unwrap_or(false)
             }
             _ => false,
         };

@@ -130,14 +130,14 @@ fn is_chart_blocker(pod: &Pod, ptr: &str) -> bool {
 
 /// A container security-context field, else the pod's, with its pointer.
 fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String) {
-    let cp = format!("{}/securityContext/{field}", c.ptr);
-    if let Some(v) = c.c.at(&format!("/securityContext/{field}")) {
-        return (Some(v), cp);
+    let container = || format!("{}/securityContext/{field}", c.ptr);
+    if let Some(v) = c.c.get("securityContext").and_then(|x| x.get(field)) {
+        return (Some(v), container());
     }
-    let pp = format!("/spec/securityContext/{field}");
-    match pod.json.at(&pp) {
-        Some(v) => (Some(v), pp),
-        None => (None, cp),
+    let pod_ctx = pod.json.get("spec").and_then(|x| x.get("securityContext"));
+    match pod_ctx.and_then(|x| x.get(field)) {
+        Some(v) => (Some(v), format!("/spec/securityContext/{field}")),
+        None => (None, container()),
     }
 }
 

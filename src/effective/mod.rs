@@ -63,8 +63,9 @@ impl Deployment {
                 doc: &m.doc,
             })
             .collect();
-        // Pods with the same labels see the same network: work it out once.
-        let mut nets: Vec<(Map<String, Value>, Arc<Network>)> = Vec::new();
+        // Pods selected by the same policies see the same network: work it
+        // out once.
+        let mut nets: Vec<(Vec<bool>, Arc<Network>)> = Vec::new();
         let no_labels = Map::new();
         let pods = profiles::pods(&cfg)
             .into_iter()
@@ -74,11 +75,12 @@ impl Deployment {
                     .at("/metadata/labels")
                     .and_then(Value::as_object)
                     .unwrap_or(&no_labels);
-                let net = match nets.iter().find(|(l, _)| l == labels) {
+                let selection = network::selection(labels, &docs);
+                let net = match nets.iter().find(|(s, _)| *s == selection) {
                     Some((_, n)) => n.clone(),
                     None => {
                         let n = Arc::new(network::network(values, labels, &docs));
-                        nets.push((labels.clone(), n.clone()));
+                        nets.push((selection, n.clone()));
                         n
                     }
                 };

@@ -341,7 +341,7 @@ fn reach_of<'r>(rules: impl Iterator<Item = &'r Rule>, dest: &Ranges) -> Reach {
                 .iter()
                 .position(|p| matches!(p, Peer::Addresses(a) if a.overlaps(dest)))
                 .map(|j| match &rule.origin {
-                    Origin::Values { path } if path.iter().any(|k| k == "egressAllowRules") => {
+                    Origin::Values { path } if path.iter().any(|k| &**k == "egressAllowRules") => {
                         rule.origin.clone()
                     }
                     o => o.child(&[
@@ -415,6 +415,20 @@ pub fn network(v: &Value, labels: &Map<String, Value>, manifests: &[ManifestDoc]
         open_because: Origin::values(&enabled_path),
         foreign,
     }
+}
+
+/// Which manifests select user pods with `labels` as NetworkPolicies: the
+/// only part of [`network`] that depends on the labels, so pods with the
+/// same selection see the same network.
+pub fn selection(labels: &Map<String, Value>, manifests: &[ManifestDoc]) -> Vec<bool> {
+    manifests
+        .iter()
+        .map(|m| {
+            m.doc.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
+                && m.doc.get("apiVersion").and_then(Value::as_str) == Some("networking.k8s.io/v1")
+                && selects(m.doc.get("spec").and_then(|s| s.get("podSelector")), labels)
+        })
+        .collect()
 }
 
 /// Go template truth (`{{ if x }}`): false, 0, "", nil and empty

@@ -10,34 +10,40 @@ use serde::Serialize;
 use super::python::PyLine;
 use crate::controls::dotted_values_path;
 
-/// The keys of a values path. Copies share one list: every field of every
-/// pod records where it was set, so origins are copied far more often
-/// than they are made.
+/// The keys of a values path. Copies share the list, and a child path
+/// shares its parent's keys: every field of every pod records where it was
+/// set, so origins are copied and extended far more often than made.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct KeyPath(Arc<[String]>);
+pub struct KeyPath(Arc<[Arc<str>]>);
 
-impl Deref for KeyPath {
-    type Target = [String];
-    fn deref(&self) -> &[String] {
-        &self.0
+impl KeyPath {
+    /// Whether the path begins with `keys`.
+    pub fn starts_with_keys<S: AsRef<str>>(&self, keys: &[S]) -> bool {
+        self.len() >= keys.len() && self.iter().zip(keys).all(|(a, b)| **a == *b.as_ref())
+    }
+
+    /// The keys as strings.
+    pub fn to_strings(&self) -> Vec<String> {
+        self.iter().map(|k| k.to_string()).collect()
     }
 }
 
-impl From<Vec<String>> for KeyPath {
-    fn from(keys: Vec<String>) -> KeyPath {
-        KeyPath(keys.into())
+impl Deref for KeyPath {
+    type Target = [Arc<str>];
+    fn deref(&self) -> &[Arc<str>] {
+        &self.0
     }
 }
 
 impl fmt::Debug for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        f.debug_list().entries(self.iter().map(|k| &**k)).finish()
     }
 }
 
 impl Serialize for KeyPath {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        s.collect_seq(self.iter().map(|k| &**k))
     }
 }
 
@@ -62,11 +68,7 @@ pub enum Origin {
 impl Origin {
     pub fn values<S: AsRef<str>>(path: &[S]) -> Origin {
         Origin::Values {
-            path: path
-                .iter()
-                .map(|s| s.as_ref().to_string())
-                .collect::<Vec<_>>()
-                .into(),
+            path: KeyPath(path.iter().map(|s| Arc::from(s.as_ref())).collect()),
         }
     }
 
@@ -77,12 +79,14 @@ impl Origin {
     /// Extends a values origin by more keys (e.g. an item of a list).
     pub fn child<S: AsRef<str>>(&self, more: &[S]) -> Origin {
         match self {
-            Origin::Values { path } => {
-                let mut p = Vec::with_capacity(path.len() + more.len());
-                p.extend(path.iter().cloned());
-                p.extend(more.iter().map(|s| s.as_ref().to_string()));
-                Origin::Values { path: p.into() }
-            }
+            Origin::Values { path } => Origin::Values {
+                path: KeyPath(
+                    path.iter()
+                        .cloned()
+                        .chain(more.iter().map(|s| Arc::from(s.as_ref())))
+                        .collect(),
+                ),
+            },
             Origin::Manifest { file, index, path } => {
                 let mut p = path.clone();
                 p.extend(more.iter().map(|s| s.as_ref().to_string()));

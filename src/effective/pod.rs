@@ -330,7 +330,8 @@ impl<'a> Builder<'a> {
     }
 
     fn build(&mut self) -> Value {
-        let mut spec = Map::new();
+        // Maps are made at about their final size (growing one reallocates).
+        let mut spec = Map::with_capacity(8);
         // Pod security context: fsGroup, supplementalGroups, then the dict.
         let mut psc = Map::new();
         if let Some(g) = self.v("fs_gid") {
@@ -389,7 +390,7 @@ impl<'a> Builder<'a> {
                 csc.insert(k, x);
             }
         }
-        let mut nb = Map::new();
+        let mut nb = Map::with_capacity(8);
         nb.insert("name".into(), json!("notebook"));
         if let Some(i) = self.v("image") {
             nb.insert("image".into(), i.clone());
@@ -403,9 +404,9 @@ impl<'a> Builder<'a> {
             "ports".into(),
             json!([{"name": "notebook-port", "containerPort": 8888}]),
         );
-        let mut resources = Map::new();
-        let mut requests = Map::new();
-        let mut limits = Map::new();
+        let mut resources = Map::with_capacity(2);
+        let mut requests = Map::with_capacity(2);
+        let mut limits = Map::with_capacity(2);
         for (name, key, limit, bytes) in [
             ("cpu_guarantee", "cpu", false, false),
             ("mem_guarantee", "memory", false, true),
@@ -521,7 +522,11 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let mut labels = Map::new();
+        let extra_labels = match self.v("extra_labels") {
+            Some(Value::Object(m)) => m.len(),
+            _ => 0,
+        };
+        let mut labels = Map::with_capacity(extra_labels + 4);
         if let Some(Value::Object(m)) = self.v("extra_labels") {
             for (k, x) in m {
                 labels.insert(k.clone(), expand(x));
@@ -546,11 +551,11 @@ impl<'a> Builder<'a> {
         }
         // Assembled by moving the parts in (`json!` would copy each one
         // through serde).
-        let mut metadata = Map::new();
+        let mut metadata = Map::with_capacity(3);
         metadata.insert("name".into(), Value::String(format!("jupyter-{USER}")));
         metadata.insert("labels".into(), Value::Object(labels));
         metadata.insert("annotations".into(), Value::Object(annotations));
-        let mut pod = Map::new();
+        let mut pod = Map::with_capacity(4);
         pod.insert("apiVersion".into(), Value::String("v1".into()));
         pod.insert("kind".into(), Value::String("Pod".into()));
         pod.insert("metadata".into(), Value::Object(metadata));

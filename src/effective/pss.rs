@@ -442,7 +442,8 @@ fn restricted(spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
     let pod_seccomp = spec.at("/securityContext/seccompProfile/type").map(text);
     let seccomp_ok = |t: Option<&str>| matches!(t, Some("RuntimeDefault" | "Localhost"));
     for c in cs {
-        let sc = |f: &str| c.c.at(&format!("/securityContext/{f}"));
+        let ctx = c.c.get("securityContext");
+        let sc = |f: &str| ctx.and_then(|x| x.get(f));
         if !windows && sc("allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
             push(
                 out,

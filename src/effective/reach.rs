@@ -93,7 +93,7 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     let replaced = pod
         .origins
         .get("/spec/initContainers/~init_containers")
-        .filter(|o| matches!(o, Origin::Values { path } if path.iter().any(|k| k == "kubespawner_override" || k == "KubeSpawner")))
+        .filter(|o| matches!(o, Origin::Values { path } if path.iter().any(|k| &**k == "kubespawner_override" || &**k == "KubeSpawner")))
         .cloned();
     let cause = if blocker.is_none() && r.allows("TCP", 80) {
         replaced.or_else(|| by(r))
