@@ -40,117 +40,128 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
     lean.traits.remove("profile_list");
     lean.base_traits.remove("profile_list");
     let cfg = &lean;
-    let mut out = Vec::new();
-    for (i, profile) in list.iter().enumerate() {
-        let Value::Object(profile) = profile else {
-            continue;
-        };
-        let p_origin = origin.child(&[i.to_string()]);
-        let slug = profile
-            .get("slug")
-            .map(scalar_text)
-            .or_else(|| {
-                profile
-                    .get("display_name")
-                    .map(|d| slugify(&scalar_text(d)))
-            })
-            .unwrap_or_else(|| format!("#{i}"));
-        let mut base = cfg.clone();
-        if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
-            apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
-        }
-        let options: Vec<(&String, &Map<String, Value>)> = match profile.get("profile_options") {
-            Some(Value::Object(m)) => m
-                .iter()
-                .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        // Defaults of every option first.
-        let mut with_defaults = base.clone();
-        for (name, opt) in &options {
-            if let Some((_, choice)) = default_choice(opt)
-                && let Some(Value::Object(o)) = choice.get("kubespawner_override")
-            {
-                let co = p_origin.child(&["profile_options", name, "choices"]);
-                let key = default_choice(opt)
-                    .map(|(k, _)| k.as_str())
-                    .unwrap_or_default();
-                apply_overrides(
-                    &mut with_defaults,
-                    o,
-                    &co.child(&[key, "kubespawner_override"]),
-                );
-            }
-        }
-        let mut pod = make_pod(&with_defaults, &format!("profile `{slug}`"));
-        pod.profile = Some(i);
-        out.push(pod);
-        for (name, opt) in &options {
-            let default_key = default_choice(opt).map(|(k, _)| k);
-            if let Some(Value::Object(choices)) = opt.get("choices") {
-                for (key, choice) in choices {
-                    if Some(key) == default_key {
-                        continue;
-                    }
-                    let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
-                    if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
-                        let co = p_origin.child(&[
-                            "profile_options",
-                            name,
-                            "choices",
-                            key,
-                            "kubespawner_override",
-                        ]);
-                        apply_overrides(&mut cfg, o, &co);
-                    }
-                    out.push(make_pod(
-                        &cfg,
-                        &format!("profile `{slug}`, option {name}={key}"),
-                    ));
-                }
-            }
-            let unlisted = opt.get("unlisted_choice");
-            let enabled = unlisted
-                .and_then(|u| u.get("enabled"))
-                .is_some_and(|e| e == &Value::Bool(true));
-            if enabled {
-                let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
-                let uo = p_origin.child(&["profile_options", name, "unlisted_choice"]);
-                let mut typed = Vec::new();
-                if let Some(Value::Object(o)) = unlisted.and_then(|u| u.get("kubespawner_override"))
-                {
-                    let formatted: Map<String, Value> = o
-                        .iter()
-                        .map(|(k, v)| {
-                            if mentions_value(v) {
-                                typed.push(k.clone());
-                            }
-                            (k.clone(), format_value(v))
-                        })
-                        .collect();
-                    apply_overrides(&mut cfg, &formatted, &uo.child(&["kubespawner_override"]));
-                }
-                let mut pod = make_pod(
-                    &cfg,
-                    &format!("profile `{slug}`, option {name}=<free-form>"),
-                );
-                let pattern = unlisted
-                    .and_then(|u| u.get("validation_regex"))
-                    .map(scalar_text);
-                for k in typed {
-                    let ptr = trait_pointer(&k);
-                    pod.free_form.push((
-                        format!("{ptr}#{}", pattern.clone().unwrap_or_default()),
-                        uo.child(&["enabled"]),
-                    ));
-                }
-                out.push(pod);
-            }
-        }
-    }
+    // Profiles are independent of each other: build them side by side.
+    let indexed: Vec<(usize, &Value)> = list.iter().enumerate().collect();
+    let mut out: Vec<Pod> = crate::par::map(&indexed, crate::par::cores(), |(i, profile)| {
+        profile_pods(cfg, *i, profile, &origin)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     if out.is_empty() {
         out.push(make_pod(cfg, "default"));
+    }
+    out
+}
+
+/// The pods of the `i`-th profile: its defaults, then one per other choice
+/// and per free-form option.
+fn profile_pods(cfg: &SpawnerConfig, i: usize, profile: &Value, origin: &Origin) -> Vec<Pod> {
+    let Value::Object(profile) = profile else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let p_origin = origin.child(&[i.to_string()]);
+    let slug = profile
+        .get("slug")
+        .map(scalar_text)
+        .or_else(|| {
+            profile
+                .get("display_name")
+                .map(|d| slugify(&scalar_text(d)))
+        })
+        .unwrap_or_else(|| format!("#{i}"));
+    let mut base = cfg.clone();
+    if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
+        apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
+    }
+    let options: Vec<(&String, &Map<String, Value>)> = match profile.get("profile_options") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Defaults of every option first.
+    let mut with_defaults = base.clone();
+    for (name, opt) in &options {
+        if let Some((_, choice)) = default_choice(opt)
+            && let Some(Value::Object(o)) = choice.get("kubespawner_override")
+        {
+            let co = p_origin.child(&["profile_options", name, "choices"]);
+            let key = default_choice(opt)
+                .map(|(k, _)| k.as_str())
+                .unwrap_or_default();
+            apply_overrides(
+                &mut with_defaults,
+                o,
+                &co.child(&[key, "kubespawner_override"]),
+            );
+        }
+    }
+    let mut pod = make_pod(&with_defaults, &format!("profile `{slug}`"));
+    pod.profile = Some(i);
+    out.push(pod);
+    for (name, opt) in &options {
+        let default_key = default_choice(opt).map(|(k, _)| k);
+        if let Some(Value::Object(choices)) = opt.get("choices") {
+            for (key, choice) in choices {
+                if Some(key) == default_key {
+                    continue;
+                }
+                let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
+                if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
+                    let co = p_origin.child(&[
+                        "profile_options",
+                        name,
+                        "choices",
+                        key,
+                        "kubespawner_override",
+                    ]);
+                    apply_overrides(&mut cfg, o, &co);
+                }
+                out.push(make_pod(
+                    &cfg,
+                    &format!("profile `{slug}`, option {name}={key}"),
+                ));
+            }
+        }
+        let unlisted = opt.get("unlisted_choice");
+        let enabled = unlisted
+            .and_then(|u| u.get("enabled"))
+            .is_some_and(|e| e == &Value::Bool(true));
+        if enabled {
+            let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
+            let uo = p_origin.child(&["profile_options", name, "unlisted_choice"]);
+            let mut typed = Vec::new();
+            if let Some(Value::Object(o)) = unlisted.and_then(|u| u.get("kubespawner_override")) {
+                let formatted: Map<String, Value> = o
+                    .iter()
+                    .map(|(k, v)| {
+                        if mentions_value(v) {
+                            typed.push(k.clone());
+                        }
+                        (k.clone(), format_value(v))
+                    })
+                    .collect();
+                apply_overrides(&mut cfg, &formatted, &uo.child(&["kubespawner_override"]));
+            }
+            let mut pod = make_pod(
+                &cfg,
+                &format!("profile `{slug}`, option {name}=<free-form>"),
+            );
+            let pattern = unlisted
+                .and_then(|u| u.get("validation_regex"))
+                .map(scalar_text);
+            for k in typed {
+                let ptr = trait_pointer(&k);
+                pod.free_form.push((
+                    format!("{ptr}#{}", pattern.clone().unwrap_or_default()),
+                    uo.child(&["enabled"]),
+                ));
+            }
+            out.push(pod);
+        }
     }
     out
 }
