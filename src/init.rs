@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::assess::{Installed, Reference, Scope, assess, security_overrides};
+use crate::assess::{Installed, Reference, Scope, assess, security_overrides, without_profiles};
 use crate::controls::{ALL, ReadBack};
 use crate::diag::Diagnostic;
 use crate::parse::{Input, load};
@@ -53,7 +53,12 @@ struct Candidate {
 /// Proposes a policy for the installed values.
 pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Diagnostic>> {
     let merged = installed.merged();
-    let view = installed.view(&merged);
+    // The policy states what every user gets: the pod without a profile.
+    // What profiles change is listed as not expressed, and `check` of the
+    // proposal reports it.
+    let base = without_profiles(&merged);
+    let view = installed.view(&base);
+    let full = installed.view(&merged);
     let mut best: Option<Candidate> = None;
     for preset in presets::names() {
         let loaded = load(&Input::Preset(preset.into()))?;
@@ -84,7 +89,7 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
                 ));
             }
             let said = c.propose(&view, &mut p);
-            if !said.is_empty() {
+            if !said.is_empty() || weakened_by_profiles(*c, &view, &full) {
                 lossy.push(def.id);
             }
             lost.extend(said);
@@ -113,7 +118,7 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
     let mut unexpressed = best.lost;
     for (label, name) in security_overrides(&merged) {
         unexpressed.push(format!(
-            "{label} overrides `{name}`; per-profile settings are outside the language"
+            "{label} overrides `{name}`; per-profile settings are outside the language (the policy states the pod without a profile; `check` reports what the profile weakens)"
         ));
     }
     if let Some(code) = merged
@@ -147,6 +152,22 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
         unexpressed,
         changes,
     })
+}
+
+/// Profiles make the control weaker than the pod without one.
+fn weakened_by_profiles(
+    c: &dyn crate::controls::Control,
+    base: &crate::controls::ValuesView,
+    full: &crate::controls::ValuesView,
+) -> bool {
+    match (
+        crate::controls::read_setting(c, base),
+        crate::controls::read_setting(c, full),
+    ) {
+        (Some(b), Some(f)) => crate::controls::judge::weaker(c.def(), &b, &f),
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// The policy document: header fields, `extends`, and the spec fields that

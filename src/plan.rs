@@ -36,6 +36,8 @@ pub struct ValueEntry {
 #[serde(rename_all = "lowercase")]
 pub enum Group {
     Namespace,
+    /// Cluster-wide runtime objects user pods need before they exist (RuntimeClass).
+    Runtime,
     Rbac,
     Network,
     Storage,
@@ -44,8 +46,9 @@ pub enum Group {
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Namespace,
+        Group::Runtime,
         Group::Rbac,
         Group::Network,
         Group::Storage,
@@ -56,6 +59,7 @@ impl Group {
     pub fn name(self) -> &'static str {
         match self {
             Group::Namespace => "namespace",
+            Group::Runtime => "runtime",
             Group::Rbac => "rbac",
             Group::Network => "network",
             Group::Storage => "storage",

@@ -616,6 +616,72 @@ fn each_violation_of_restricted_is_refused_by_its_validation() {
 fn each_violation_of_other_settings_is_refused_by_its_validation() {
     let cases: &[(&str, &[Mutation])] = &[
         (
+            "runtime-sandboxed",
+            &[
+                (
+                    "no runtime class",
+                    |p| {
+                        p["spec"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("runtimeClassName");
+                    },
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+                (
+                    "another runtime class",
+                    |p| p["spec"]["runtimeClassName"] = json!("runc"),
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+                (
+                    "an empty runtime class",
+                    |p| p["spec"]["runtimeClassName"] = json!(""),
+                    &["runtime-class (spec.userPods.runtimeClass.mode)"],
+                ),
+            ],
+        ),
+        (
+            "read-only-root",
+            &[
+                (
+                    "a writable root file system",
+                    |p| sc(p)["readOnlyRootFilesystem"] = json!(false),
+                    &["read-only-root (spec.userPods.readOnlyRootFilesystem)"],
+                ),
+                (
+                    "a debug container that does not say",
+                    |p| {
+                        let mut c = p["spec"]["containers"][0].clone();
+                        c["name"] = json!("debugger");
+                        c.as_object_mut().unwrap().remove("resources");
+                        c["securityContext"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("readOnlyRootFilesystem");
+                        debug_container(p, c);
+                    },
+                    &["read-only-root (spec.userPods.readOnlyRootFilesystem)"],
+                ),
+            ],
+        ),
+        (
+            "user-namespaces",
+            &[
+                (
+                    "the node's user namespace",
+                    |p| p["spec"]["hostUsers"] = json!(true),
+                    &["user-namespaces (spec.userPods.hostUsers)"],
+                ),
+                (
+                    "hostUsers dropped (feature gate off)",
+                    |p| {
+                        p["spec"].as_object_mut().unwrap().remove("hostUsers");
+                    },
+                    &["user-namespaces (spec.userPods.hostUsers)"],
+                ),
+            ],
+        ),
+        (
             "bandwidth-limited",
             &[
                 (

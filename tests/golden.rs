@@ -216,6 +216,7 @@ fn manifests_round_trip_through_kubernetes_types() {
         ServiceAccount,
     };
     use k8s_openapi::api::networking::v1::NetworkPolicy;
+    use k8s_openapi::api::node::v1::RuntimeClass;
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     use k8s_openapi::api::storage::v1::StorageClass;
 
@@ -240,6 +241,7 @@ fn manifests_round_trip_through_kubernetes_types() {
                 "RoleBinding" => round::<RoleBinding>(&m),
                 "NetworkPolicy" => round::<NetworkPolicy>(&m),
                 "StorageClass" => round::<StorageClass>(&m),
+                "RuntimeClass" => round::<RuntimeClass>(&m),
                 "PersistentVolume" => round::<PersistentVolume>(&m),
                 "PersistentVolumeClaim" => round::<PersistentVolumeClaim>(&m),
                 "ResourceQuota" => round::<ResourceQuota>(&m),

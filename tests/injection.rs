@@ -78,6 +78,7 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "image-digest" => "sha256:4a2f0b4a6c2f6e8d7a1b3c5d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f",
         "parameter-key" => "csi.storage.k8s.io/fstype",
         "qualified-name" => "cert-manager.io/cluster-issuer",
+        "label-value" => "gvisor",
         "cloud-identity" => "hub-users@my-project.iam.gserviceaccount.com",
         "sub-path" => "home/{username}",
         _ => return None,

@@ -65,6 +65,7 @@ fn samples(format: &str) -> &'static [&'static str] {
             "kubernetes.io/ingress.class",
             "owner",
         ],
+        "label-value" => &["gvisor", "kata-qemu", "v1.2_3"],
         "cloud-identity" => &[
             "hub-users@my-project.iam.gserviceaccount.com",
             "arn:aws:iam::123456789012:role/hub-users",

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use common::*;
 use sha2::{Digest, Sha256};
 use z2jh_policy::chart::releases;
+use z2jh_policy::chart::version::Version;
 use z2jh_policy::parse::Input;
 use z2jh_policy::validate::chart_values::{ValuesFile, merged, validate_against_chart};
 
@@ -87,9 +88,16 @@ fn every_release_from_3_0_0_to_the_latest_is_known() {
     }
 }
 
-/// The matrix: every golden case for every release. Error cases must fail;
-/// the others compile, and their values pass that release's schema merged
-/// over its defaults. Warnings about keys a release lacks name the release.
+/// The `minimumChart` a golden case states, if any.
+fn minimum_chart(case: &str) -> Option<Version> {
+    let loaded = z2jh_policy::parse::load(&Input::File(policy_path(case))).ok()?;
+    Version::parse(loaded.policy.minimum_chart.as_deref()?)
+}
+
+/// The matrix: every golden case for every release. Error cases must fail,
+/// and so must a case on a release older than its `minimumChart`; the
+/// others compile, and their values pass that release's schema merged over
+/// its defaults. Warnings about keys a release lacks name the release.
 #[test]
 fn every_case_compiles_and_validates_for_every_release() {
     let mut failures = Vec::new();
@@ -97,7 +105,25 @@ fn every_case_compiles_and_validates_for_every_release() {
     for r in releases::all() {
         let chart = chart(&r.version);
         for case in cases() {
+            let below_minimum = minimum_chart(&case)
+                .zip(Version::parse(&r.version))
+                .is_some_and(|(min, have)| have < min);
             match compile_case(&case, &r.version) {
+                Ok(_) if below_minimum => {
+                    failures.push(format!(
+                        "{case} on {}: compiled below its `minimumChart`",
+                        r.version
+                    ));
+                }
+                Err(d) if below_minimum => {
+                    assert!(
+                        d.iter()
+                            .any(|d| d.is_error() && d.message.contains("minimumChart")),
+                        "{case} on {}: {}",
+                        r.version,
+                        render_diags(&d)
+                    );
+                }
                 Ok(c) if case.starts_with("error-") => {
                     failures.push(format!("{case} on {}: compiled, but must fail", r.version));
                     let _ = c;

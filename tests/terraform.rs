@@ -28,6 +28,7 @@ const KEYS: &[&str] = &[
     "notes",
     "quota_yaml",
     "rbac_yaml",
+    "runtime_yaml",
     "sha256",
     "storage_yaml",
     "values_yaml",
@@ -36,6 +37,7 @@ const KEYS: &[&str] = &[
 
 const GROUPS: &[&str] = &[
     "namespace_yaml",
+    "runtime_yaml",
     "rbac_yaml",
     "network_yaml",
     "storage_yaml",

@@ -52,6 +52,7 @@ locals {
   ]
   other_manifests = [
     for text in [
+      local.result.runtime_yaml,
       local.result.rbac_yaml,
       local.result.network_yaml,
       local.result.storage_yaml,
@@ -93,8 +94,8 @@ resource "kubernetes_manifest" "namespace" {
   manifest = each.value
 }
 
-# RBAC, NetworkPolicies, StorageClasses, quotas: namespaced objects, so after
-# the namespaces.
+# RuntimeClasses, RBAC, NetworkPolicies, StorageClasses, quotas: after the
+# namespaces.
 resource "kubernetes_manifest" "security" {
   for_each   = local.security_objects
   manifest   = each.value

@@ -113,6 +113,7 @@ pub fn at_origin(
     match origin {
         Origin::Values { path } => {
             // The key itself, else its nearest ancestor that a file sets.
+            let path = path.to_strings();
             for len in (1..=path.len()).rev() {
                 if let Some(e) = at_values_path(&path[..len], installed, merged) {
                     return Some(e);

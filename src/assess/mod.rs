@@ -16,7 +16,7 @@ pub mod advisories;
 mod evidence;
 mod profiles;
 
-pub use profiles::security_overrides;
+pub use profiles::{security_overrides, without_profiles};
 pub mod report;
 pub mod sarif;
 
@@ -456,9 +456,13 @@ pub fn assess(
     .unwrap_or_default();
     let policy = &reference.loaded.policy;
     let issues = installed.schema_issues(&merged);
+    // The controls read the same deployment and nothing else they share:
+    // work it out once, then judge them side by side.
+    view.deployment();
+    let judgements = crate::par::map(ALL, crate::par::cores(), |c| c.judge(&view));
     let mut findings = Vec::new();
     let mut holds = Vec::new();
-    for control in ALL {
+    for (control, judged) in ALL.iter().zip(judgements) {
         let def = control.def();
         let want = control.selected(policy);
         let required = SettingView::of(def, &want);
@@ -494,7 +498,6 @@ pub fn assess(
                 });
             continue;
         }
-        let judged = control.judge(&view);
         let (status, found, severity, message) = match judged.read_back {
             ReadBack::Setting(got) if judge::meets(def, &want, &got) => {
                 match &judged.unverified {
@@ -599,7 +602,7 @@ pub fn assess(
         });
     }
     if scope == Scope::WithProfiles {
-        let more = profiles::findings(reference, installed, &merged, &findings);
+        let more = profiles::findings(reference, installed, &merged, &findings, view.deployment());
         findings.extend(more);
     }
     findings.extend(advisories::findings(reference, installed));

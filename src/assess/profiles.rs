@@ -13,8 +13,8 @@ use super::{Evidence, Finding, Installed, Reference, SettingView, Severity, Stat
 use crate::controls::{ALL, ReadBack, dotted_values_path, judge};
 use crate::yaml::escape_pointer;
 
-/// Where profile lists live in values.
-const LISTS: &[&[&str]] = &[
+/// Where profile lists live in values (the chart's key, and the trait).
+pub const LISTS: &[&[&str]] = &[
     &["singleuser", "profileList"],
     &["hub", "config", "KubeSpawner", "profile_list"],
 ];
@@ -28,14 +28,15 @@ struct Override<'a> {
     choice: Option<(String, String)>,
 }
 
+/// `all` is the deployment the controls were read on: every profile's pods,
+/// built once and borrowed by each override's view.
 pub fn findings(
     reference: &Reference,
     installed: &Installed,
     merged: &Value,
     main: &[Finding],
+    all: &crate::effective::Deployment,
 ) -> Vec<Finding> {
-    // The pods every profile and choice gives, built once.
-    let all = installed.view(merged).deployment().clone();
     let mut out = Vec::new();
     for list in LISTS {
         let Some(profiles) = crate::values::get(merged, list).and_then(Value::as_array) else {
@@ -62,18 +63,32 @@ pub fn findings(
                                     .is_some_and(|(po, pc)| po == opt && pc == ch),
                             }
                     })
-                    .cloned()
                     .collect();
                 if pods.is_empty() {
                     continue;
                 }
-                let d = crate::effective::Deployment { pods };
                 for (name, value) in o.traits {
                     out.extend(judge(
-                        reference, installed, merged, &d, main, &o, name, value,
+                        reference, installed, merged, &pods, main, &o, name, value,
                     ));
                 }
             }
+        }
+    }
+    out
+}
+
+/// `merged` without its profile lists: what a user gets when no profile
+/// overrides anything.
+pub fn without_profiles(merged: &Value) -> Value {
+    let mut out = merged.clone();
+    for list in LISTS {
+        if let Some((last, parent)) = list.split_last()
+            && let Some(Value::Object(m)) = parent
+                .iter()
+                .try_fold(&mut out, |node, key| node.get_mut(*key))
+        {
+            m.remove(*last);
         }
     }
     out
@@ -172,11 +187,14 @@ fn overrides<'a>(profile: &'a Value, base: &[String], i: usize) -> Vec<Override<
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; the arguments are the judging context
-fn judge(
+fn judge<'a>(
     reference: &Reference,
-    installed: &Installed,
-    merged: &Value,
-    pods: &crate::effective::Deployment,
+    installed: &'a Installed,
+    merged: &'a Value,
+    pods: &[&'a (
+        crate::effective::Pod,
+        std::sync::Arc<crate::effective::network::Network>,
+    )],
     main: &[Finding],
     o: &Override,
     name: &str,
@@ -192,13 +210,13 @@ fn judge(
     let first = affected.first()?;
     // The controls read on this profile's own pods only.
     let mut view = installed.view(merged);
-    view.more.set_deployment(pods.clone());
+    view.more.set_pods(pods.to_vec());
     let mut key = o.path.clone();
     key.push(name.to_string());
     // The weakest outcome among the affected controls that this override
     // decides (its key, or a key inside it, is what the reading cites).
     let decided_here = |by: &Option<crate::effective::Origin>| match by {
-        Some(crate::effective::Origin::Values { path }) => path.starts_with(&key),
+        Some(crate::effective::Origin::Values { path }) => path.starts_with_keys(&key),
         _ => false,
     };
     let (control, want, got, severity) = affected

@@ -70,6 +70,9 @@ pub struct ChartDir {
     pub version: String,
     pub defaults: Value,
     pub schema: Value,
+    /// The embedded release the data comes from (its compiled schema is
+    /// shared by every chart loaded from it).
+    release: Option<&'static releases::Release>,
     /// The compiled schema, built on first use and kept for later checks.
     validator: OnceLock<Result<Validator, String>>,
 }
@@ -83,6 +86,7 @@ impl ChartDir {
             version: r.version.clone(),
             defaults: r.defaults(),
             schema: r.schema().clone(),
+            release: Some(r),
             validator: OnceLock::new(),
         })
     }
@@ -115,14 +119,20 @@ impl ChartDir {
                 .to_string(),
             defaults,
             schema,
+            release: None,
             validator: OnceLock::new(),
         })
     }
 
-    /// The validator of `values.schema.json`, built once per chart.
+    /// The validator of `values.schema.json`, built once per chart (once per
+    /// process for an embedded release).
     pub fn validator(&self) -> Result<&Validator, String> {
         self.validator
-            .get_or_init(|| crate::validate::schema_check::validator(&self.schema))
+            .get_or_init(|| match self.release {
+                // A copy shares the compiled schema.
+                Some(r) => r.validator().cloned(),
+                None => crate::validate::schema_check::validator(&self.schema),
+            })
             .as_ref()
             .map_err(String::clone)
     }

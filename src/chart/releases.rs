@@ -48,6 +48,8 @@ pub struct Release {
     defaults: String,
     #[serde(skip)]
     parsed_schema: OnceLock<Value>,
+    #[serde(skip)]
+    validator: OnceLock<Result<jsonschema::Validator, String>>,
 }
 
 fn index() -> &'static Index {
@@ -149,6 +151,14 @@ impl Release {
     /// The values schema (descriptions removed), parsed once.
     pub fn schema(&self) -> &Value {
         self.parsed_schema.get_or_init(|| parse_blob(&self.schema))
+    }
+
+    /// The validator of the values schema, compiled once per process.
+    pub fn validator(&self) -> Result<&jsonschema::Validator, String> {
+        self.validator
+            .get_or_init(|| crate::validate::schema_check::validator(self.schema()))
+            .as_ref()
+            .map_err(String::clone)
     }
 
     /// The default values, image tags set to the release version.

@@ -16,7 +16,7 @@ use crate::yaml::MAX_INPUT_BYTES;
 #[command(
     after_help = "Query keys (strings; \"\" or null = not given): policy | policy_yaml (exactly one), \
     chart_version, base_values, chart_dir.\n\
-    Result keys (all strings): values_yaml, manifests_yaml, namespace_yaml, rbac_yaml, network_yaml, \
+    Result keys (all strings): values_yaml, manifests_yaml, namespace_yaml, runtime_yaml, rbac_yaml, network_yaml, \
     storage_yaml, quota_yaml, admission_yaml, warnings and notes (JSON-encoded lists), chart_version, sha256.\n\
     On error: nothing on stdout, one line per error on stderr, exit status 2. See docs/terraform.md."
 )]

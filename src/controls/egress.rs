@@ -232,34 +232,46 @@ impl Control for EgressControl {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        let sanctioned = |n: &crate::effective::network::Network| {
-            let mut n = n.clone();
-            n.rules.retain(|r| match &r.origin {
-                crate::effective::Origin::Values { path }
-                    if path.len() >= 4
-                        && path[..3] == ["singleuser", "networkPolicy", "egress"] =>
-                {
-                    let i: usize = path[3].parse().unwrap_or(usize::MAX);
-                    // The http-https profile's own rule is the profile, not an exception.
-                    !user_rules.get(i).is_some_and(|rule| {
-                        !is_web_rule(rule) && v.more.sanctioned_egress.contains(rule)
-                    })
-                }
-                _ => true,
-            });
-            n
+        // The http-https profile's own rule is the profile, not an exception.
+        let listed: Vec<bool> = user_rules
+            .iter()
+            .map(|rule| !is_web_rule(rule) && v.more.sanctioned_egress.contains(rule))
+            .collect();
+        let is_sanctioned = |r: &crate::effective::network::Rule| match &r.origin {
+            crate::effective::Origin::Values { path }
+                if path.len() >= 4
+                    && path.starts_with_keys(&["singleuser", "networkPolicy", "egress"]) =>
+            {
+                let i: usize = path[3].parse().unwrap_or(usize::MAX);
+                listed.get(i).copied().unwrap_or(false)
+            }
+            _ => false,
         };
+        // The network without the sanctioned rules (borrowed when it has none).
+        fn without<'n>(
+            n: &'n crate::effective::network::Network,
+            drop: impl Fn(&crate::effective::network::Rule) -> bool,
+        ) -> std::borrow::Cow<'n, crate::effective::network::Network> {
+            if !n.rules.iter().any(&drop) {
+                return std::borrow::Cow::Borrowed(n);
+            }
+            let mut n = n.clone();
+            n.rules.retain(|r| !drop(r));
+            std::borrow::Cow::Owned(n)
+        }
+        // One reading of every pod gives both the setting and whether
+        // private addresses are exposed.
+        let exposes = std::cell::Cell::new(false);
         let mut j = super::reconcile(
             keys,
             v.judge_pods(&DEF, |p, n| {
-                crate::effective::grade::egress(p, &sanctioned(n)).0
+                let (verdict, private) =
+                    crate::effective::grade::egress(p, &without(n, is_sanctioned));
+                exposes.set(exposes.get() || private);
+                verdict
             }),
         );
-        j.exposes = v
-            .deployment()
-            .pods
-            .iter()
-            .any(|(p, n)| crate::effective::grade::egress(p, &sanctioned(n)).1);
+        j.exposes = exposes.get();
         j
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
@@ -277,6 +289,15 @@ impl Control for EgressControl {
         let mut lost = Vec::new();
         if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
             return lost;
+        }
+        if v.bool(&[
+            "singleuser",
+            "networkPolicy",
+            "egressAllowRules",
+            "privateIPs",
+        ]) == Some(true)
+        {
+            lost.push("`singleuser.networkPolicy.egressAllowRules.privateIPs: true` lets user pods reach every private address on every port; no profile opens that, and the compiled values close it (list the private services users need in `spec.egress.allow`)".into());
         }
         let rules = v
             .get(&["singleuser", "networkPolicy", "egress"])

@@ -15,6 +15,7 @@ mod https;
 mod https_ingress;
 mod images;
 mod internal_tls;
+mod isolation;
 pub mod judge;
 mod network_policy;
 mod pids;
@@ -173,12 +174,21 @@ pub struct ViewMore<'a> {
     /// compiled): stated exceptions, not openings.
     pub sanctioned_egress: Vec<Value>,
     deployment: std::sync::OnceLock<crate::effective::Deployment>,
+    /// Pods already built (some of a deployment's), read instead of the
+    /// values' own.
+    pods: Option<Vec<&'a PodAndNetwork>>,
 }
 
+/// A pod with the network it sees.
+type PodAndNetwork = (
+    crate::effective::Pod,
+    std::sync::Arc<crate::effective::network::Network>,
+);
+
 impl<'a> ViewMore<'a> {
-    /// A view of pods already built (a subset of a deployment's).
-    pub fn set_deployment(&mut self, d: crate::effective::Deployment) {
-        let _ = self.deployment.set(d);
+    /// A view of pods already built (some of a deployment's), borrowed.
+    pub fn set_pods(&mut self, pods: Vec<&'a PodAndNetwork>) {
+        self.pods = Some(pods);
     }
 
     pub fn new(manifest_files: &'a [String], chart_version: Option<&'a str>) -> ViewMore<'a> {
@@ -187,12 +197,23 @@ impl<'a> ViewMore<'a> {
             chart_version,
             sanctioned_egress: Vec::new(),
             deployment: std::sync::OnceLock::new(),
+            pods: None,
         }
     }
 }
 
 impl ValuesView<'_> {
-    /// The pods and network the values produce, worked out on first use.
+    /// The pods a control is read on, each with its network: those set with
+    /// [`ViewMore::set_pods`], else every pod of [`Self::deployment`].
+    pub fn pods(&self) -> Vec<&PodAndNetwork> {
+        match &self.more.pods {
+            Some(p) => p.clone(),
+            None => self.deployment().pods.iter().collect(),
+        }
+    }
+
+    /// Every pod and network the values produce, worked out on first use
+    /// (controls read [`Self::pods`], which a view may narrow).
     pub fn deployment(&self) -> &crate::effective::Deployment {
         self.more.deployment.get_or_init(|| {
             let manifests: Vec<crate::effective::Manifest> = self
@@ -252,25 +273,29 @@ impl ValuesView<'_> {
             &crate::effective::network::Network,
         ) -> crate::effective::grade::Verdict,
     ) -> Judgement {
-        use crate::effective::grade::{Verdict, over_pods};
+        use crate::effective::grade::{Verdict, over};
         let ranks: Vec<u8> = def.settings.iter().map(|s| s.rank).collect();
-        let d = self.deployment();
-        let v = over_pods(d, &ranks, &f);
+        let pods = self.pods();
+        let v = over(pods.iter().copied(), &ranks, &f);
         if let Some(Verdict::Unknown { reason, by }) = &v {
             // What the values alone put in force: a weakness there is a
             // violation whatever the code does; a pass is left unverified.
-            let mut known = d.clone();
-            for (p, _) in &mut known.pods {
-                p.unknown.clear();
-            }
-            let values_only = over_pods(&known, &ranks, &f);
+            let known: Vec<PodAndNetwork> = pods
+                .iter()
+                .map(|(p, n)| {
+                    let mut p = p.clone();
+                    p.unknown.clear();
+                    (p, n.clone())
+                })
+                .collect();
+            let values_only = over(known.iter(), &ranks, &f);
             if matches!(values_only, Some(Verdict::Found(_))) {
-                let mut j = Judgement::of(values_only, d.pods.len());
+                let mut j = Judgement::of(values_only, pods.len());
                 j.unverified = Some((reason.clone(), by.clone()));
                 return j;
             }
         }
-        Judgement::of(v, d.pods.len())
+        Judgement::of(v, pods.len())
     }
 
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
@@ -434,6 +459,9 @@ pub static ALL: &[&dyn Control] = &[
     &user_pods::CapabilitiesControl,
     &profiles::Seccomp,
     &profiles::AppArmor,
+    &isolation::RuntimeClassControl,
+    &isolation::UserNamespaces,
+    &isolation::ReadOnlyRoot,
     &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,

@@ -6,6 +6,7 @@ use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
+use crate::effective::Pointer;
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Cpu, Policy};
@@ -259,8 +260,8 @@ impl Control for ResourcesControl {
             .as_deref()
             .and_then(crate::effective::pod::bytes_of);
         let mut out = Vec::new();
-        for (pod, _) in &v.deployment().pods {
-            let l = pod.json.pointer("/spec/containers/0/resources/limits");
+        for (pod, _) in v.pods() {
+            let l = pod.json.at("/spec/containers/0/resources/limits");
             let cpu = l.and_then(|l| l.get("cpu")).and_then(Value::as_f64);
             let mem = l.and_then(|l| l.get("memory")).and_then(Value::as_i64);
             if let (Some(c), Some(max)) = (cpu, max_cpu)

@@ -12,6 +12,7 @@ use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, context_field, own_field};
+use crate::effective::Pointer;
 use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Capabilities, IdentityMode, Policy};
@@ -170,10 +171,10 @@ impl Control for IdentityControl {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (pod, _) in &v.deployment().pods {
+        for (pod, _) in v.pods() {
             let uid = pod
                 .json
-                .pointer("/spec/containers/0/securityContext/runAsUser")
+                .at("/spec/containers/0/securityContext/runAsUser")
                 .and_then(Value::as_i64);
             if let Some(u) = uid.filter(|u| *u != i64::from(id.uid)) {
                 out.push(format!(

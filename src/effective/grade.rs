@@ -2,7 +2,11 @@
 //! every pod, the weakest one deciding, each verdict naming the field's
 //! origin. Graders return setting indices of the control they serve.
 
+use std::sync::Arc;
+
 use serde_json::Value;
+
+use super::Pointer;
 
 use super::Deployment;
 use super::network::Network;
@@ -73,7 +77,16 @@ pub fn over_pods(
     ranks: &[u8],
     f: impl Fn(&Pod, &Network) -> Verdict,
 ) -> Option<Verdict> {
-    weakest(d.pods.iter().map(|(p, n)| f(p, n)).collect(), ranks)
+    over(d.pods.iter(), ranks, f)
+}
+
+/// Applies a grader to some pods and keeps the weakest.
+pub fn over<'p>(
+    pods: impl Iterator<Item = &'p (Pod, Arc<Network>)>,
+    ranks: &[u8],
+    f: impl Fn(&Pod, &Network) -> Verdict,
+) -> Option<Verdict> {
+    weakest(pods.map(|(p, n)| f(p, n)).collect(), ranks)
 }
 
 pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
@@ -117,14 +130,14 @@ fn is_chart_blocker(pod: &Pod, ptr: &str) -> bool {
 
 /// A container security-context field, else the pod's, with its pointer.
 fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String) {
-    let cp = format!("{}/securityContext/{field}", c.ptr);
-    if let Some(v) = c.c.pointer(&format!("/securityContext/{field}")) {
-        return (Some(v), cp);
+    let container = || format!("{}/securityContext/{field}", c.ptr);
+    if let Some(v) = c.c.get("securityContext").and_then(|x| x.get(field)) {
+        return (Some(v), container());
     }
-    let pp = format!("/spec/securityContext/{field}");
-    match pod.json.pointer(&pp) {
-        Some(v) => (Some(v), pp),
-        None => (None, cp),
+    let pod_ctx = pod.json.get("spec").and_then(|x| x.get("securityContext"));
+    match pod_ctx.and_then(|x| x.get(field)) {
+        Some(v) => (Some(v), format!("/spec/securityContext/{field}")),
+        None => (None, container()),
     }
 }
 
@@ -203,7 +216,7 @@ pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
 
 /// A privileged container: setting 1 of either control it undoes.
 fn privileged(pod: &Pod, c: &Ctr) -> Option<Verdict> {
-    if c.c.pointer("/securityContext/privileged") != Some(&Value::Bool(true)) {
+    if c.c.at("/securityContext/privileged") != Some(&Value::Bool(true)) {
         return None;
     }
     let detail = if c.ptr == "/spec/containers/0" {
@@ -227,7 +240,7 @@ pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
     }
     for c in user_containers(pod) {
         let ptr = format!("{}/securityContext/allowPrivilegeEscalation", c.ptr);
-        if c.c.pointer("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
+        if c.c.at("/securityContext/allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
             let detail = if c.ptr == "/spec/containers/0" {
                 None
             } else {
@@ -263,7 +276,7 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
             return v;
         }
         let added: Vec<String> =
-            c.c.pointer("/securityContext/capabilities/add")
+            c.c.at("/securityContext/capabilities/add")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().map(scalar_text).collect())
                 .unwrap_or_default();
@@ -276,7 +289,7 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
             );
         }
         let drops_all =
-            c.c.pointer("/securityContext/capabilities/drop")
+            c.c.at("/securityContext/capabilities/drop")
                 .and_then(Value::as_array)
                 .is_some_and(|d| d.iter().any(|x| x == "ALL"));
         if !drops_all {
@@ -294,6 +307,35 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
         0,
         None,
         origin(pod, "/spec/containers/0/securityContext/capabilities"),
+    )
+}
+
+/// 0 every user container mounts its image read-only
+/// (`readOnlyRootFilesystem: true`, a container-only field), 1 one does not.
+pub fn read_only_root(pod: &Pod, _: &Network) -> Verdict {
+    if let Some(u) = ctx_unknown(pod) {
+        return u;
+    }
+    for c in user_containers(pod) {
+        let ptr = format!("{}/securityContext/readOnlyRootFilesystem", c.ptr);
+        if c.c.pointer("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)) {
+            let detail = (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name));
+            return Verdict::found(
+                pod,
+                1,
+                detail,
+                origin(pod, &ptr).or_else(|| origin(pod, &c.ptr)),
+            );
+        }
+    }
+    Verdict::found(
+        pod,
+        0,
+        None,
+        origin(
+            pod,
+            "/spec/containers/0/securityContext/readOnlyRootFilesystem",
+        ),
     )
 }
 
@@ -332,7 +374,7 @@ pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
                 let key = format!("container.apparmor.security.beta.kubernetes.io/{}", c.name);
                 let ann = pod
                     .json
-                    .pointer("/metadata/annotations")
+                    .at("/metadata/annotations")
                     .and_then(|a| a.get(&key))
                     .and_then(Value::as_str);
                 let o = origin(
@@ -386,10 +428,10 @@ pub fn token(pod: &Pod, _: &Network) -> Verdict {
     {
         return u;
     }
-    let automount = pod.json.pointer("/spec/automountServiceAccountToken");
+    let automount = pod.json.at("/spec/automountServiceAccountToken");
     let sa = pod
         .json
-        .pointer("/spec/serviceAccountName")
+        .at("/spec/serviceAccountName")
         .map(scalar_text)
         .filter(|s| !s.is_empty());
     if automount == Some(&Value::Bool(false)) {
@@ -417,7 +459,7 @@ pub fn uid(pod: &Pod, _: &Network) -> Verdict {
         return u;
     }
     let ptr = "/spec/containers/0/securityContext/runAsUser";
-    match pod.json.pointer(ptr).and_then(Value::as_i64) {
+    match pod.json.at(ptr).and_then(Value::as_i64) {
         Some(u) => Verdict::found(pod, 1, Some(format!("uid {u}")), origin(pod, ptr)),
         None => Verdict::found(pod, 2, None, origin(pod, ptr)),
     }
@@ -429,7 +471,7 @@ pub fn limits(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = unknown(pod, "/spec/containers/0/resources") {
         return u;
     }
-    let l = pod.json.pointer("/spec/containers/0/resources/limits");
+    let l = pod.json.at("/spec/containers/0/resources/limits");
     let cpu = l.and_then(|l| l.get("cpu"));
     let mem = l.and_then(|l| l.get("memory"));
     let i = match (cpu.is_some(), mem.is_some()) {
@@ -453,14 +495,14 @@ pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
         return u;
     }
     let ptr = "/spec/containers/0/imagePullPolicy";
-    match pod.json.pointer(ptr).and_then(Value::as_str) {
+    match pod.json.at(ptr).and_then(Value::as_str) {
         Some("Always") => Verdict::found(pod, 0, None, origin(pod, ptr)),
         Some("IfNotPresent") => Verdict::found(pod, 1, None, origin(pod, ptr)),
         Some(other) => Verdict::found(pod, 1, Some(other.to_string()), origin(pod, ptr)),
         None => {
             let image = pod
                 .json
-                .pointer("/spec/containers/0/image")
+                .at("/spec/containers/0/image")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if !image.is_empty() && image_is_latest(image) {
@@ -504,7 +546,7 @@ pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
             Some(o.clone()),
         );
     }
-    let image = pod.json.pointer(ptr).and_then(Value::as_str).unwrap_or("");
+    let image = pod.json.at(ptr).and_then(Value::as_str).unwrap_or("");
     if image.contains(FREE_FORM) {
         return Verdict::found(
             pod,

@@ -18,6 +18,9 @@ pub mod python;
 mod reach;
 pub mod spawner;
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 pub use origin::Origin;
@@ -36,8 +39,9 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
-    /// Every user pod the hub can spawn, each with the network it sees.
-    pub pods: Vec<(Pod, Network)>,
+    /// Every user pod the hub can spawn, each with the network it sees
+    /// (shared by the pods that see the same one).
+    pub pods: Vec<(Pod, Arc<Network>)>,
 }
 
 impl Deployment {
@@ -59,22 +63,24 @@ impl Deployment {
                 doc: &m.doc,
             })
             .collect();
-        // Pods with the same labels see the same network: work it out once.
-        let mut nets: Vec<(Map<String, Value>, Network)> = Vec::new();
+        // Pods selected by the same policies see the same network: work it
+        // out once.
+        let mut nets: Vec<(Vec<bool>, Arc<Network>)> = Vec::new();
+        let no_labels = Map::new();
         let pods = profiles::pods(&cfg)
             .into_iter()
             .map(|p| {
                 let labels = p
                     .json
-                    .pointer("/metadata/labels")
+                    .at("/metadata/labels")
                     .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_else(Map::new);
-                let net = match nets.iter().find(|(l, _)| *l == labels) {
+                    .unwrap_or(&no_labels);
+                let selection = network::selection(labels, &docs);
+                let net = match nets.iter().find(|(s, _)| *s == selection) {
                     Some((_, n)) => n.clone(),
                     None => {
-                        let n = network::network(values, &labels, &docs);
-                        nets.push((labels, n.clone()));
+                        let n = Arc::new(network::network(values, labels, &docs));
+                        nets.push((selection, n.clone()));
                         n
                     }
                 };
@@ -85,7 +91,54 @@ impl Deployment {
     }
 
     /// The pod without profiles, or the first profile's.
-    pub fn first(&self) -> Option<&(Pod, Network)> {
+    pub fn first(&self) -> Option<&(Pod, Arc<Network>)> {
         self.pods.first()
     }
+}
+
+/// `Value::pointer` without its two allocations per token: the same lookup
+/// (`~1` and `~0` unescaped, array indices read as serde_json reads them).
+pub trait Pointer {
+    fn at(&self, ptr: &str) -> Option<&Value>;
+}
+
+impl Pointer for Value {
+    fn at(&self, ptr: &str) -> Option<&Value> {
+        if ptr.is_empty() {
+            return Some(self);
+        }
+        let rest = ptr.strip_prefix('/')?;
+        let mut target = self;
+        for raw in rest.split('/') {
+            let token = if raw.contains('~') {
+                Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(raw)
+            };
+            target = match target {
+                Value::Object(map) => find(map, &token)?,
+                Value::Array(list) => list.get(array_index(&token)?)?,
+                _ => return None,
+            };
+        }
+        Some(target)
+    }
+}
+
+/// A key of a map: small maps (most of a pod's) are scanned, which is
+/// cheaper than hashing the key.
+fn find<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// serde_json's reading of an array index in a pointer.
+fn array_index(s: &str) -> Option<usize> {
+    if s.starts_with('+') || (s.starts_with('0') && s.len() != 1) {
+        return None;
+    }
+    s.parse().ok()
 }

@@ -7,6 +7,7 @@
 //! matches it; with none, everything is allowed.
 
 use std::net::IpAddr;
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
@@ -279,32 +280,7 @@ impl Network {
                 by_rule: vec![(None, self.open_because.clone())],
             };
         }
-        let mut r = Reach::default();
-        for rule in &self.rules {
-            // The peer that lets it through, cited at its CIDR.
-            let origin = match &rule.peers {
-                None => Some(rule.origin.clone()),
-                Some(peers) => peers
-                    .iter()
-                    .position(|p| matches!(p, Peer::Addresses(a) if a.overlaps(dest)))
-                    .map(|j| match &rule.origin {
-                        Origin::Values { path } if path.iter().any(|k| k == "egressAllowRules") => {
-                            rule.origin.clone()
-                        }
-                        o => o.child(&[
-                            "to".to_string(),
-                            j.to_string(),
-                            "ipBlock".into(),
-                            "cidr".into(),
-                        ]),
-                    }),
-            };
-            let Some(origin) = origin else {
-                continue;
-            };
-            r.by_rule.push((rule.ports.clone(), origin));
-        }
-        r
+        reach_of(self.rules.iter(), dest)
     }
 
     /// Reach to a broad part of `dest`: rules whose addresses share at least
@@ -315,25 +291,17 @@ impl Network {
         if !self.isolated {
             return self.reach(dest);
         }
-        let broad = Network {
-            rules: self
-                .rules
-                .iter()
-                .filter(|r| match &r.peers {
-                    None => true,
-                    Some(peers) => peers.iter().any(|p| match p {
-                        Peer::Addresses(a) => {
-                            let (v4, v6) = a.common(dest);
-                            v4 >= min_v4 || v6 >= min_v6
-                        }
-                        Peer::Pods(_) => false,
-                    }),
-                })
-                .cloned()
-                .collect(),
-            ..self.clone()
-        };
-        broad.reach(dest)
+        let broad = self.rules.iter().filter(|r| match &r.peers {
+            None => true,
+            Some(peers) => peers.iter().any(|p| match p {
+                Peer::Addresses(a) => {
+                    let (v4, v6) = a.common(dest);
+                    v4 >= min_v4 || v6 >= min_v6
+                }
+                Peer::Pods(_) => false,
+            }),
+        });
+        reach_of(broad, dest)
     }
 
     /// Rules that reach pods chosen by labels (other in-cluster pods).
@@ -350,13 +318,46 @@ impl Network {
     }
 
     /// Public addresses (IPv4 and IPv6).
-    pub fn public() -> Ranges {
-        Ranges::of(&["0.0.0.0/0", "::/0"]).minus(&Ranges::of(NOT_PUBLIC).0)
+    pub fn public() -> &'static Ranges {
+        static PUBLIC: LazyLock<Ranges> =
+            LazyLock::new(|| Ranges::of(&["0.0.0.0/0", "::/0"]).minus(&Ranges::of(NOT_PUBLIC).0));
+        &PUBLIC
     }
 
-    pub fn private() -> Ranges {
-        Ranges::of(PRIVATE_V4)
+    pub fn private() -> &'static Ranges {
+        static PRIVATE: LazyLock<Ranges> = LazyLock::new(|| Ranges::of(PRIVATE_V4));
+        &PRIVATE
     }
+}
+
+/// Reach of isolated pods through `rules` to any address in `dest`.
+fn reach_of<'r>(rules: impl Iterator<Item = &'r Rule>, dest: &Ranges) -> Reach {
+    let mut r = Reach::default();
+    for rule in rules {
+        // The peer that lets it through, cited at its CIDR.
+        let origin = match &rule.peers {
+            None => Some(rule.origin.clone()),
+            Some(peers) => peers
+                .iter()
+                .position(|p| matches!(p, Peer::Addresses(a) if a.overlaps(dest)))
+                .map(|j| match &rule.origin {
+                    Origin::Values { path } if path.iter().any(|k| &**k == "egressAllowRules") => {
+                        rule.origin.clone()
+                    }
+                    o => o.child(&[
+                        "to".to_string(),
+                        j.to_string(),
+                        "ipBlock".into(),
+                        "cidr".into(),
+                    ]),
+                }),
+        };
+        let Some(origin) = origin else {
+            continue;
+        };
+        r.by_rule.push((rule.ports.clone(), origin));
+    }
+    r
 }
 
 /// A manifest document passed beside the values.
@@ -414,6 +415,20 @@ pub fn network(v: &Value, labels: &Map<String, Value>, manifests: &[ManifestDoc]
         open_because: Origin::values(&enabled_path),
         foreign,
     }
+}
+
+/// Which manifests select user pods with `labels` as NetworkPolicies: the
+/// only part of [`network`] that depends on the labels, so pods with the
+/// same selection see the same network.
+pub fn selection(labels: &Map<String, Value>, manifests: &[ManifestDoc]) -> Vec<bool> {
+    manifests
+        .iter()
+        .map(|m| {
+            m.doc.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
+                && m.doc.get("apiVersion").and_then(Value::as_str) == Some("networking.k8s.io/v1")
+                && selects(m.doc.get("spec").and_then(|s| s.get("podSelector")), labels)
+        })
+        .collect()
 }
 
 /// Go template truth (`{{ if x }}`): false, 0, "", nil and empty
@@ -713,8 +728,8 @@ mod tests {
         assert!(!r.all_ports());
         assert_eq!(r.describe(), "TCP/53, UDP/53");
         assert!(r.without(&[("TCP", 53), ("UDP", 53)]).none());
-        assert!(n.reach(&Network::public()).all_ports());
-        assert!(!n.reach(&Network::private()).all_ports());
+        assert!(n.reach(Network::public()).all_ports());
+        assert!(!n.reach(Network::private()).all_ports());
     }
 
     #[test]
@@ -758,7 +773,7 @@ mod tests {
         }];
         let n = network(&v, &labels(), &docs);
         assert!(n.reach(&meta()).none());
-        assert!(n.reach(&Network::private()).all_ports());
+        assert!(n.reach(Network::private()).all_ports());
         let other = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "spec": {"podSelector": {"matchLabels": {"component": "hub"}}, "egress": []}});
         let docs = [ManifestDoc {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::Pointer;
+
 use super::origin::Origin;
 use super::spawner::{SpawnerConfig, Trait, Wildcard, scalar_text, truthy};
 
@@ -58,6 +60,9 @@ pub struct Claim {
 
 /// Pseudo-pointer of the user's claim in [`Pod::unknown`].
 pub const CLAIM: &str = "/~claim";
+
+/// Pseudo-pointer, in [`Pod::origins`], of the `extra_pod_config` dict.
+pub const EXTRA_POD_CONFIG: &str = "/spec/~extra_pod_config";
 
 /// KubeSpawner's template fields whose value differs from user to user
 /// (`{pod_name}` too: two users' pods never share a name). `{servername}`
@@ -151,7 +156,7 @@ impl Pod {
     pub fn containers(&self) -> Vec<(String, &Value)> {
         let mut out = Vec::new();
         for list in ["initContainers", "containers", "ephemeralContainers"] {
-            if let Some(Value::Array(a)) = self.json.pointer(&format!("/spec/{list}")) {
+            if let Some(Value::Array(a)) = self.json.at(&format!("/spec/{list}")) {
                 for (i, c) in a.iter().enumerate() {
                     out.push((format!("/spec/{list}/{i}"), c));
                 }
@@ -249,8 +254,10 @@ struct Builder<'a> {
     templates: BTreeMap<String, String>,
 }
 
-impl Builder<'_> {
-    fn v(&self, name: &str) -> Option<&Value> {
+impl<'a> Builder<'a> {
+    /// A trait's value, borrowed from the configuration (not from the
+    /// builder, which records origins meanwhile).
+    fn v(&self, name: &str) -> Option<&'a Value> {
         self.cfg.value(name).filter(|v| !v.is_null())
     }
 
@@ -326,7 +333,8 @@ impl Builder<'_> {
     }
 
     fn build(&mut self) -> Value {
-        let mut spec = Map::new();
+        // Maps are made at about their final size (growing one reallocates).
+        let mut spec = Map::with_capacity(8);
         // Pod security context: fsGroup, supplementalGroups, then the dict.
         let mut psc = Map::new();
         if let Some(g) = self.v("fs_gid") {
@@ -385,7 +393,7 @@ impl Builder<'_> {
                 csc.insert(k, x);
             }
         }
-        let mut nb = Map::new();
+        let mut nb = Map::with_capacity(8);
         nb.insert("name".into(), json!("notebook"));
         if let Some(i) = self.v("image") {
             nb.insert("image".into(), i.clone());
@@ -399,9 +407,9 @@ impl Builder<'_> {
             "ports".into(),
             json!([{"name": "notebook-port", "containerPort": 8888}]),
         );
-        let mut resources = Map::new();
-        let mut requests = Map::new();
-        let mut limits = Map::new();
+        let mut resources = Map::with_capacity(2);
+        let mut requests = Map::with_capacity(2);
+        let mut limits = Map::with_capacity(2);
         for (name, key, limit, bytes) in [
             ("cpu_guarantee", "cpu", false, false),
             ("mem_guarantee", "memory", false, true),
@@ -444,7 +452,7 @@ impl Builder<'_> {
         resources.insert("requests".into(), Value::Object(requests));
         resources.insert("limits".into(), Value::Object(limits));
         nb.insert("resources".into(), Value::Object(resources));
-        if let Some(m) = self.v("volume_mounts").cloned() {
+        if let Some(m) = self.v("volume_mounts") {
             let mounts = self.expand_items("/spec/containers/0/volumeMounts", &m, 0);
             nb.insert("volumeMounts".into(), Value::Array(mounts));
         }
@@ -485,25 +493,28 @@ impl Builder<'_> {
             }
         }
         let mut containers = vec![Value::Object(nb)];
-        if let Some(extra) = self.v("extra_containers").cloned() {
+        if let Some(extra) = self.v("extra_containers") {
             containers.extend(self.expand_items("/spec/containers", &extra, 1));
             self.item_origins_from("/spec/containers", "extra_containers", 1);
         }
         spec.insert("containers".into(), Value::Array(containers));
-        if let Some(init) = self.v("init_containers").cloned() {
+        if let Some(init) = self.v("init_containers") {
             let list = self.expand_items("/spec/initContainers", &init, 0);
             if !list.is_empty() {
                 spec.insert("initContainers".into(), Value::Array(list));
             }
             self.item_origins("/spec/initContainers", "init_containers");
         }
-        let vols: Vec<Value> = match self.v("volumes").cloned() {
+        let vols: Vec<Value> = match self.v("volumes") {
             Some(v) => self.expand_items("/spec/volumes", &v, 0),
             None => Vec::new(),
         };
         spec.insert("volumes".into(), Value::Array(vols));
         self.item_origins("/spec/volumes", "volumes");
-        if let Some(Value::Object(extra)) = self.v("extra_pod_config").cloned() {
+        if let Some(Value::Object(extra)) = self.v("extra_pod_config") {
+            // Where the dict as a whole was last set: what decides a field
+            // it leaves out (a profile's `null` removes one).
+            self.note(EXTRA_POD_CONFIG, "extra_pod_config");
             for (raw, x) in extra {
                 let k = camel(&raw);
                 let o = self.origin("extra_pod_config").child(&[&raw]);
@@ -517,7 +528,11 @@ impl Builder<'_> {
                 }
             }
         }
-        let mut labels = Map::new();
+        let extra_labels = match self.v("extra_labels") {
+            Some(Value::Object(m)) => m.len(),
+            _ => 0,
+        };
+        let mut labels = Map::with_capacity(extra_labels + 4);
         if let Some(Value::Object(m)) = self.v("extra_labels") {
             for (k, x) in m {
                 labels.insert(k.clone(), expand(x));
@@ -540,12 +555,18 @@ impl Builder<'_> {
                 );
             }
         }
-        json!({
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": format!("jupyter-{USER}"), "labels": labels, "annotations": annotations},
-            "spec": spec,
-        })
+        // Assembled by moving the parts in (`json!` would copy each one
+        // through serde).
+        let mut metadata = Map::with_capacity(3);
+        metadata.insert("name".into(), Value::String(format!("jupyter-{USER}")));
+        metadata.insert("labels".into(), Value::Object(labels));
+        metadata.insert("annotations".into(), Value::Object(annotations));
+        let mut pod = Map::with_capacity(4);
+        pod.insert("apiVersion".into(), Value::String("v1".into()));
+        pod.insert("kind".into(), Value::String("Pod".into()));
+        pod.insert("metadata".into(), Value::Object(metadata));
+        pod.insert("spec".into(), Value::Object(spec));
+        Value::Object(pod)
     }
 
     /// A field replaced whole: what was recorded under it no longer holds.
@@ -597,22 +618,36 @@ pub fn expand(v: &Value) -> Value {
     }
 }
 
+/// The fields in the order KubeSpawner replaces them (each replacement
+/// sees the text the previous ones left).
+const EXPANSIONS: &[(&str, &str)] = &[
+    ("{pvc_name}", PVC_NAME),
+    ("{user_server}", USER),
+    ("{username}", USER),
+    ("{unescaped_username}", USER),
+    ("{escaped_username}", USER),
+    ("{safe_username}", USER),
+    ("{servername}", ""),
+    ("{unescaped_servername}", ""),
+    ("{escaped_servername}", ""),
+    ("{safe_servername}", ""),
+    ("{userid}", "1"),
+];
+
+/// The claim name of [`USER`]'s home.
+const PVC_NAME: &str = "claim-user1";
+
 pub fn expand_str(s: &str) -> String {
-    if !s.contains('{') {
-        return s.to_string();
+    let mut out = s.to_string();
+    if !out.contains('{') {
+        return out;
     }
-    let pvc = format!("claim-{USER}");
-    s.replace("{pvc_name}", &pvc)
-        .replace("{user_server}", USER)
-        .replace("{username}", USER)
-        .replace("{unescaped_username}", USER)
-        .replace("{escaped_username}", USER)
-        .replace("{safe_username}", USER)
-        .replace("{servername}", "")
-        .replace("{unescaped_servername}", "")
-        .replace("{escaped_servername}", "")
-        .replace("{safe_servername}", "")
-        .replace("{userid}", "1")
+    for (field, value) in EXPANSIONS {
+        if out.contains(field) {
+            out = out.replace(field, value);
+        }
+    }
+    out
 }
 
 /// Kubernetes model attribute names in snake case → the API's camel case.
@@ -724,6 +759,15 @@ mod tests {
     use super::super::spawner::{Flavour, configure, python_effects};
     use super::*;
 
+    #[test]
+    fn the_claim_name_is_the_users() {
+        assert_eq!(PVC_NAME, format!("claim-{USER}"));
+        assert_eq!(
+            expand(&json!({"a": ["{pvc_name}/{username}{servername}"], "b": 1})),
+            json!({"a": ["claim-user1/user1"], "b": 1})
+        );
+    }
+
     fn pod_of(v: Value) -> Pod {
         let py = python_effects(&v);
         make_pod(&configure(&v, Flavour::V4, &py), "default")
@@ -736,17 +780,17 @@ mod tests {
             "hub": {"config": {"KubeSpawner": {"container_security_context": {"capabilities": {"drop": ["ALL"]}}}}}}),
         );
         assert_eq!(
-            p.json.pointer("/spec/containers/0/securityContext"),
+            p.json.at("/spec/containers/0/securityContext"),
             Some(
                 &json!({"runAsUser": 1000, "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}})
             )
         );
         assert_eq!(
-            p.json.pointer("/spec/securityContext/fsGroup"),
+            p.json.at("/spec/securityContext/fsGroup"),
             Some(&json!(100))
         );
         assert_eq!(
-            p.json.pointer("/spec/automountServiceAccountToken"),
+            p.json.at("/spec/automountServiceAccountToken"),
             Some(&json!(false))
         );
         assert_eq!(
@@ -767,7 +811,7 @@ mod tests {
             "hub": {"config": {"KubeSpawner": {"extra_container_config": {"security_context": {"privileged": true}}}}}}),
         );
         assert_eq!(
-            p.json.pointer("/spec/containers/0/securityContext"),
+            p.json.at("/spec/containers/0/securityContext"),
             Some(&json!({"privileged": true}))
         );
     }
@@ -777,9 +821,9 @@ mod tests {
         let p = pod_of(
             json!({"singleuser": {"serviceAccountName": "user-sa", "cpu": {"limit": 0}, "memory": {"limit": "2G"}}}),
         );
-        assert_eq!(p.json.pointer("/spec/automountServiceAccountToken"), None);
+        assert_eq!(p.json.at("/spec/automountServiceAccountToken"), None);
         assert_eq!(
-            p.json.pointer("/spec/containers/0/resources/limits"),
+            p.json.at("/spec/containers/0/resources/limits"),
             Some(&json!({"memory": 2147483648i64}))
         );
     }
@@ -828,7 +872,7 @@ mod tests {
         let p = pod_of(
             json!({"singleuser": {"extraPodConfig": {"host_network": true, "host_pid": true}}}),
         );
-        assert_eq!(p.json.pointer("/spec/hostNetwork"), Some(&json!(true)));
-        assert_eq!(p.json.pointer("/spec/hostPID"), Some(&json!(true)));
+        assert_eq!(p.json.at("/spec/hostNetwork"), Some(&json!(true)));
+        assert_eq!(p.json.at("/spec/hostPID"), Some(&json!(true)));
     }
 }

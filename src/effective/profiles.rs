@@ -19,7 +19,7 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
     };
     let origin = list_trait.origin.clone();
     let list = match &list_trait.value {
-        Some(Value::Array(a)) if !a.is_empty() => a.clone(),
+        Some(Value::Array(a)) if !a.is_empty() => a,
         Some(Value::Array(_)) | Some(Value::Null) => return vec![make_pod(cfg, "default")],
         // A callable or code: the profiles cannot be listed.
         _ => {
@@ -40,115 +40,128 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
     lean.traits.remove("profile_list");
     lean.base_traits.remove("profile_list");
     let cfg = &lean;
-    let mut out = Vec::new();
-    for (i, profile) in list.iter().enumerate() {
-        let Value::Object(profile) = profile else {
-            continue;
-        };
-        let p_origin = origin.child(&[i.to_string()]);
-        let slug = profile
-            .get("slug")
-            .map(scalar_text)
-            .or_else(|| {
-                profile
-                    .get("display_name")
-                    .map(|d| slugify(&scalar_text(d)))
-            })
-            .unwrap_or_else(|| format!("#{i}"));
-        let mut base = cfg.clone();
-        if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
-            apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
-        }
-        let options: Vec<(String, Map<String, Value>)> = match profile.get("profile_options") {
-            Some(Value::Object(m)) => m
-                .iter()
-                .filter_map(|(k, v)| v.as_object().map(|o| (k.clone(), o.clone())))
-                .collect(),
-            _ => Vec::new(),
-        };
-        // Defaults of every option first.
-        let mut with_defaults = base.clone();
-        for (name, opt) in &options {
-            if let Some((_, choice)) = default_choice(opt)
-                && let Some(Value::Object(o)) = choice.get("kubespawner_override")
-            {
-                let co = p_origin.child(&["profile_options", name, "choices"]);
-                let key = default_choice(opt).map(|(k, _)| k).unwrap_or_default();
-                apply_overrides(
-                    &mut with_defaults,
-                    o,
-                    &co.child(&[key, "kubespawner_override".into()]),
-                );
-            }
-        }
-        let mut pod = make_pod(&with_defaults, &format!("profile `{slug}`"));
-        pod.profile = Some(i);
-        out.push(pod);
-        for (name, opt) in &options {
-            let default_key = default_choice(opt).map(|(k, _)| k);
-            if let Some(Value::Object(choices)) = opt.get("choices") {
-                for (key, choice) in choices {
-                    if Some(key) == default_key.as_ref() {
-                        continue;
-                    }
-                    let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
-                    if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
-                        let co = p_origin.child(&[
-                            "profile_options",
-                            name,
-                            "choices",
-                            key,
-                            "kubespawner_override",
-                        ]);
-                        apply_overrides(&mut cfg, o, &co);
-                    }
-                    out.push(make_pod(
-                        &cfg,
-                        &format!("profile `{slug}`, option {name}={key}"),
-                    ));
-                }
-            }
-            let unlisted = opt.get("unlisted_choice");
-            let enabled = unlisted
-                .and_then(|u| u.get("enabled"))
-                .is_some_and(|e| e == &Value::Bool(true));
-            if enabled {
-                let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
-                let uo = p_origin.child(&["profile_options", name, "unlisted_choice"]);
-                let mut typed = Vec::new();
-                if let Some(Value::Object(o)) = unlisted.and_then(|u| u.get("kubespawner_override"))
-                {
-                    let formatted: Map<String, Value> = o
-                        .iter()
-                        .map(|(k, v)| {
-                            if mentions_value(v) {
-                                typed.push(k.clone());
-                            }
-                            (k.clone(), format_value(v))
-                        })
-                        .collect();
-                    apply_overrides(&mut cfg, &formatted, &uo.child(&["kubespawner_override"]));
-                }
-                let mut pod = make_pod(
-                    &cfg,
-                    &format!("profile `{slug}`, option {name}=<free-form>"),
-                );
-                let pattern = unlisted
-                    .and_then(|u| u.get("validation_regex"))
-                    .map(scalar_text);
-                for k in typed {
-                    let ptr = trait_pointer(&k);
-                    pod.free_form.push((
-                        format!("{ptr}#{}", pattern.clone().unwrap_or_default()),
-                        uo.child(&["enabled"]),
-                    ));
-                }
-                out.push(pod);
-            }
-        }
-    }
+    // Profiles are independent of each other: build them side by side.
+    let indexed: Vec<(usize, &Value)> = list.iter().enumerate().collect();
+    let mut out: Vec<Pod> = crate::par::map(&indexed, crate::par::cores(), |(i, profile)| {
+        profile_pods(cfg, *i, profile, &origin)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     if out.is_empty() {
         out.push(make_pod(cfg, "default"));
+    }
+    out
+}
+
+/// The pods of the `i`-th profile: its defaults, then one per other choice
+/// and per free-form option.
+fn profile_pods(cfg: &SpawnerConfig, i: usize, profile: &Value, origin: &Origin) -> Vec<Pod> {
+    let Value::Object(profile) = profile else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let p_origin = origin.child(&[i.to_string()]);
+    let slug = profile
+        .get("slug")
+        .map(scalar_text)
+        .or_else(|| {
+            profile
+                .get("display_name")
+                .map(|d| slugify(&scalar_text(d)))
+        })
+        .unwrap_or_else(|| format!("#{i}"));
+    let mut base = cfg.clone();
+    if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
+        apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
+    }
+    let options: Vec<(&String, &Map<String, Value>)> = match profile.get("profile_options") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_object().map(|o| (k, o)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Defaults of every option first.
+    let mut with_defaults = base.clone();
+    for (name, opt) in &options {
+        if let Some((_, choice)) = default_choice(opt)
+            && let Some(Value::Object(o)) = choice.get("kubespawner_override")
+        {
+            let co = p_origin.child(&["profile_options", name, "choices"]);
+            let key = default_choice(opt)
+                .map(|(k, _)| k.as_str())
+                .unwrap_or_default();
+            apply_overrides(
+                &mut with_defaults,
+                o,
+                &co.child(&[key, "kubespawner_override"]),
+            );
+        }
+    }
+    let mut pod = make_pod(&with_defaults, &format!("profile `{slug}`"));
+    pod.profile = Some(i);
+    out.push(pod);
+    for (name, opt) in &options {
+        let default_key = default_choice(opt).map(|(k, _)| k);
+        if let Some(Value::Object(choices)) = opt.get("choices") {
+            for (key, choice) in choices {
+                if Some(key) == default_key {
+                    continue;
+                }
+                let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
+                if let Some(Value::Object(o)) = choice.get("kubespawner_override") {
+                    let co = p_origin.child(&[
+                        "profile_options",
+                        name,
+                        "choices",
+                        key,
+                        "kubespawner_override",
+                    ]);
+                    apply_overrides(&mut cfg, o, &co);
+                }
+                out.push(make_pod(
+                    &cfg,
+                    &format!("profile `{slug}`, option {name}={key}"),
+                ));
+            }
+        }
+        let unlisted = opt.get("unlisted_choice");
+        let enabled = unlisted
+            .and_then(|u| u.get("enabled"))
+            .is_some_and(|e| e == &Value::Bool(true));
+        if enabled {
+            let mut cfg = with_defaults_except(&base, &options, name, &p_origin);
+            let uo = p_origin.child(&["profile_options", name, "unlisted_choice"]);
+            let mut typed = Vec::new();
+            if let Some(Value::Object(o)) = unlisted.and_then(|u| u.get("kubespawner_override")) {
+                let formatted: Map<String, Value> = o
+                    .iter()
+                    .map(|(k, v)| {
+                        if mentions_value(v) {
+                            typed.push(k.clone());
+                        }
+                        (k.clone(), format_value(v))
+                    })
+                    .collect();
+                apply_overrides(&mut cfg, &formatted, &uo.child(&["kubespawner_override"]));
+            }
+            let mut pod = make_pod(
+                &cfg,
+                &format!("profile `{slug}`, option {name}=<free-form>"),
+            );
+            let pattern = unlisted
+                .and_then(|u| u.get("validation_regex"))
+                .map(scalar_text);
+            for k in typed {
+                let ptr = trait_pointer(&k);
+                pod.free_form.push((
+                    format!("{ptr}#{}", pattern.clone().unwrap_or_default()),
+                    uo.child(&["enabled"]),
+                ));
+            }
+            out.push(pod);
+        }
     }
     out
 }
@@ -156,13 +169,13 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
 /// The profile's base with every option at its default except `skip`.
 fn with_defaults_except(
     base: &SpawnerConfig,
-    options: &[(String, Map<String, Value>)],
+    options: &[(&String, &Map<String, Value>)],
     skip: &str,
     p_origin: &Origin,
 ) -> SpawnerConfig {
     let mut cfg = base.clone();
     for (name, opt) in options {
-        if name == skip {
+        if *name == skip {
             continue;
         }
         if let Some((key, choice)) = default_choice(opt)
@@ -172,7 +185,7 @@ fn with_defaults_except(
                 "profile_options",
                 name,
                 "choices",
-                &key,
+                key,
                 "kubespawner_override",
             ]);
             apply_overrides(&mut cfg, o, &co);
@@ -182,7 +195,7 @@ fn with_defaults_except(
 }
 
 /// The choice marked default, else the first.
-fn default_choice(opt: &Map<String, Value>) -> Option<(String, Map<String, Value>)> {
+fn default_choice(opt: &Map<String, Value>) -> Option<(&String, &Map<String, Value>)> {
     let Some(Value::Object(choices)) = opt.get("choices") else {
         return None;
     };
@@ -190,7 +203,7 @@ fn default_choice(opt: &Map<String, Value>) -> Option<(String, Map<String, Value
         .iter()
         .find(|(_, c)| c.get("default") == Some(&Value::Bool(true)))
         .or_else(|| choices.iter().next())
-        .and_then(|(k, c)| c.as_object().map(|c| (k.clone(), c.clone())))
+        .and_then(|(k, c)| c.as_object().map(|c| (k, c)))
 }
 
 fn mentions_value(v: &Value) -> bool {
@@ -250,6 +263,7 @@ fn slugify(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Pointer;
     use super::super::spawner::{Flavour, configure};
     use super::*;
     use serde_json::json;
@@ -278,15 +292,15 @@ mod tests {
         assert_eq!(
             pods[1]
                 .json
-                .pointer("/spec/containers/0/securityContext/runAsUser"),
+                .at("/spec/containers/0/securityContext/runAsUser"),
             Some(&json!(0))
         );
         assert_eq!(
-            pods[2].json.pointer("/spec/containers/0/image"),
+            pods[2].json.at("/spec/containers/0/image"),
             Some(&json!("a:1"))
         );
         assert_eq!(
-            pods[4].json.pointer("/spec/containers/0/image"),
+            pods[4].json.at("/spec/containers/0/image"),
             Some(&json!(FREE_FORM))
         );
         assert_eq!(pods[4].free_form.len(), 1);

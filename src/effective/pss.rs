@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use super::Pointer;
+
 use super::grade::{Verdict, origin};
 use super::network::Network;
 use super::pod::Pod;
@@ -201,7 +203,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
         }
     }
     for c in cs {
-        if is_true(c.c.pointer("/securityContext/privileged")) {
+        if is_true(c.c.at("/securityContext/privileged")) {
             push(
                 out,
                 b,
@@ -210,7 +212,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                 format!("container `{}` is privileged", c.name),
             );
         }
-        if let Some(Value::Array(add)) = c.c.pointer("/securityContext/capabilities/add") {
+        if let Some(Value::Array(add)) = c.c.at("/securityContext/capabilities/add") {
             for (i, cap) in add.iter().enumerate() {
                 let cap = text(cap);
                 if !BASELINE_CAPS.contains(&cap.as_str()) {
@@ -240,7 +242,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                 }
             }
         }
-        if c.c.pointer("/securityContext/windowsOptions/hostProcess") == Some(&Value::Bool(true)) {
+        if c.c.at("/securityContext/windowsOptions/hostProcess") == Some(&Value::Bool(true)) {
             push(
                 out,
                 b,
@@ -249,7 +251,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                 format!("container `{}` is a Windows HostProcess container", c.name),
             );
         }
-        if let Some(m) = c.c.pointer("/securityContext/procMount") {
+        if let Some(m) = c.c.at("/securityContext/procMount") {
             let m = text(m);
             if m != "Default" && !m.is_empty() {
                 push(
@@ -268,9 +270,13 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
             "lifecycle/postStart",
             "lifecycle/preStop",
         ] {
+            let root = probe.split('/').next().unwrap_or(probe);
+            if c.c.get(root).is_none() {
+                continue;
+            }
             for handler in ["httpGet", "tcpSocket"] {
                 let ptr = format!("/{probe}/{handler}/host");
-                if let Some(h) = c.c.pointer(&ptr).filter(|h| !text(h).is_empty()) {
+                if let Some(h) = c.c.at(&ptr).filter(|h| !text(h).is_empty()) {
                     push(
                         out,
                         b,
@@ -312,8 +318,11 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
         )
     }));
     for (ctx, who) in &profiles {
-        let ptr = format!("{ctx}/appArmorProfile/type");
-        if let Some(t) = pod.pointer(&ptr).map(text)
+        // Each field is read under the context, found once.
+        let Some(sc) = pod.at(ctx) else {
+            continue;
+        };
+        if let Some(t) = sc.at("/appArmorProfile/type").map(text)
             && t != "RuntimeDefault"
             && t != "Localhost"
         {
@@ -321,40 +330,39 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                 out,
                 b,
                 "AppArmor",
-                ptr,
+                format!("{ctx}/appArmorProfile/type"),
                 format!("{who} runs with AppArmor profile `{t}`"),
             );
         }
-        let ptr = format!("{ctx}/seccompProfile/type");
-        if pod.pointer(&ptr).map(text).as_deref() == Some("Unconfined") {
+        if sc.at("/seccompProfile/type").map(text).as_deref() == Some("Unconfined") {
             push(
                 out,
                 b,
                 "Seccomp",
-                ptr,
+                format!("{ctx}/seccompProfile/type"),
                 format!("{who} runs without seccomp (`Unconfined`)"),
             );
         }
+        let selinux = sc.get("seLinuxOptions");
         for (field, ok) in [
             ("type", SELINUX_TYPES),
             ("user", &[""][..]),
             ("role", &[""][..]),
         ] {
-            let ptr = format!("{ctx}/seLinuxOptions/{field}");
-            if let Some(v) = pod.pointer(&ptr).map(text)
+            if let Some(v) = selinux.and_then(|o| o.get(field)).map(text)
                 && !ok.contains(&v.as_str())
             {
                 push(
                     out,
                     b,
                     "SELinux",
-                    ptr,
+                    format!("{ctx}/seLinuxOptions/{field}"),
                     format!("{who} sets SELinux {field} `{v}`"),
                 );
             }
         }
     }
-    if let Some(Value::Object(ann)) = pod.pointer("/metadata/annotations") {
+    if let Some(Value::Object(ann)) = pod.at("/metadata/annotations") {
         for (k, v) in ann {
             if k.starts_with("container.apparmor.security.beta.kubernetes.io/") {
                 let v = text(v);
@@ -370,7 +378,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
             }
         }
     }
-    if let Some(Value::Array(sysctls)) = spec.pointer("/securityContext/sysctls") {
+    if let Some(Value::Array(sysctls)) = spec.at("/securityContext/sysctls") {
         for (i, s) in sysctls.iter().enumerate() {
             let name = s.get("name").map(text).unwrap_or_default();
             if !SAFE_SYSCTLS.contains(&name.as_str()) {
@@ -407,8 +415,8 @@ fn restricted(spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
             }
         }
     }
-    let windows = spec.pointer("/os/name").map(text).as_deref() == Some("windows");
-    let pod_nonroot = spec.pointer("/securityContext/runAsNonRoot");
+    let windows = spec.at("/os/name").map(text).as_deref() == Some("windows");
+    let pod_nonroot = spec.at("/securityContext/runAsNonRoot");
     if pod_nonroot == Some(&Value::Bool(false)) {
         push(
             out,
@@ -419,7 +427,7 @@ fn restricted(spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
         );
     }
     if spec
-        .pointer("/securityContext/runAsUser")
+        .at("/securityContext/runAsUser")
         .and_then(Value::as_f64)
         == Some(0.0)
     {
@@ -431,12 +439,11 @@ fn restricted(spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
             "the pod runs as uid 0".into(),
         );
     }
-    let pod_seccomp = spec
-        .pointer("/securityContext/seccompProfile/type")
-        .map(text);
+    let pod_seccomp = spec.at("/securityContext/seccompProfile/type").map(text);
     let seccomp_ok = |t: Option<&str>| matches!(t, Some("RuntimeDefault" | "Localhost"));
     for c in cs {
-        let sc = |f: &str| c.c.pointer(&format!("/securityContext/{f}"));
+        let ctx = c.c.get("securityContext");
+        let sc = |f: &str| ctx.and_then(|x| x.get(f));
         if !windows && sc("allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
             push(
                 out,

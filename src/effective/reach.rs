@@ -93,7 +93,7 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     let replaced = pod
         .origins
         .get("/spec/initContainers/~init_containers")
-        .filter(|o| matches!(o, Origin::Values { path } if path.iter().any(|k| k == "kubespawner_override" || k == "KubeSpawner")))
+        .filter(|o| matches!(o, Origin::Values { path } if path.iter().any(|k| &**k == "kubespawner_override" || &**k == "KubeSpawner")))
         .cloned();
     let cause = if blocker.is_none() && r.allows("TCP", 80) {
         replaced.or_else(|| by(r))
@@ -156,9 +156,9 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
     let dns = [("TCP", 53), ("UDP", 53)];
     // Half the public IPv4 (or IPv6) space counts as "public addresses";
     // a /16 of private space as "private addresses".
-    let public = net.reach_broad(&Network::public(), 1 << 31, 1 << 127);
+    let public = net.reach_broad(Network::public(), 1 << 31, 1 << 127);
     let private = net
-        .reach_broad(&Network::private(), 1 << 16, u128::MAX)
+        .reach_broad(Network::private(), 1 << 16, u128::MAX)
         .without(&dns);
     if !net.isolated {
         return (

@@ -4,6 +4,7 @@
 //! sections, then the hub's Python, each later step winning.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -79,19 +80,24 @@ pub struct Wildcard {
     pub origin: Origin,
 }
 
+/// Traits are shared between the configurations of a profile's variants
+/// (each variant clones its profile's and replaces only what it overrides).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpawnerConfig {
-    pub traits: BTreeMap<String, Trait>,
+    pub traits: BTreeMap<Arc<str>, Arc<Trait>>,
     /// Traits set in the `Spawner` section: they apply only where the
     /// `KubeSpawner` section does not set the trait.
-    pub base_traits: BTreeMap<String, Trait>,
+    pub base_traits: BTreeMap<Arc<str>, Arc<Trait>>,
     pub wildcards: Vec<Wildcard>,
 }
 
 impl SpawnerConfig {
     /// The trait in force (`KubeSpawner` section over `Spawner`).
     pub fn get(&self, name: &str) -> Option<&Trait> {
-        self.traits.get(name).or_else(|| self.base_traits.get(name))
+        self.traits
+            .get(name)
+            .or_else(|| self.base_traits.get(name))
+            .map(|t| &**t)
     }
 
     /// The trait's value when known and set.
@@ -100,7 +106,7 @@ impl SpawnerConfig {
     }
 
     pub fn set(&mut self, name: &str, t: Trait) {
-        self.traits.insert(name.to_string(), t);
+        self.traits.insert(name.into(), Arc::new(t));
     }
 }
 
@@ -418,7 +424,7 @@ fn metadata_blocker(v: &Value, cfg: &mut SpawnerConfig) {
         container["resources"] = r.clone();
     }
     let origin = Origin::values(&flag);
-    match cfg.traits.get_mut("init_containers") {
+    match cfg.traits.get_mut("init_containers").map(Arc::make_mut) {
         Some(Trait {
             value: Some(Value::Array(a)),
             items,
@@ -456,7 +462,7 @@ fn hub_config(v: &Value, cfg: &mut SpawnerConfig) {
         for (k, x) in m {
             let t = Trait::known(x.clone(), Origin::values(&path).child(&[k]));
             if base {
-                cfg.base_traits.insert(k.clone(), t);
+                cfg.base_traits.insert(k.as_str().into(), Arc::new(t));
             } else {
                 cfg.set(k, t);
             }
@@ -478,7 +484,7 @@ fn apply_python(effects: &[Effect], cfg: &mut SpawnerConfig) {
                     origin,
                 };
                 if e.at().text.contains("c.Spawner") || e.at().text.contains("[\"Spawner\"]") {
-                    cfg.base_traits.insert(name.clone(), t);
+                    cfg.base_traits.insert(name.as_str().into(), Arc::new(t));
                 } else {
                     cfg.set(name, t);
                 }

@@ -38,6 +38,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
     (
+        "runtime-class.yaml",
+        include_str!("../../templates/runtime-class.yaml"),
+    ),
+    (
         "admission.yaml",
         include_str!("../../templates/admission.yaml"),
     ),

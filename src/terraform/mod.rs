@@ -165,6 +165,7 @@ pub fn run(q: &Query) -> Result<Outcome, Vec<Diagnostic>> {
 pub fn group_key(g: Group) -> &'static str {
     match g {
         Group::Namespace => "namespace_yaml",
+        Group::Runtime => "runtime_yaml",
         Group::Rbac => "rbac_yaml",
         Group::Network => "network_yaml",
         Group::Storage => "storage_yaml",

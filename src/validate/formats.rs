@@ -34,6 +34,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("image-digest", image_digest),
     ("parameter-key", parameter_key),
     ("qualified-name", qualified_name),
+    ("label-value", label_value),
     ("cloud-identity", cloud_identity),
     ("sub-path", sub_path),
 ];
@@ -405,6 +406,19 @@ pub fn qualified_name(s: &str) -> Result<(), String> {
     } else {
         err(EXPECTED)
     }
+}
+
+/// A label value: empty, or at most 63 letters, digits, `-`, `_` and `.`,
+/// starting and ending with a letter or digit.
+pub fn label_value(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "a label value: at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit";
+    let ok = s.is_empty()
+        || (s.len() <= 63
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+    if ok { Ok(()) } else { err(EXPECTED) }
 }
 
 pub fn email(s: &str) -> Result<(), String> {

@@ -1,5 +1,6 @@
 //! API access, Pod Security Admission, cloud metadata, and the security contexts of user and chart pods.
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -194,6 +195,103 @@ pub struct UserPods {
     /// is the strongest level the settings above let them meet.
     #[serde(default)]
     pub level: PodLevel,
+    /// The container runtime user pods run under: a sandbox (gVisor, Kata
+    /// Containers) through a RuntimeClass, or the node's default runtime.
+    #[serde(default)]
+    pub runtime_class: RuntimeClass,
+    /// Run user pods in the node's user namespace (`true`, the Kubernetes
+    /// default) or in one of their own (`false`: `hostUsers: false`, uid 0
+    /// in the pod is an unprivileged uid on the node). Kubernetes ≥ 1.33
+    /// (1.30 with the `UserNamespacesSupport` feature gate).
+    #[serde(default = "host_users_default")]
+    pub host_users: bool,
+    /// Mount the image's file system read-only in the notebook container
+    /// (`readOnlyRootFilesystem: true`); `/tmp` (and the home directory
+    /// when `storage.type` is `none`) become emptyDir volumes.
+    #[serde(default)]
+    pub read_only_root_filesystem: bool,
+}
+
+fn host_users_default() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuntimeClass {
+    #[serde(default)]
+    pub mode: RuntimeMode,
+    /// `sandboxed`: the RuntimeClass user pods run under (`runtimeClassName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub name: Option<String>,
+    /// `sandboxed`: emit the RuntimeClass `name` with this CRI handler, e.g.
+    /// `runsc` (gVisor) or `kata`; omit when the cluster already has the
+    /// class (GKE Sandbox's `gvisor`, a platform-managed Kata class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-name"))]
+    pub handler: Option<String>,
+    /// `sandboxed`, with `handler`: where pods of the class may run (the
+    /// RuntimeClass's `scheduling`, merged into every pod that uses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling: Option<RuntimeScheduling>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeMode {
+    /// User pods run under the RuntimeClass `name`: a sandbox with its own
+    /// kernel (gVisor) or a lightweight VM (Kata Containers).
+    Sandboxed,
+    /// The node's default runtime: user pods share the node's kernel.
+    #[default]
+    DefaultRuntime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RuntimeScheduling {
+    /// Labels of the nodes that have the handler installed.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"format": "qualified-name"}))]
+    pub node_selector: IndexMap<String, LabelValue>,
+    /// Taints of those nodes that pods of the class tolerate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A label value: at most 63 letters, digits, `-`, `_` and `.`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct LabelValue(#[schemars(extend("format" = "label-value"))] pub String);
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Toleration {
+    /// The taint key; omit with `operator: Exists` to tolerate every taint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "qualified-name"))]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<TolerationOperator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<LabelValue>,
+    /// Omit to tolerate every effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<TaintEffect>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum TolerationOperator {
+    Equal,
+    Exists,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
