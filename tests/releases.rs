@@ -167,7 +167,7 @@ fn read_back_mismatches(
     for control in ALL {
         let want = control.selected(&c.loaded.policy);
         match control.read_back(&view) {
-            ReadBack::Setting(got) if got.index == want.index => {}
+            ReadBack::Setting(got) if got.is(want.setting) => {}
             ReadBack::CannotVerify { .. } if control.def().id == "pid-limit" => {}
             ReadBack::CannotVerify { .. }
                 if control.def().id == "pod-security-admission"
