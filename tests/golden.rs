@@ -291,3 +291,66 @@ fn examples_compile_and_pass_the_chart_schema() {
     assert!(seen >= 4, "expected the four bundled examples");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Each control's `values_keys` (what `check` and `audit` cite) match what
+/// its `lower` sets: every value a control sets on any golden case and
+/// chart release lies at or under one of its keys, and every key is set by
+/// some case or is one the control only reads (`read_only_keys`).
+#[test]
+fn values_keys_cover_what_lower_sets() {
+    use std::collections::BTreeMap;
+    let mut set: BTreeMap<&str, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for v in VERSIONS {
+        for case in cases() {
+            let Ok(c) = compile_case(&case, v) else {
+                continue;
+            };
+            for e in &c.plan.values {
+                set.entry(e.origin.control)
+                    .or_default()
+                    .insert(e.path.clone());
+            }
+        }
+    }
+    let under = |path: &[String], key: &[String]| path.starts_with(key);
+    let mut failures = Vec::new();
+    for c in ALL {
+        let def = c.def();
+        let keys = def.values_paths();
+        let paths = set.get(def.id).cloned().unwrap_or_default();
+        for p in &paths {
+            if !keys.iter().any(|k| under(p, k)) {
+                failures.push(format!(
+                    "{}: sets `{}`, which no values key covers",
+                    def.id,
+                    z2jh_policy::controls::dotted_values_path(p)
+                ));
+            }
+        }
+        for (k, dotted) in keys.iter().zip(def.values_keys) {
+            let written = paths.iter().any(|p| under(p, k));
+            let read_only = def.read_only_keys.contains(dotted);
+            if !written && !read_only {
+                failures.push(format!(
+                    "{}: `{dotted}` is never set; list it in `read_only_keys` if the control only reads it",
+                    def.id
+                ));
+            }
+            if written && read_only {
+                failures.push(format!(
+                    "{}: `{dotted}` is set, but listed in `read_only_keys`",
+                    def.id
+                ));
+            }
+        }
+        for k in def.read_only_keys {
+            if !def.values_keys.contains(k) {
+                failures.push(format!(
+                    "{}: read-only `{k}` is not among `values_keys`",
+                    def.id
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

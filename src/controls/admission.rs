@@ -44,6 +44,7 @@ static DEF: ControlDef = ControlDef {
         to the policy where it is created.",
     settings: &[&DENY, &WARN, &AUDIT, &OFF],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

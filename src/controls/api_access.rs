@@ -49,7 +49,11 @@ static API_ACCESS: ControlDef = ControlDef {
         "singleuser.serviceAccountName",
         "hub.config.KubeSpawner.automount_service_account_token",
         "hub.extraConfig",
+        "singleuser.extraEnv.USER_WORKLOAD_NAMESPACE",
+        "singleuser.extraLabels[azure.workload.identity/use]",
+        "singleuser.networkPolicy.egress",
     ],
+    read_only_keys: &["hub.extraConfig"],
     spawner_traits: &["service_account", "automount_service_account_token"],
 };
 
@@ -779,6 +783,7 @@ static PROXY_TOKEN: ControlDef = ControlDef {
         a compromised proxy should not hold credentials.",
     settings: &[&proxy_token::DISABLED, &proxy_token::MOUNTED],
     values_keys: &["proxy.chp.extraPodSpec.automountServiceAccountToken"],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

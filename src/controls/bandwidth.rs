@@ -36,6 +36,7 @@ static DEF: ControlDef = ControlDef {
         "singleuser.extraAnnotations[kubernetes.io/ingress-bandwidth]",
         "singleuser.extraAnnotations[kubernetes.io/egress-bandwidth]",
     ],
+    read_only_keys: &[],
     spawner_traits: &["extra_annotations"],
 };
 

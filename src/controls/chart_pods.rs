@@ -77,7 +77,17 @@ static HARDENING: ControlDef = ControlDef {
         "prePuller.containerSecurityContext",
         "prePuller.hook.containerSecurityContext",
         "prePuller.pause.containerSecurityContext",
+        "hub.podSecurityContext",
+        "proxy.chp.extraPodSpec.securityContext",
+        "proxy.traefik.extraPodSpec.securityContext",
+        "scheduling.userScheduler.extraPodSpec.securityContext",
+        "scheduling.userPlaceholder.extraPodSpec.securityContext",
+        "hub.annotations[container.apparmor.security.beta.kubernetes.io/hub]",
+        "proxy.annotations[container.apparmor.security.beta.kubernetes.io/chp]",
+        "scheduling.userScheduler.annotations[container.apparmor.security.beta.kubernetes.io/kube-scheduler]",
+        "scheduling.userPlaceholder.annotations[container.apparmor.security.beta.kubernetes.io/pause]",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -252,6 +262,7 @@ static RESOURCES: ControlDef = ControlDef {
         "prePuller.hook.resources",
         "singleuser.networkTools.resources",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

@@ -54,6 +54,11 @@ static DEF: ControlDef = ControlDef {
         "singleuser.networkPolicy.enabled",
         "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer",
         "hub.config.KubeSpawner.init_containers",
+        "singleuser.cloudMetadata.ip",
+    ],
+    read_only_keys: &[
+        "hub.config.KubeSpawner.init_containers",
+        "singleuser.networkPolicy.enabled",
     ],
     spawner_traits: &["init_containers"],
 };

@@ -75,6 +75,7 @@ static DEF: ControlDef = ControlDef {
         "singleuser.networkPolicy.egressAllowRules.dnsPortsPrivateIPs",
         "singleuser.networkPolicy.egressAllowRules.dnsPortsCloudMetadataServer",
     ],
+    read_only_keys: &["singleuser.networkPolicy.enabled"],
     spawner_traits: &[],
 };
 

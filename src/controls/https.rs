@@ -83,7 +83,15 @@ pub(super) static DEF: ControlDef = ControlDef {
         "ingress.enabled",
         "ingress.tls",
         "proxy.service.type",
+        "proxy.https.letsencrypt.contactEmail",
+        "proxy.https.secret.name",
+        "proxy.https.manual.cert",
+        "proxy.https.manual.key",
+        "ingress.hosts",
+        "ingress.ingressClassName",
+        "ingress.annotations",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

@@ -57,6 +57,7 @@ static PULL: ControlDef = ControlDef {
         from a node's cache to someone without pull rights and a moved tag is picked up.",
     settings: &[&pull::ALWAYS, &pull::IF_NOT_PRESENT, &pull::CHART_DEFAULT],
     values_keys: &["singleuser.image.pullPolicy"],
+    read_only_keys: &[],
     spawner_traits: &["image_pull_policy"],
 };
 
@@ -153,6 +154,7 @@ static PIN: ControlDef = ControlDef {
     rationale: "A tag can be moved to different content; a digest names exactly the image that was reviewed.",
     settings: &[&pin::DIGEST, &pin::TAG, &pin::CHART_DEFAULT],
     values_keys: &["singleuser.image.name", "singleuser.image.tag"],
+    read_only_keys: &[],
     spawner_traits: &["image"],
 };
 

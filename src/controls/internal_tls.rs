@@ -25,6 +25,7 @@ static DEF: ControlDef = ControlDef {
     rationale: "Traffic between proxy, hub and user servers is plain HTTP in z2jh; anyone who can sniff the pod network reads it.",
     settings: &[&REQUIRED, &NOT_REQUIRED],
     values_keys: &["hub.extraConfig"],
+    read_only_keys: &["hub.extraConfig"],
     spawner_traits: &[],
 };
 

@@ -81,6 +81,10 @@ pub struct ControlDef {
     /// contains dots is written in brackets (`a.b[c.d/e]`). `check` and
     /// `audit` point at the last values file that sets one of them.
     pub values_keys: &'static [&'static str],
+    /// Those of `values_keys` the control reads but `lower` never sets
+    /// (chart keys it judges, or keys only other tools write).
+    #[serde(skip)]
+    pub read_only_keys: &'static [&'static str],
     /// KubeSpawner traits that a profile's `kubespawner_override` can set
     /// to undo this control for the users of that profile.
     pub spawner_traits: &'static [&'static str],

@@ -38,6 +38,7 @@ static DEF: ControlDef = ControlDef {
         "proxy.traefik.networkPolicy.enabled",
         "singleuser.networkPolicy.enabled",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

@@ -26,6 +26,7 @@ static DEF: ControlDef = ControlDef {
     rationale: "A fork bomb in one server can use up the node's process IDs and take down every pod on it.",
     settings: &[&LIMITED, &UNLIMITED],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

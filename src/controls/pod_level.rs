@@ -54,6 +54,15 @@ static DEF: ControlDef = ControlDef {
         "hub.config.KubeSpawner",
         "hub.extraConfig",
     ],
+    read_only_keys: &[
+        "singleuser.extraPodConfig",
+        "singleuser.extraContainers",
+        "singleuser.initContainers",
+        "singleuser.storage.extraVolumes",
+        "singleuser.cloudMetadata.blockWithIptables",
+        "hub.config.KubeSpawner",
+        "hub.extraConfig",
+    ],
     spawner_traits: &[
         "extra_pod_config",
         "extra_container_config",

@@ -42,6 +42,7 @@ static DEF: ControlDef = ControlDef {
         (or a profile override) fails loudly instead of running.",
     settings: &[&RESTRICTED, &BASELINE, &PRIVILEGED, &NONE],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

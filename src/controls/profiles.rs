@@ -174,6 +174,7 @@ static SECCOMP: ControlDef = ControlDef {
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.pod_security_context",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.container_security_context"],
     spawner_traits: &[
         "pod_security_context",
         "container_security_context",
@@ -298,6 +299,7 @@ static APPARMOR: ControlDef = ControlDef {
         "hub.config.KubeSpawner.container_security_context",
         "singleuser.extraAnnotations[container.apparmor.security.beta.kubernetes.io/notebook]",
     ],
+    read_only_keys: &[],
     spawner_traits: &[
         "container_security_context",
         "extra_annotations",

@@ -31,6 +31,7 @@ static DEF: ControlDef = ControlDef {
         (including ones a profile or extra container adds) a default limit.",
     settings: &[&ENABLED, &DISABLED],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 

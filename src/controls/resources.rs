@@ -35,7 +35,15 @@ static DEF: ControlDef = ControlDef {
     field: "/spec/resources",
     rationale: "Without limits one user's runaway notebook takes a node's CPU and memory from everyone else on it.",
     settings: &[&LIMITED, &PARTIAL, &UNLIMITED],
-    values_keys: &["singleuser.cpu.limit", "singleuser.memory.limit"],
+    values_keys: &[
+        "singleuser.cpu.limit",
+        "singleuser.memory.limit",
+        "singleuser.cpu.guarantee",
+        "singleuser.memory.guarantee",
+        "singleuser.extraResource.limits.ephemeral-storage",
+        "singleuser.extraResource.guarantees.ephemeral-storage",
+    ],
+    read_only_keys: &[],
     spawner_traits: &["cpu_limit", "mem_limit"],
 };
 

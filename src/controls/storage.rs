@@ -68,6 +68,10 @@ static DEF: ControlDef = ControlDef {
         "singleuser.storage.extraVolumes",
         "singleuser.storage.extraVolumeMounts",
     ],
+    read_only_keys: &[
+        "singleuser.storage.extraVolumes",
+        "singleuser.storage.extraVolumeMounts",
+    ],
     spawner_traits: &[
         "volumes",
         "volume_mounts",

@@ -75,7 +75,9 @@ static IDENTITY: ControlDef = ControlDef {
         "singleuser.uid",
         "hub.config.KubeSpawner.uid",
         "hub.extraConfig",
+        "singleuser.fsGid",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.uid"],
     spawner_traits: &["uid"],
 };
 
@@ -286,6 +288,7 @@ static NON_ROOT: ControlDef = ControlDef {
         "hub.config.KubeSpawner.pod_security_context",
         "hub.config.KubeSpawner.container_security_context",
     ],
+    read_only_keys: &[],
     spawner_traits: &[
         "uid",
         "pod_security_context",
@@ -412,6 +415,7 @@ static APE: ControlDef = ControlDef {
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.privileged",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.privileged"],
     spawner_traits: &[
         "allow_privilege_escalation",
         "container_security_context",
@@ -515,6 +519,7 @@ static CAPS: ControlDef = ControlDef {
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.privileged",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.privileged"],
     spawner_traits: &[
         "container_security_context",
         "privileged",
