@@ -4,6 +4,7 @@
 //! generator cannot vary fails the test.
 //!
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test diff --test diff_controls`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Golden files: every case in `golden/` compiled for each chart version,
 //! compared with the committed output, and judged by the real chart schema.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test golden`, then read the diff.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

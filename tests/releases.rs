@@ -1,6 +1,7 @@
 //! Every embedded chart release: the data matches the committed files, every
 //! golden case compiles (or fails, for `error-*` cases), validates and reads
 //! back for every release, and the commands work from the embedded data alone.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

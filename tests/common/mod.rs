@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
+// Test helpers, like tests, fail loudly.
+#![allow(clippy::unwrap_used)]
 
 pub mod binary;
 pub mod diff_cli;
