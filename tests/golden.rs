@@ -355,3 +355,105 @@ fn values_keys_cover_what_lower_sets() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every file under `golden/` is one a test writes or reads. A compile
+/// case holds its policy, the inputs the policy names and, per release,
+/// the output of a case that compiles or the error of one that does not;
+/// `diff/controls/` holds a pair per current control. Any other file must
+/// be named by a test: its path (the extension may be formatted in), or a
+/// folder of it from `golden/<area>/<name>` down, or `<name>` quoted beside
+/// a test's `golden/<area>`.
+#[test]
+fn no_stale_golden_files() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut sources = String::new();
+    for dir in ["tests", "tests/common"] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "rs") {
+                sources.push_str(&std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+    }
+    let cases: BTreeSet<String> = cases().into_iter().collect();
+    let ids: BTreeSet<&str> = ALL.iter().map(|c| c.def().id).collect();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for case in &cases {
+        expected.insert(format!("golden/{case}/policy.yaml"));
+        for v in VERSIONS {
+            match compile_case(case, v) {
+                Ok(_) => {
+                    expected.insert(format!("golden/{case}/out-{v}.yaml"));
+                    expected.insert(format!("golden/{case}/diagnostics-{v}.txt"));
+                }
+                Err(_) => {
+                    expected.insert(format!("golden/{case}/error-{v}.txt"));
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(Path::new("golden"), &mut all);
+    // Stale, left in place until removed on purpose (this test's outputs
+    // are unchanged by it): the case has compiled since `ingress` became a mode.
+    const KNOWN_STALE: &[&str] = &[
+        "golden/https-ingress/error-3.3.8.txt",
+        "golden/https-ingress/error-4.4.0.txt",
+    ];
+    let mut stale = Vec::new();
+    let mut known = Vec::new();
+    for p in all {
+        let rel = p.to_string_lossy().replace('\\', "/");
+        let parts: Vec<&str> = rel.split('/').collect();
+        let ok = if parts.len() == 3 && cases.contains(parts[1]) {
+            // A compile case: its outputs, and inputs its policy names.
+            expected.contains(&rel)
+                || std::fs::read_to_string(format!("golden/{}/policy.yaml", parts[1]))
+                    .is_ok_and(|policy| policy.contains(parts[2]))
+        } else if parts.len() > 2 && parts[1..3] == ["diff", "controls"] {
+            parts.len() == 5
+                && ids.contains(parts[3])
+                && ["strong.yaml", "weak.yaml", "weaken.txt", "strengthen.txt"].contains(&parts[4])
+        } else {
+            let stem = rel.rsplit_once('.').map(|(s, _)| format!("{s}."));
+            let named_folder = (3..parts.len()).any(|n| {
+                let d = parts[..n].join("/");
+                sources.contains(&format!("\"{d}\"")) || sources.contains(&format!("\"{d}/"))
+            });
+            let beside_area = parts.len() > 2
+                && sources.contains(&format!("golden/{}", parts[1]))
+                && (sources.contains(&format!("\"{}\"", parts[2]))
+                    || sources.contains(&format!("\"{}.", parts[2])));
+            sources.contains(&rel)
+                || stem.is_some_and(|s| sources.contains(&s))
+                || named_folder
+                || beside_area
+        };
+        if ok {
+            continue;
+        }
+        if KNOWN_STALE.contains(&rel.as_str()) {
+            known.push(rel);
+        } else {
+            stale.push(rel);
+        }
+    }
+    assert_eq!(
+        known.len(),
+        KNOWN_STALE.len(),
+        "a known stale file is gone or in use again: update KNOWN_STALE"
+    );
+    assert!(
+        stale.is_empty(),
+        "golden files no test writes or reads (remove them, or name them in a test):\n{}",
+        stale.join("\n")
+    );
+}
