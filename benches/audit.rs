@@ -4,6 +4,7 @@
 //! stacks in one process. Targets: under 20 ms for one, under 1 s for 100.
 //!
 //! Run: `cargo bench --bench audit` (numbers are recorded in docs/hardening.md).
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 

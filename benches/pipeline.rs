@@ -3,6 +3,7 @@
 //! and chart-schema validation of the generated values.
 //!
 //! Run: `cargo bench --bench pipeline` (numbers are recorded in docs/hardening.md).
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::path::Path;

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::controls::Setting;
 use crate::diag::Diagnostic;
 
 /// Which control and which written policy setting produced an output.
@@ -80,29 +81,30 @@ pub struct ManifestRequest {
     pub comment: Option<String>,
 }
 
-/// The setting a control is at, as an index into its definition's
-/// settings plus an optional detail (e.g. the number of extra egress rules).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The setting a control is at (one of its definition's settings, by
+/// identity) plus an optional detail (e.g. the number of extra egress
+/// rules). Made by [`Setting::selected`] and [`Setting::with`].
+#[derive(Debug, Clone, Serialize)]
 pub struct Selected {
-    pub index: usize,
+    pub setting: &'static Setting,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
 impl Selected {
-    pub fn of(index: usize) -> Self {
-        Selected {
-            index,
-            detail: None,
-        }
-    }
-    pub fn with(index: usize, detail: impl Into<String>) -> Self {
-        Selected {
-            index,
-            detail: Some(detail.into()),
-        }
+    /// At setting `s` (the very setting, not one that looks alike).
+    pub fn is(&self, s: &Setting) -> bool {
+        std::ptr::eq(self.setting, s)
     }
 }
+
+impl PartialEq for Selected {
+    fn eq(&self, other: &Selected) -> bool {
+        self.is(other.setting) && self.detail == other.detail
+    }
+}
+
+impl Eq for Selected {}
 
 /// Everything lowering produced for one policy.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -4,6 +4,7 @@
 //! `admission/quantity.rs`) against the pods the hub spawns for every
 //! golden case — all must be admitted — and against a corpus of violations,
 //! each of which must be refused with the message of the validation it breaks.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 #[path = "admission/quantity.rs"]

@@ -1,5 +1,6 @@
 //! Determinism and atomicity: byte-identical output across runs, and output
 //! directories that are replaced all at once or not at all.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

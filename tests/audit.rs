@@ -1,6 +1,7 @@
 //! `audit`: existing values graded against the `restricted` preset, in every
 //! format; SARIF validated against the official SARIF 2.1.0 schema.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test audit`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `check`: values files merged like Helm, judged against the policy they
 //! were compiled from. Regenerate with `UPDATE_GOLDEN=1 cargo test --test check`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `compile` and `validate` commands as a user runs them.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

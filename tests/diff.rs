@@ -11,6 +11,7 @@
 //! - `golden/diff/<case>/`: representative cases in every format
 //!   (`text.txt`, `markdown.md`, `json.json`); drift cases keep their
 //!   committed directory, generated as compiled output plus a hand edit.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

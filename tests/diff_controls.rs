@@ -4,6 +4,7 @@
 //! generator cannot vary fails the test.
 //!
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test diff --test diff_controls`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -13,7 +14,7 @@ use common::check_file;
 use common::diff_cli::*;
 use serde_json::{Map, Value, json};
 use z2jh_policy::compile::{Compiled, Options, compile};
-use z2jh_policy::controls::{ALL, Control, ReadBack, ValuesView};
+use z2jh_policy::controls::{ALL, Control, ReadBack, Setting, ValuesView};
 use z2jh_policy::diff::{self, Direction};
 use z2jh_policy::parse::{Input, load};
 use z2jh_policy::yaml;
@@ -98,9 +99,9 @@ fn policy_text(control: &str, setting: &str, doc: &Value) -> String {
 /// Candidate values for a control's field that may select `setting`: the
 /// setting's name, booleans, and what other policies that select it hold
 /// at the field or at its parent.
-fn candidates(c: &dyn Control, setting: usize, sources: &[Value]) -> Vec<Value> {
+fn candidates(c: &dyn Control, setting: &'static Setting, sources: &[Value]) -> Vec<Value> {
     let def = c.def();
-    let name = def.settings[setting].name;
+    let name = setting.name;
     let mut out = vec![
         nest(def.field, json!(name)),
         nest(def.field, json!(true)),
@@ -110,7 +111,7 @@ fn candidates(c: &dyn Control, setting: usize, sources: &[Value]) -> Vec<Value> 
         let Ok(policy) = serde_json::from_value(src.clone()) else {
             continue;
         };
-        if c.selected(&policy).index != setting {
+        if !c.selected(&policy).is(setting) {
             continue;
         }
         if let Some(v) = src.pointer(def.field) {
@@ -128,7 +129,7 @@ fn candidates(c: &dyn Control, setting: usize, sources: &[Value]) -> Vec<Value> 
 /// The first candidate policy on `base` that compiles and selects `setting`.
 fn variant(
     c: &dyn Control,
-    setting: usize,
+    setting: &'static Setting,
     base: &str,
     sources: &[Value],
     file: &Path,
@@ -147,27 +148,32 @@ fn variant(
                 &Options::default(),
             )
             .ok()?;
-            (c.selected(&compiled.loaded.policy).index == setting).then_some(doc)
+            c.selected(&compiled.loaded.policy)
+                .is(setting)
+                .then_some(doc)
         })
 }
 
 /// The strongest and weakest settings the generator can compile on one
 /// base, as policy documents.
 struct Pair {
-    strong: (usize, Value),
-    weak: (usize, Value),
+    strong: (&'static Setting, Value),
+    weak: (&'static Setting, Value),
 }
 
 fn pair(c: &dyn Control, sources: &[Value], dir: &Path) -> Option<Pair> {
     let def = c.def();
     for base in BASES {
-        let found: Vec<(usize, Value)> = (0..def.settings.len())
+        let found: Vec<(&'static Setting, Value)> = def
+            .settings
+            .iter()
+            .copied()
             .filter_map(|i| variant(c, i, base, sources, &dir.join("strong.yaml")).map(|d| (i, d)))
             .collect();
-        let strong = found.iter().min_by_key(|(i, _)| def.settings[*i].rank);
-        let weak = found.iter().max_by_key(|(i, _)| def.settings[*i].rank);
+        let strong = found.iter().min_by_key(|(i, _)| i.rank);
+        let weak = found.iter().max_by_key(|(i, _)| i.rank);
         if let (Some(s), Some(w)) = (strong, weak)
-            && def.settings[s.0].rank < def.settings[w.0].rank
+            && s.0.rank < w.0.rank
         {
             return Some(Pair {
                 strong: s.clone(),
@@ -181,9 +187,15 @@ fn pair(c: &dyn Control, sources: &[Value], dir: &Path) -> Option<Pair> {
 /// Settings the language accepts but compile refuses (e.g. internal TLS,
 /// which the chart cannot configure): their strength is still classified
 /// on the loaded policies, and the diff reports the compile error.
-fn loads_but_refused(c: &dyn Control, sources: &[Value], dir: &Path) -> Vec<(usize, Value)> {
+fn loads_but_refused(
+    c: &dyn Control,
+    sources: &[Value],
+    dir: &Path,
+) -> Vec<(&'static Setting, Value)> {
     let def = c.def();
-    (0..def.settings.len())
+    def.settings
+        .iter()
+        .copied()
         .filter_map(|i| {
             candidates(c, i, sources).into_iter().find_map(|frag| {
                 let doc = policy_doc(BASES[0], &frag);
@@ -193,7 +205,7 @@ fn loads_but_refused(c: &dyn Control, sources: &[Value], dir: &Path) -> Vec<(usi
                     base: dir.to_path_buf(),
                 })
                 .ok()?;
-                (c.selected(&loaded.policy).index == i).then_some((i, doc))
+                c.selected(&loaded.policy).is(i).then_some((i, doc))
             })
         })
         .collect()
@@ -268,10 +280,7 @@ fn every_control_has_a_diff_case_in_both_directions() {
         let Some(p) = pair(*c, &sources, &dir) else {
             // Accepted only for a control whose stronger setting compile refuses.
             let loadable = loads_but_refused(*c, &sources, &dir);
-            let ranks: Vec<u8> = loadable
-                .iter()
-                .map(|(i, _)| def.settings[*i].rank)
-                .collect();
+            let ranks: Vec<u8> = loadable.iter().map(|(i, _)| i.rank).collect();
             if ranks.iter().min() == ranks.iter().max() {
                 failures.push(format!(
                     "{}: no two settings of different strength could be generated; add a golden case that selects another setting",
@@ -279,14 +288,8 @@ fn every_control_has_a_diff_case_in_both_directions() {
                 ));
                 continue;
             }
-            let strong = loadable
-                .iter()
-                .min_by_key(|(i, _)| def.settings[*i].rank)
-                .unwrap();
-            let weak = loadable
-                .iter()
-                .max_by_key(|(i, _)| def.settings[*i].rank)
-                .unwrap();
+            let strong = loadable.iter().min_by_key(|(i, _)| i.rank).unwrap();
+            let weak = loadable.iter().max_by_key(|(i, _)| i.rank).unwrap();
             let (sp, wp): (z2jh_policy::policy::Policy, z2jh_policy::policy::Policy) = (
                 load_doc(&strong.1, &dir).policy,
                 load_doc(&weak.1, &dir).policy,
@@ -300,14 +303,8 @@ fn every_control_has_a_diff_case_in_both_directions() {
             assert_eq!(dir_of(&sp, &wp), Some(Direction::Weakens), "{}", def.id);
             assert_eq!(dir_of(&wp, &sp), Some(Direction::Strengthens), "{}", def.id);
             let docs = [
-                (
-                    &strong_path,
-                    policy_text(def.id, def.settings[strong.0].name, &strong.1),
-                ),
-                (
-                    &weak_path,
-                    policy_text(def.id, def.settings[weak.0].name, &weak.1),
-                ),
+                (&strong_path, policy_text(def.id, strong.0.name, &strong.1)),
+                (&weak_path, policy_text(def.id, weak.0.name, &weak.1)),
             ];
             for (path, text) in docs {
                 failures.extend(check_file(path, &text));
@@ -325,11 +322,11 @@ fn every_control_has_a_diff_case_in_both_directions() {
         let (si, wi) = (p.strong.0, p.weak.0);
         failures.extend(check_file(
             &strong_path,
-            &policy_text(def.id, def.settings[si].name, &p.strong.1),
+            &policy_text(def.id, si.name, &p.strong.1),
         ));
         failures.extend(check_file(
             &weak_path,
-            &policy_text(def.id, def.settings[wi].name, &p.weak.1),
+            &policy_text(def.id, wi.name, &p.weak.1),
         ));
         let weaken = ["diff", w.as_str(), "--base", s.as_str()];
         let strengthen = ["diff", s.as_str(), "--base", w.as_str()];

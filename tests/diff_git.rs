@@ -1,4 +1,5 @@
 //! `z2jh-policy diff --base-ref`: the old policy and its parents read from git.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The README's policy reference and the committed JSON Schema are generated;
 //! these tests fail when they drift. `UPDATE_GOLDEN=1 cargo test --test docs` refreshes them.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

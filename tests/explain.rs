@@ -1,5 +1,6 @@
 //! `explain` listings and `compile --annotate`.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test explain`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

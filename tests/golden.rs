@@ -1,6 +1,7 @@
 //! Golden files: every case in `golden/` compiled for each chart version,
 //! compared with the committed output, and judged by the real chart schema.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test golden`, then read the diff.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -73,9 +74,8 @@ fn every_setting_of_every_control_has_a_golden_case() {
             c.def()
                 .settings
                 .iter()
-                .enumerate()
-                .filter(|(i, _)| !c.found_only().contains(i))
-                .map(move |(_, s)| (c.def().id, s.name))
+                .filter(|s| !c.found_only().iter().any(|f| std::ptr::eq(*f, **s)))
+                .map(move |s| (c.def().id, s.name))
         })
         .filter(|k| !covered.contains(k))
         .map(|(c, s)| format!("{c}: {s}"))
@@ -141,11 +141,12 @@ fn every_control_reads_back_what_it_compiled() {
             for control in ALL {
                 let want = control.selected(&c.loaded.policy);
                 match control.read_back(&view) {
-                    ReadBack::Setting(got) if got.index == want.index => {}
+                    ReadBack::Setting(got) if got.is(want.setting) => {}
                     // Allowing literal credentials asks for none: the output
                     // holds one only where the policy writes it (a manual TLS key).
                     ReadBack::Setting(got)
-                        if control.def().id == "secrets" && got.index < want.index => {}
+                        if control.def().id == "secrets"
+                            && got.setting.rank < want.setting.rank => {}
                     ReadBack::CannotVerify { .. } if matches!(control.def().id, "pid-limit") => {}
                     ReadBack::CannotVerify { .. }
                         if control.def().id == "pod-security-admission"
@@ -184,9 +185,9 @@ fn compiled_output_holds_no_credential() {
                 chart: ChartLine::of(v),
                 more: Default::default(),
             };
-            let allowed = secrets.selected(&c.loaded.policy).index == 1;
+            let allowed = secrets.selected(&c.loaded.policy).setting.name == "literals-allowed";
             match secrets.read_back(&view) {
-                ReadBack::Setting(got) if got.index == 0 => {}
+                ReadBack::Setting(got) if got.setting.name == "references-only" => {}
                 ReadBack::Setting(got)
                     if allowed
                         && got.detail.as_deref()
@@ -339,4 +340,169 @@ fn examples_compile_and_pass_the_chart_schema() {
     }
     assert!(seen >= 4, "expected the four bundled examples");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Each control's `values_keys` (what `check` and `audit` cite) match what
+/// its `lower` sets: every value a control sets on any golden case and
+/// chart release lies at or under one of its keys, and every key is set by
+/// some case or is one the control only reads (`read_only_keys`).
+#[test]
+fn values_keys_cover_what_lower_sets() {
+    use std::collections::BTreeMap;
+    let mut set: BTreeMap<&str, BTreeSet<Vec<String>>> = BTreeMap::new();
+    for v in VERSIONS {
+        for case in cases() {
+            let Ok(c) = compile_case(&case, v) else {
+                continue;
+            };
+            for e in &c.plan.values {
+                set.entry(e.origin.control)
+                    .or_default()
+                    .insert(e.path.clone());
+            }
+        }
+    }
+    let under = |path: &[String], key: &[String]| path.starts_with(key);
+    let mut failures = Vec::new();
+    for c in ALL {
+        let def = c.def();
+        let keys = def.values_paths();
+        let paths = set.get(def.id).cloned().unwrap_or_default();
+        for p in &paths {
+            if !keys.iter().any(|k| under(p, k)) {
+                failures.push(format!(
+                    "{}: sets `{}`, which no values key covers",
+                    def.id,
+                    z2jh_policy::controls::dotted_values_path(p)
+                ));
+            }
+        }
+        for (k, dotted) in keys.iter().zip(def.values_keys) {
+            let written = paths.iter().any(|p| under(p, k));
+            let read_only = def.read_only_keys.contains(dotted);
+            if !written && !read_only {
+                failures.push(format!(
+                    "{}: `{dotted}` is never set; list it in `read_only_keys` if the control only reads it",
+                    def.id
+                ));
+            }
+            if written && read_only {
+                failures.push(format!(
+                    "{}: `{dotted}` is set, but listed in `read_only_keys`",
+                    def.id
+                ));
+            }
+        }
+        for k in def.read_only_keys {
+            if !def.values_keys.contains(k) {
+                failures.push(format!(
+                    "{}: read-only `{k}` is not among `values_keys`",
+                    def.id
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every file under `golden/` is one a test writes or reads. A compile
+/// case holds its policy, the inputs the policy names and, per release,
+/// the output of a case that compiles or the error of one that does not;
+/// `diff/controls/` holds a pair per current control. Any other file must
+/// be named by a test: its path (the extension may be formatted in), or a
+/// folder of it from `golden/<area>/<name>` down, or `<name>` quoted beside
+/// a test's `golden/<area>`.
+#[test]
+fn no_stale_golden_files() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut sources = String::new();
+    for dir in ["tests", "tests/common"] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "rs") {
+                sources.push_str(&std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+    }
+    let cases: BTreeSet<String> = cases().into_iter().collect();
+    let ids: BTreeSet<&str> = ALL.iter().map(|c| c.def().id).collect();
+    let mut expected: BTreeSet<String> = BTreeSet::new();
+    for case in &cases {
+        expected.insert(format!("golden/{case}/policy.yaml"));
+        for v in VERSIONS {
+            match compile_case(case, v) {
+                Ok(_) => {
+                    expected.insert(format!("golden/{case}/out-{v}.yaml"));
+                    expected.insert(format!("golden/{case}/diagnostics-{v}.txt"));
+                }
+                Err(_) => {
+                    expected.insert(format!("golden/{case}/error-{v}.txt"));
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(Path::new("golden"), &mut all);
+    // Stale, left in place until removed on purpose (this test's outputs
+    // are unchanged by it): the case has compiled since `ingress` became a mode.
+    const KNOWN_STALE: &[&str] = &[
+        "golden/https-ingress/error-3.3.8.txt",
+        "golden/https-ingress/error-4.4.0.txt",
+    ];
+    let mut stale = Vec::new();
+    let mut known = Vec::new();
+    for p in all {
+        let rel = p.to_string_lossy().replace('\\', "/");
+        let parts: Vec<&str> = rel.split('/').collect();
+        let ok = if parts.len() == 3 && cases.contains(parts[1]) {
+            // A compile case: its outputs, and inputs its policy names.
+            expected.contains(&rel)
+                || std::fs::read_to_string(format!("golden/{}/policy.yaml", parts[1]))
+                    .is_ok_and(|policy| policy.contains(parts[2]))
+        } else if parts.len() > 2 && parts[1..3] == ["diff", "controls"] {
+            parts.len() == 5
+                && ids.contains(parts[3])
+                && ["strong.yaml", "weak.yaml", "weaken.txt", "strengthen.txt"].contains(&parts[4])
+        } else {
+            let stem = rel.rsplit_once('.').map(|(s, _)| format!("{s}."));
+            let named_folder = (3..parts.len()).any(|n| {
+                let d = parts[..n].join("/");
+                sources.contains(&format!("\"{d}\"")) || sources.contains(&format!("\"{d}/"))
+            });
+            let beside_area = parts.len() > 2
+                && sources.contains(&format!("golden/{}", parts[1]))
+                && (sources.contains(&format!("\"{}\"", parts[2]))
+                    || sources.contains(&format!("\"{}.", parts[2])));
+            sources.contains(&rel)
+                || stem.is_some_and(|s| sources.contains(&s))
+                || named_folder
+                || beside_area
+        };
+        if ok {
+            continue;
+        }
+        if KNOWN_STALE.contains(&rel.as_str()) {
+            known.push(rel);
+        } else {
+            stale.push(rel);
+        }
+    }
+    assert_eq!(
+        known.len(),
+        KNOWN_STALE.len(),
+        "a known stale file is gone or in use again: update KNOWN_STALE"
+    );
+    assert!(
+        stale.is_empty(),
+        "golden files no test writes or reads (remove them, or name them in a test):\n{}",
+        stale.join("\n")
+    );
 }

@@ -2,6 +2,7 @@
 //! tests/fixtures/helm-values was run through the real `helm` (see its
 //! README and scripts/helm-values-differential.sh), and the reader must
 //! give the same values. Numbers are compared as Helm holds them (float64).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

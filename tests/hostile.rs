@@ -7,6 +7,7 @@
 //! Also here: injection through every string field of the policy schema,
 //! byte-identical output across runs, and output directories that are
 //! replaced all at once or not at all.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

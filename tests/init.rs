@@ -1,6 +1,7 @@
 //! `init --from`: the proposed policy for existing values, and the round
 //! trip — `check` with the proposal on the same values passes.
 //! Regenerate with `UPDATE_GOLDEN=1 cargo test --test init`.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Injection: hostile strings in every string field of the policy schema are
 //! refused or emitted verbatim; hostile file names cannot leave the header.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -5,6 +5,7 @@
 //! `values.schema.json` (4.4.0 and 3.3.8), and the same bytes every time.
 //!
 //! `PROPTEST_CASES=N` changes the number of policies (default 160).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

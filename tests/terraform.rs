@@ -3,6 +3,7 @@
 //! read from stdout; every value must be a string and the keys exactly the
 //! documented ones. Failures must exit non-zero with an empty stdout and one
 //! meaningful line on stderr.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -14,6 +14,27 @@ use crate::policy::{AdmissionMode, Policy};
 
 pub struct AdmissionControl;
 
+static DENY: Setting = Setting {
+    name: "deny",
+    rank: 0,
+    summary: "a ValidatingAdmissionPolicy (Kubernetes ≥ 1.30) refuses a violating pod",
+};
+static WARN: Setting = Setting {
+    name: "warn",
+    rank: 1,
+    summary: "the pod is admitted; the client is shown each violation",
+};
+static AUDIT: Setting = Setting {
+    name: "audit",
+    rank: 2,
+    summary: "the pod is admitted; violations go to the API server's audit log",
+};
+static OFF: Setting = Setting {
+    name: "off",
+    rank: 3,
+    summary: "no admission policy",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "admission",
     title: "Admission control of user pods",
@@ -21,29 +42,9 @@ static DEF: ControlDef = ControlDef {
     rationale: "Helm values shape only the pods the chart's configuration builds; a profile override, Python in \
         hub.extraConfig, a hook or another chart can build any pod. A ValidatingAdmissionPolicy holds every pod \
         to the policy where it is created.",
-    settings: &[
-        Setting {
-            name: "deny",
-            rank: 0,
-            summary: "a ValidatingAdmissionPolicy (Kubernetes ≥ 1.30) refuses a violating pod",
-        },
-        Setting {
-            name: "warn",
-            rank: 1,
-            summary: "the pod is admitted; the client is shown each violation",
-        },
-        Setting {
-            name: "audit",
-            rank: 2,
-            summary: "the pod is admitted; violations go to the API server's audit log",
-        },
-        Setting {
-            name: "off",
-            rank: 3,
-            summary: "no admission policy",
-        },
-    ],
+    settings: &[&DENY, &WARN, &AUDIT, &OFF],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -53,6 +54,16 @@ const MODES: [AdmissionMode; 4] = [
     AdmissionMode::Audit,
     AdmissionMode::Off,
 ];
+
+/// The setting of each mode.
+fn setting(mode: AdmissionMode) -> &'static Setting {
+    match mode {
+        AdmissionMode::Deny => &DENY,
+        AdmissionMode::Warn => &WARN,
+        AdmissionMode::Audit => &AUDIT,
+        AdmissionMode::Off => &OFF,
+    }
+}
 
 /// No host namespace, no host directory: nothing in the chart's user pods
 /// uses them, and each hands the pod part of the node.
@@ -79,7 +90,7 @@ fn host_isolation(target: Target, field: &'static str) -> Vec<Validation> {
 }
 
 /// The strongest `validationActions` of the bindings that reach user pods.
-fn bound_actions(manifests: &[Value]) -> usize {
+fn bound_actions(manifests: &[Value]) -> &'static Setting {
     let pod_policies: Vec<&str> = manifests
         .iter()
         .filter(|m| m["kind"] == "ValidatingAdmissionPolicy")
@@ -111,17 +122,17 @@ fn bound_actions(manifests: &[Value]) -> usize {
                 .and_then(Value::as_array);
             let has = |a: &str| actions.is_some_and(|l| l.iter().any(|x| x == a));
             if has("Deny") {
-                0
+                &DENY
             } else if has("Warn") {
-                1
+                &WARN
             } else if has("Audit") {
-                2
+                &AUDIT
             } else {
-                3
+                &OFF
             }
         })
-        .min()
-        .unwrap_or(3)
+        .min_by_key(|s| s.rank)
+        .unwrap_or(&OFF)
 }
 
 /// An object selector that user servers (`component: singleuser-server`) pass.
@@ -154,12 +165,7 @@ impl Control for AdmissionControl {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(
-            MODES
-                .iter()
-                .position(|m| *m == p.spec.admission.mode)
-                .unwrap_or(3),
-        )
+        setting(p.spec.admission.mode).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let mode = p.spec.admission.mode;
@@ -213,7 +219,7 @@ impl Control for AdmissionControl {
             None => ReadBack::CannotVerify {
                 reason: "admission policies are manifests, not Helm values (pass manifests/admission.yaml with --manifests)".into(),
             },
-            Some(ms) => ReadBack::Setting(Selected::of(bound_actions(ms))),
+            Some(ms) => ReadBack::Setting(bound_actions(ms).selected()),
         }
     }
     fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
@@ -241,7 +247,8 @@ impl Control for AdmissionControl {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.admission.mode = MODES[got.index.min(3)];
+            p.spec.admission.mode =
+                super::value_of(&MODES, setting, &got).unwrap_or(AdmissionMode::Off);
         }
         Vec::new()
     }
@@ -269,17 +276,35 @@ mod tests {
         let chart = json!({"matchExpressions": [{"key": "component", "operator": "In", "values": ["hub"]}]});
         let user = json!({"matchLabels": {"component": "singleuser-server"}});
         assert_eq!(
-            bound_actions(&[vap.clone(), bind(json!(["Deny"]), chart.clone())]),
-            3
+            bound_actions(&[vap.clone(), bind(json!(["Deny"]), chart.clone())]).name,
+            "off"
         );
         assert_eq!(
-            bound_actions(&[vap.clone(), bind(json!(["Warn"]), user.clone())]),
-            1
+            bound_actions(&[vap.clone(), bind(json!(["Warn"]), user.clone())]).name,
+            "warn"
         );
         assert_eq!(
-            bound_actions(&[vap.clone(), bind(json!(["Audit"]), json!({}))]),
-            2
+            bound_actions(&[vap.clone(), bind(json!(["Audit"]), json!({}))]).name,
+            "audit"
         );
-        assert_eq!(bound_actions(&[bind(json!(["Deny"]), user)]), 3);
+        assert_eq!(bound_actions(&[bind(json!(["Deny"]), user)]).name, "off");
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every setting is some mode's: the list of modes misses none.
+    #[test]
+    fn every_setting_maps_back_to_its_mode() {
+        for s in DEF.settings {
+            let v = super::super::value_of(&MODES, setting, &s.selected());
+            assert!(
+                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
+                "{}",
+                s.name
+            );
+        }
     }
 }

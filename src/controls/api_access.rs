@@ -16,6 +16,27 @@ use crate::validate::formats::{CloudIdentity, cidr_contains, k8s_subdomain};
 
 pub struct ApiAccessControl;
 
+/// Settings of `api-access`.
+pub(crate) mod api {
+    use crate::controls::Setting;
+
+    pub static NONE: Setting = Setting {
+        name: "none",
+        rank: 0,
+        summary: "no token in user pods (`serviceAccountName: null` gives `automountServiceAccountToken: false`)",
+    };
+    pub static WORKLOAD_IDENTITY: Setting = Setting {
+        name: "workload-identity",
+        rank: 1,
+        summary: "user pods run as one ServiceAccount bound to a cloud identity (GKE, EKS, AKS), with its token and no Kubernetes RBAC; every user shares the identity's cloud permissions",
+    };
+    pub static POD_CREATOR: Setting = Setting {
+        name: "pod-creator",
+        rank: 2,
+        summary: "user pods get a ServiceAccount that may create pods and PVCs in a separate workload namespace",
+    };
+}
+
 static API_ACCESS: ControlDef = ControlDef {
     id: "api-access",
     title: "Kubernetes API access for user pods",
@@ -23,28 +44,16 @@ static API_ACCESS: ControlDef = ControlDef {
     rationale: "A service-account token in a user pod lets the user talk to the Kubernetes API as that account; \
         without a token a compromised server cannot touch the cluster. A cloud identity bound to the account \
         gives every user its cloud permissions.",
-    settings: &[
-        Setting {
-            name: "none",
-            rank: 0,
-            summary: "no token in user pods (`serviceAccountName: null` gives `automountServiceAccountToken: false`)",
-        },
-        Setting {
-            name: "workload-identity",
-            rank: 1,
-            summary: "user pods run as one ServiceAccount bound to a cloud identity (GKE, EKS, AKS), with its token and no Kubernetes RBAC; every user shares the identity's cloud permissions",
-        },
-        Setting {
-            name: "pod-creator",
-            rank: 2,
-            summary: "user pods get a ServiceAccount that may create pods and PVCs in a separate workload namespace",
-        },
-    ],
+    settings: &[&api::NONE, &api::WORKLOAD_IDENTITY, &api::POD_CREATOR],
     values_keys: &[
         "singleuser.serviceAccountName",
         "hub.config.KubeSpawner.automount_service_account_token",
         "hub.extraConfig",
+        "singleuser.extraEnv.USER_WORKLOAD_NAMESPACE",
+        "singleuser.extraLabels[azure.workload.identity/use]",
+        "singleuser.networkPolicy.egress",
     ],
+    read_only_keys: &["hub.extraConfig"],
     spawner_traits: &["service_account", "automount_service_account_token"],
 };
 
@@ -97,12 +106,12 @@ impl Control for ApiAccessControl {
 
     fn selected(&self, p: &Policy) -> Selected {
         match p.spec.api_access.mode {
-            ApiAccessMode::None => Selected::of(0),
+            ApiAccessMode::None => api::NONE.selected(),
             ApiAccessMode::WorkloadIdentity => match &p.spec.api_access.workload_identity {
-                Some(wi) => Selected::with(1, wi.service_account.clone()),
-                None => Selected::of(1),
+                Some(wi) => api::WORKLOAD_IDENTITY.with(wi.service_account.clone()),
+                None => api::WORKLOAD_IDENTITY.selected(),
             },
-            ApiAccessMode::PodCreator => Selected::of(2),
+            ApiAccessMode::PodCreator => api::POD_CREATOR.selected(),
         }
     }
 
@@ -142,29 +151,29 @@ impl Control for ApiAccessControl {
                 "automount_service_account_token",
             ]);
             match sa {
-                None if automount != Some(true) => ReadBack::Setting(Selected::of(0)),
+                None if automount != Some(true) => ReadBack::Setting(api::NONE.selected()),
                 Some(name) if !name.is_empty() => {
-                    let (index, detail, _) = account(v, name);
-                    ReadBack::Setting(Selected::with(index, detail))
+                    let (setting, detail, _) = account(v, name);
+                    ReadBack::Setting(setting.with(detail))
                 }
                 // "" or an explicit automount without an account: the namespace default token is mounted.
-                _ => ReadBack::Setting(Selected::with(2, DEFAULT_ACCOUNT)),
+                _ => ReadBack::Setting(api::POD_CREATOR.with(DEFAULT_ACCOUNT)),
             }
         })();
         let effective = v.judge_pods(&API_ACCESS, |pod, n| {
             match crate::effective::grade::token(pod, n) {
-                Verdict::Found(f) if f.index > 0 => {
+                Verdict::Found(f) if !f.is(&api::NONE) => {
                     let name = pod
                         .json
                         .pointer("/spec/serviceAccountName")
                         .and_then(Value::as_str)
                         .filter(|s| !s.is_empty());
-                    let (index, detail, by) = match name {
+                    let (setting, detail, by) = match name {
                         Some(name) => account(v, name),
-                        None => (2, DEFAULT_ACCOUNT.to_string(), None),
+                        None => (&api::POD_CREATOR, DEFAULT_ACCOUNT.to_string(), None),
                     };
                     Verdict::Found(Found {
-                        index,
+                        setting,
                         detail: Some(detail),
                         by: by.or(f.by),
                         pod: f.pod,
@@ -178,7 +187,7 @@ impl Control for ApiAccessControl {
         // elsewhere, so only a weaker reading is certain.
         if v.manifests.is_none()
             && let ReadBack::Setting(s) = &j.read_back
-            && s.index == 1
+            && s.is(&api::WORKLOAD_IDENTITY)
         {
             let name = s.detail.clone().unwrap_or_default();
             let by =
@@ -195,8 +204,8 @@ impl Control for ApiAccessControl {
     }
 
     fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
-        let want = self.selected(p).index;
-        if super::read_setting(self, v).is_none_or(|got| got.index != want) {
+        let want = self.selected(p).setting;
+        if super::read_setting(self, v).is_none_or(|got| !got.is(want)) {
             return Vec::new();
         }
         let Some(wi) = p
@@ -211,7 +220,8 @@ impl Control for ApiAccessControl {
         let account = wi.service_account.as_str();
         let mut out = Vec::new();
         for (pod, n) in &v.deployment().pods {
-            if !matches!(crate::effective::grade::token(pod, n), Verdict::Found(f) if f.index > 0) {
+            if !matches!(crate::effective::grade::token(pod, n), Verdict::Found(f) if !f.is(&api::NONE))
+            {
                 continue;
             }
             let got = pod
@@ -309,30 +319,31 @@ impl Control for ApiAccessControl {
         let Some(got) = super::read_setting(self, v) else {
             return Vec::new();
         };
-        match got.index {
-            0 => {
-                p.spec.api_access.mode = ApiAccessMode::None;
-                Vec::new()
-            }
-            1 => propose_workload_identity(v, p),
-            _ => propose_pod_creator(v, p, &got),
+        if got.is(&api::NONE) {
+            p.spec.api_access.mode = ApiAccessMode::None;
+            Vec::new()
+        } else if got.is(&api::WORKLOAD_IDENTITY) {
+            propose_workload_identity(v, p)
+        } else {
+            propose_pod_creator(v, p, &got)
         }
     }
 }
 
 const DEFAULT_ACCOUNT: &str = "namespace default service account";
 
-/// What running as `name` with its token grants: 1 no RBAC in sight
-/// (workload identity), 2 RBAC (the namespace default account, a chart
-/// account, or a binding among the manifests); the detail and the binding.
-fn account(v: &ValuesView, name: &str) -> (usize, String, Option<Origin>) {
+/// What running as `name` with its token grants: no RBAC in sight
+/// (workload identity), or RBAC (pod-creator: the namespace default
+/// account, a chart account, or a binding among the manifests); the detail
+/// and the binding.
+fn account(v: &ValuesView, name: &str) -> (&'static Setting, String, Option<Origin>) {
     if name == "default" {
-        return (2, DEFAULT_ACCOUNT.into(), None);
+        return (&api::POD_CREATOR, DEFAULT_ACCOUNT.into(), None);
     }
     for (default, key) in CHART_ACCOUNTS {
         if v.str(key).unwrap_or(default) == name {
             return (
-                2,
+                &api::POD_CREATOR,
                 format!("`{name}`, the chart's own ServiceAccount and its RBAC"),
                 None,
             );
@@ -371,7 +382,7 @@ fn account(v: &ValuesView, name: &str) -> (usize, String, Option<Origin>) {
         if let Some(j) = hit {
             let binding = m.pointer("/metadata/name").and_then(Value::as_str);
             return (
-                2,
+                &api::POD_CREATOR,
                 format!(
                     "{name}, bound to {} `{}` by {kind} `{}`",
                     m.pointer("/roleRef/kind")
@@ -386,7 +397,7 @@ fn account(v: &ValuesView, name: &str) -> (usize, String, Option<Origin>) {
             );
         }
     }
-    (1, name.to_string(), None)
+    (&api::WORKLOAD_IDENTITY, name.to_string(), None)
 }
 
 fn lower_workload_identity(p: &Policy, cx: &mut Lowering) {
@@ -572,7 +583,7 @@ fn propose_workload_identity(v: &ValuesView, p: &mut Policy) -> Vec<String> {
     let sa = sa.as_str();
     if k8s_subdomain(sa).is_err() {
         // Kubernetes refuses the name too; keep the weakest reading.
-        return propose_pod_creator(v, p, &Selected::with(2, sa));
+        return propose_pod_creator(v, p, &api::POD_CREATOR.with(sa));
     }
     let mut lost = Vec::new();
     let (mut provider, mut identity) = (None, None);
@@ -743,25 +754,36 @@ fn lower_pod_creator(p: &Policy, cx: &mut Lowering) {
 
 pub struct ProxyToken;
 
+/// Settings of `proxy-token`.
+pub(crate) mod proxy_token {
+    use crate::controls::Setting;
+
+    pub static DISABLED: Setting = Setting {
+        name: "disabled",
+        rank: 0,
+        summary: "`proxy.chp.extraPodSpec.automountServiceAccountToken: false`",
+    };
+    pub static MOUNTED: Setting = Setting {
+        name: "mounted",
+        rank: 1,
+        summary: "the chart default: the `default` ServiceAccount token is mounted",
+    };
+
+    /// The setting of a mounted token (or not).
+    pub fn of(mounted: bool) -> &'static Setting {
+        if mounted { &MOUNTED } else { &DISABLED }
+    }
+}
+
 static PROXY_TOKEN: ControlDef = ControlDef {
     id: "proxy-token",
     title: "Service-account token in the proxy pod",
     field: "/spec/apiAccess/proxyToken",
     rationale: "The chart gives the proxy pod the namespace's default token although the proxy never calls the API; \
         a compromised proxy should not hold credentials.",
-    settings: &[
-        Setting {
-            name: "disabled",
-            rank: 0,
-            summary: "`proxy.chp.extraPodSpec.automountServiceAccountToken: false`",
-        },
-        Setting {
-            name: "mounted",
-            rank: 1,
-            summary: "the chart default: the `default` ServiceAccount token is mounted",
-        },
-    ],
+    settings: &[&proxy_token::DISABLED, &proxy_token::MOUNTED],
     values_keys: &["proxy.chp.extraPodSpec.automountServiceAccountToken"],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -770,7 +792,7 @@ impl Control for ProxyToken {
         &PROXY_TOKEN
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(usize::from(p.spec.api_access.proxy_token))
+        proxy_token::of(p.spec.api_access.proxy_token).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if !p.spec.api_access.proxy_token {
@@ -792,11 +814,11 @@ impl Control for ProxyToken {
             "extraPodSpec",
             "automountServiceAccountToken",
         ]) == Some(false);
-        ReadBack::Setting(Selected::of(if off { 0 } else { 1 }))
+        ReadBack::Setting(proxy_token::of(!off).selected())
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.api_access.proxy_token = got.index == 1;
+            p.spec.api_access.proxy_token = got.is(&proxy_token::MOUNTED);
         }
         Vec::new()
     }

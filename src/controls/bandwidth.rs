@@ -10,32 +10,33 @@ use crate::policy::Policy;
 
 pub struct BandwidthControl;
 
+static LIMITED: Setting = Setting {
+    name: "limited",
+    rank: 0,
+    summary: "`kubernetes.io/ingress-bandwidth` and `egress-bandwidth` annotations (bits/s)",
+};
+static PARTIAL: Setting = Setting {
+    name: "partial",
+    rank: 1,
+    summary: "one direction limited",
+};
+static UNLIMITED: Setting = Setting {
+    name: "unlimited",
+    rank: 2,
+    summary: "no annotations",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "bandwidth",
     title: "Network bandwidth of user pods",
     field: "/spec/bandwidth",
     rationale: "Without a cap one server can saturate a node's link (bulk downloads, abuse) for everyone on it.",
-    settings: &[
-        Setting {
-            name: "limited",
-            rank: 0,
-            summary: "`kubernetes.io/ingress-bandwidth` and `egress-bandwidth` annotations (bits/s)",
-        },
-        Setting {
-            name: "partial",
-            rank: 1,
-            summary: "one direction limited",
-        },
-        Setting {
-            name: "unlimited",
-            rank: 2,
-            summary: "no annotations",
-        },
-    ],
+    settings: &[&LIMITED, &PARTIAL, &UNLIMITED],
     values_keys: &[
         "singleuser.extraAnnotations[kubernetes.io/ingress-bandwidth]",
         "singleuser.extraAnnotations[kubernetes.io/egress-bandwidth]",
     ],
+    read_only_keys: &[],
     spawner_traits: &["extra_annotations"],
 };
 
@@ -46,10 +47,9 @@ const ANN: [&str; 2] = [
 
 fn classify(ingress: Option<&str>, egress: Option<&str>) -> Selected {
     match (ingress, egress) {
-        (Some(i), Some(e)) => Selected::with(0, format!("in {i}, out {e}")),
-        (None, None) => Selected::of(2),
-        (i, e) => Selected::with(
-            1,
+        (Some(i), Some(e)) => LIMITED.with(format!("in {i}, out {e}")),
+        (None, None) => UNLIMITED.selected(),
+        (i, e) => PARTIAL.with(
             i.map(|i| format!("in {i}"))
                 .or(e.map(|e| format!("out {e}")))
                 .unwrap_or_default(),

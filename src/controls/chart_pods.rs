@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, every_container};
 use crate::lower::Lowering;
@@ -44,24 +44,29 @@ const PRE_130_ANNOTATIONS: &[(&[&str], &str)] = &[
 
 pub struct Hardening;
 
+/// Settings of `chart-hardening`.
+pub(crate) mod hardening {
+    use crate::controls::Setting;
+
+    pub static RESTRICTED: Setting = Setting {
+        name: "restricted",
+        rank: 0,
+        summary: "runAsNonRoot, no privilege escalation, drop ALL and seccomp RuntimeDefault on every chart container (plus AppArmor RuntimeDefault when user pods set AppArmor, Kubernetes ≥ 1.30)",
+    };
+    pub static CHART_DEFAULT: Setting = Setting {
+        name: "chart-default",
+        rank: 1,
+        summary: "the chart's defaults: restricted on 4.x, baseline on 3.x",
+    };
+}
+
 static HARDENING: ControlDef = ControlDef {
     id: "chart-pod-hardening",
     title: "Security contexts of the chart's own pods",
     field: "/spec/chartPods/hardening",
     rationale: "Chart 4.x already runs its pods at the restricted level; chart 3.x does not (no runAsNonRoot, seccomp or \
         drop ALL), so a namespace enforcing `restricted` would refuse them.",
-    settings: &[
-        Setting {
-            name: "restricted",
-            rank: 0,
-            summary: "runAsNonRoot, no privilege escalation, drop ALL and seccomp RuntimeDefault on every chart container (plus AppArmor RuntimeDefault when user pods set AppArmor, Kubernetes ≥ 1.30)",
-        },
-        Setting {
-            name: "chart-default",
-            rank: 1,
-            summary: "the chart's defaults: restricted on 4.x, baseline on 3.x",
-        },
-    ],
+    settings: &[&hardening::RESTRICTED, &hardening::CHART_DEFAULT],
     values_keys: &[
         "hub.containerSecurityContext",
         "proxy.chp.containerSecurityContext",
@@ -72,7 +77,17 @@ static HARDENING: ControlDef = ControlDef {
         "prePuller.containerSecurityContext",
         "prePuller.hook.containerSecurityContext",
         "prePuller.pause.containerSecurityContext",
+        "hub.podSecurityContext",
+        "proxy.chp.extraPodSpec.securityContext",
+        "proxy.traefik.extraPodSpec.securityContext",
+        "scheduling.userScheduler.extraPodSpec.securityContext",
+        "scheduling.userPlaceholder.extraPodSpec.securityContext",
+        "hub.annotations[container.apparmor.security.beta.kubernetes.io/hub]",
+        "proxy.annotations[container.apparmor.security.beta.kubernetes.io/chp]",
+        "scheduling.userScheduler.annotations[container.apparmor.security.beta.kubernetes.io/kube-scheduler]",
+        "scheduling.userPlaceholder.annotations[container.apparmor.security.beta.kubernetes.io/pause]",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -119,10 +134,11 @@ impl Control for Hardening {
         v
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.chart_pods.hardening {
-            ChartHardening::Restricted => 0,
-            ChartHardening::ChartDefault => 1,
-        })
+        match p.spec.chart_pods.hardening {
+            ChartHardening::Restricted => &hardening::RESTRICTED,
+            ChartHardening::ChartDefault => &hardening::CHART_DEFAULT,
+        }
+        .selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.chart_pods.hardening != ChartHardening::Restricted {
@@ -195,14 +211,14 @@ impl Control for Hardening {
             .map(|p| p.join("."))
             .collect();
         ReadBack::Setting(if weak.is_empty() {
-            Selected::of(0)
+            hardening::RESTRICTED.selected()
         } else {
-            Selected::with(1, weak.join(", "))
+            hardening::CHART_DEFAULT.with(weak.join(", "))
         })
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.chart_pods.hardening = if got.index == 0 {
+            p.spec.chart_pods.hardening = if got.is(&hardening::RESTRICTED) {
                 ChartHardening::Restricted
             } else {
                 ChartHardening::ChartDefault
@@ -214,23 +230,28 @@ impl Control for Hardening {
 
 pub struct ChartResourcesControl;
 
+/// Settings of `chart-resources`.
+pub(crate) mod limits {
+    use crate::controls::Setting;
+
+    pub static LIMITED: Setting = Setting {
+        name: "limited",
+        rank: 0,
+        summary: "requests and limits on the hub, proxy, autohttps, scheduler, pullers and network-tools containers",
+    };
+    pub static CHART_DEFAULT: Setting = Setting {
+        name: "chart-default",
+        rank: 1,
+        summary: "no requests or limits (chart default `{}`)",
+    };
+}
+
 static RESOURCES: ControlDef = ControlDef {
     id: "chart-pod-resources",
     title: "Resource requests and limits of the chart's own pods",
     field: "/spec/chartPods/resources",
     rationale: "Without limits a busy or compromised hub or proxy can starve the node; without requests the scheduler cannot place them well.",
-    settings: &[
-        Setting {
-            name: "limited",
-            rank: 0,
-            summary: "requests and limits on the hub, proxy, autohttps, scheduler, pullers and network-tools containers",
-        },
-        Setting {
-            name: "chart-default",
-            rank: 1,
-            summary: "no requests or limits (chart default `{}`)",
-        },
-    ],
+    settings: &[&limits::LIMITED, &limits::CHART_DEFAULT],
     values_keys: &[
         "hub.resources",
         "proxy.chp.resources",
@@ -241,6 +262,7 @@ static RESOURCES: ControlDef = ControlDef {
         "prePuller.hook.resources",
         "singleuser.networkTools.resources",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -323,10 +345,11 @@ impl Control for ChartResourcesControl {
         &RESOURCES
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.chart_pods.resources {
-            ChartResources::Limited => 0,
-            ChartResources::ChartDefault => 1,
-        })
+        match p.spec.chart_pods.resources {
+            ChartResources::Limited => &limits::LIMITED,
+            ChartResources::ChartDefault => &limits::CHART_DEFAULT,
+        }
+        .selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.chart_pods.resources != ChartResources::Limited {
@@ -365,22 +388,22 @@ impl Control for ChartResourcesControl {
             }
         }
         ReadBack::Setting(if missing.is_empty() {
-            Selected::of(0)
+            limits::LIMITED.selected()
         } else if missing.len() == running
             && missing
                 .iter()
                 .all(|m| m.ends_with("no requests.cpu, requests.memory, limits.cpu, limits.memory"))
         {
-            Selected::of(1)
+            limits::CHART_DEFAULT.selected()
         } else {
-            Selected::with(1, missing.join("; "))
+            limits::CHART_DEFAULT.with(missing.join("; "))
         })
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {
             return Vec::new();
         };
-        if got.index == 0 {
+        if got.is(&limits::LIMITED) {
             let own = SIZES.iter().any(|(path, rc, rm, lc, lm)| {
                 v.get(path) != Some(&json!({"requests": {"cpu": rc, "memory": rm}, "limits": {"cpu": lc, "memory": lm}}))
             });

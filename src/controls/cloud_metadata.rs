@@ -10,35 +10,55 @@ use crate::policy::{ApiAccessMode, EgressProfile, IdentityProvider, MetadataMode
 
 pub struct CloudMetadataControl;
 
+pub(crate) static NETWORK_POLICY: Setting = Setting {
+    name: "network-policy",
+    rank: 0,
+    summary: "the user NetworkPolicy excludes the address on every port; no privileged container (needs an enforcing CNI)",
+};
+pub(crate) static IPTABLES: Setting = Setting {
+    name: "iptables",
+    // Two steps below: it makes every user pod privileged.
+    rank: 2,
+    summary: "a privileged root init container drops TCP/80 to the address (chart default)",
+};
+pub(crate) static ALLOW: Setting = Setting {
+    name: "allow",
+    rank: 3,
+    summary: "user pods may reach the metadata server",
+};
+
+const MODES: [MetadataMode; 3] = [
+    MetadataMode::NetworkPolicy,
+    MetadataMode::Iptables,
+    MetadataMode::Allow,
+];
+
+/// The setting of each mode.
+fn setting(mode: MetadataMode) -> &'static Setting {
+    match mode {
+        MetadataMode::NetworkPolicy => &NETWORK_POLICY,
+        MetadataMode::Iptables => &IPTABLES,
+        MetadataMode::Allow => &ALLOW,
+    }
+}
+
 static DEF: ControlDef = ControlDef {
     id: "cloud-metadata",
     title: "Cloud metadata server",
     field: "/spec/cloudMetadata/mode",
     rationale: "The metadata server hands out node credentials and cloud identity to anything that asks; \
         a user who reaches it can act as the node.",
-    settings: &[
-        Setting {
-            name: "network-policy",
-            rank: 0,
-            summary: "the user NetworkPolicy excludes the address on every port; no privileged container (needs an enforcing CNI)",
-        },
-        Setting {
-            name: "iptables",
-            // Two steps below: it makes every user pod privileged.
-            rank: 2,
-            summary: "a privileged root init container drops TCP/80 to the address (chart default)",
-        },
-        Setting {
-            name: "allow",
-            rank: 3,
-            summary: "user pods may reach the metadata server",
-        },
-    ],
+    settings: &[&NETWORK_POLICY, &IPTABLES, &ALLOW],
     values_keys: &[
         "singleuser.cloudMetadata.blockWithIptables",
         "singleuser.networkPolicy.enabled",
         "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer",
         "hub.config.KubeSpawner.init_containers",
+        "singleuser.cloudMetadata.ip",
+    ],
+    read_only_keys: &[
+        "hub.config.KubeSpawner.init_containers",
+        "singleuser.networkPolicy.enabled",
     ],
     spawner_traits: &["init_containers"],
 };
@@ -112,11 +132,7 @@ impl Control for CloudMetadataControl {
     }
 
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.cloud_metadata.mode {
-            MetadataMode::NetworkPolicy => 0,
-            MetadataMode::Iptables => 1,
-            MetadataMode::Allow => 2,
-        })
+        setting(p.spec.cloud_metadata.mode).selected()
     }
 
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -249,7 +265,7 @@ impl Control for CloudMetadataControl {
             };
             }
             if iptables {
-                return ReadBack::Setting(Selected::of(1));
+                return ReadBack::Setting(IPTABLES.selected());
             }
             let netpol = v
                 .bool(&["singleuser", "networkPolicy", "enabled"])
@@ -262,7 +278,14 @@ impl Control for CloudMetadataControl {
                     "cloudMetadataServer",
                 ])
                 .unwrap_or(false);
-            ReadBack::Setting(Selected::of(if netpol && !allowed { 0 } else { 2 }))
+            ReadBack::Setting(
+                if netpol && !allowed {
+                    &NETWORK_POLICY
+                } else {
+                    &ALLOW
+                }
+                .selected(),
+            )
         })();
         let ip = v
             .str(&["singleuser", "cloudMetadata", "ip"])
@@ -283,14 +306,28 @@ impl Control for CloudMetadataControl {
         }
         match super::read_setting(self, v) {
             Some(got) => {
-                cm.mode = match got.index {
-                    0 => MetadataMode::NetworkPolicy,
-                    1 => MetadataMode::Iptables,
-                    _ => MetadataMode::Allow,
-                };
+                cm.mode = super::value_of(&MODES, setting, &got).unwrap_or(MetadataMode::Allow);
                 Vec::new()
             }
             None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every setting is some mode's: the list of modes misses none.
+    #[test]
+    fn every_setting_maps_back_to_its_mode() {
+        for s in DEF.settings {
+            let v = super::super::value_of(&MODES, setting, &s.selected());
+            assert!(
+                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
+                "{}",
+                s.name
+            );
         }
     }
 }

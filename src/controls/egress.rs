@@ -13,34 +13,59 @@ use crate::validate::formats::cidr_contains;
 
 pub struct EgressControl;
 
+pub(crate) static NONE: Setting = Setting {
+    name: "none",
+    rank: 0,
+    summary: "only the hub and proxy; no DNS",
+};
+pub(crate) static DNS_ONLY: Setting = Setting {
+    name: "dns-only",
+    rank: 1,
+    summary: "DNS (port 53) to the cluster resolver, nothing else",
+};
+pub(crate) static HTTP_HTTPS: Setting = Setting {
+    name: "http-https",
+    rank: 2,
+    summary: "DNS plus TCP 80 and 443 to public IPv4 addresses (private and link-local ranges excluded)",
+};
+pub(crate) static INTERNET: Setting = Setting {
+    name: "internet",
+    rank: 3,
+    summary: "every port to public IPv4 addresses (chart default)",
+};
+
+const PROFILES: [EgressProfile; 4] = [
+    EgressProfile::None,
+    EgressProfile::DnsOnly,
+    EgressProfile::HttpHttps,
+    EgressProfile::Internet,
+];
+
+/// The setting of each profile.
+fn setting(profile: EgressProfile) -> &'static Setting {
+    match profile {
+        EgressProfile::None => &NONE,
+        EgressProfile::DnsOnly => &DNS_ONLY,
+        EgressProfile::HttpHttps => &HTTP_HTTPS,
+        EgressProfile::Internet => &INTERNET,
+    }
+}
+
+/// `s`, with the number of extra allow rules as detail.
+fn with_rules(s: &'static Setting, n: usize) -> Selected {
+    match n {
+        0 => s.selected(),
+        n => s.with(format!("+{n} allow rule{}", if n == 1 { "" } else { "s" })),
+    }
+}
+
 static DEF: ControlDef = ControlDef {
     id: "egress",
     title: "Egress from user pods",
     field: "/spec/egress/profile",
     rationale: "Open egress lets a server scan the cluster, reach internal services and the API server, mine and exfiltrate; \
         each profile trades that against what notebooks can download.",
-    settings: &[
-        Setting {
-            name: "none",
-            rank: 0,
-            summary: "only the hub and proxy; no DNS",
-        },
-        Setting {
-            name: "dns-only",
-            rank: 1,
-            summary: "DNS (port 53) to the cluster resolver, nothing else",
-        },
-        Setting {
-            name: "http-https",
-            rank: 2,
-            summary: "DNS plus TCP 80 and 443 to public IPv4 addresses (private and link-local ranges excluded)",
-        },
-        Setting {
-            name: "internet",
-            rank: 3,
-            summary: "every port to public IPv4 addresses (chart default)",
-        },
-    ],
+    settings: &[&NONE, &DNS_ONLY, &HTTP_HTTPS, &INTERNET],
     values_keys: &[
         "singleuser.networkPolicy.enabled",
         "singleuser.networkPolicy.egressAllowRules.nonPrivateIPs",
@@ -50,6 +75,7 @@ static DEF: ControlDef = ControlDef {
         "singleuser.networkPolicy.egressAllowRules.dnsPortsPrivateIPs",
         "singleuser.networkPolicy.egressAllowRules.dnsPortsCloudMetadataServer",
     ],
+    read_only_keys: &["singleuser.networkPolicy.enabled"],
     spawner_traits: &[],
 };
 
@@ -80,19 +106,7 @@ impl Control for EgressControl {
     }
     fn selected(&self, p: &Policy) -> Selected {
         let e = &p.spec.egress;
-        let i = match e.profile {
-            EgressProfile::None => 0,
-            EgressProfile::DnsOnly => 1,
-            EgressProfile::HttpHttps => 2,
-            EgressProfile::Internet => 3,
-        };
-        match e.allow.len() {
-            0 => Selected::of(i),
-            n => Selected::with(
-                i,
-                format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
-            ),
-        }
+        with_rules(setting(e.profile), e.allow.len())
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let e = &p.spec.egress;
@@ -194,7 +208,7 @@ impl Control for EgressControl {
     fn judge(&self, v: &ValuesView) -> super::Judgement {
         let keys = (|| -> ReadBack {
             if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
-                return ReadBack::Setting(Selected::with(3, "no user NetworkPolicy"));
+                return ReadBack::Setting(INTERNET.with("no user NetworkPolicy"));
             }
             let f = |name: &str, default: bool| v.bool(&flag_str(name)).unwrap_or(default);
             let rules = v
@@ -205,25 +219,19 @@ impl Control for EgressControl {
             // The http-https profile's own rule: public IPv4, TCP 80 and 443 only.
             let web = rules.iter().any(is_web_rule);
             let extra = rules.len() - usize::from(web);
-            let i = if f("nonPrivateIPs", true) || f("privateIPs", false) {
-                3
+            let s = if f("nonPrivateIPs", true) || f("privateIPs", false) {
+                &INTERNET
             } else if web {
-                2
+                &HTTP_HTTPS
             } else if f("dnsPortsKubeSystemNamespace", true)
                 || f("dnsPortsPrivateIPs", true)
                 || f("dnsPortsCloudMetadataServer", true)
             {
-                1
+                &DNS_ONLY
             } else {
-                0
+                &NONE
             };
-            ReadBack::Setting(match extra {
-                0 => Selected::of(i),
-                n => Selected::with(
-                    i,
-                    format!("+{n} allow rule{}", if n == 1 { "" } else { "s" }),
-                ),
-            })
+            ReadBack::Setting(with_rules(s, extra))
         })();
         // Rules the policy itself lists (`egress.allow`) are its stated
         // exceptions, not an opening; everything else is judged by reach.
@@ -279,12 +287,7 @@ impl Control for EgressControl {
             return Vec::new();
         };
         let e = &mut p.spec.egress;
-        e.profile = match got.index {
-            0 => EgressProfile::None,
-            1 => EgressProfile::DnsOnly,
-            2 => EgressProfile::HttpHttps,
-            _ => EgressProfile::Internet,
-        };
+        e.profile = super::value_of(&PROFILES, setting, &got).unwrap_or(EgressProfile::Internet);
         e.allow.clear();
         let mut lost = Vec::new();
         if v.bool(&["singleuser", "networkPolicy", "enabled"]) == Some(false) {
@@ -305,7 +308,7 @@ impl Control for EgressControl {
             .cloned()
             .unwrap_or_default();
         for (i, rule) in rules.iter().enumerate() {
-            if got.index == 2 && is_web_rule(rule) {
+            if got.is(&HTTP_HTTPS) && is_web_rule(rule) {
                 continue;
             }
             match allow_rules(rule) {
@@ -381,4 +384,22 @@ fn allow_rules(rule: &Value) -> Option<Vec<EgressRule>> {
 
 fn flag_str(name: &str) -> Vec<&str> {
     FLAGS.iter().copied().chain(std::iter::once(name)).collect()
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every setting is some profile's: the list of profiles misses none.
+    #[test]
+    fn every_setting_maps_back_to_its_profile() {
+        for s in DEF.settings {
+            let v = super::super::value_of(&PROFILES, setting, &s.selected());
+            assert!(
+                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
+                "{}",
+                s.name
+            );
+        }
+    }
 }

@@ -12,6 +12,32 @@ use crate::validate::formats::{cidr, cidr_contains};
 
 pub struct ExposureControl;
 
+/// How `proxy-public` is published, most closed first.
+pub(crate) mod service {
+    use super::Setting;
+
+    pub static CLUSTER_IP: Setting = Setting {
+        name: "cluster-ip",
+        rank: 0,
+        summary: "`proxy-public` is a ClusterIP Service: reachable only inside the cluster, through an Ingress, a Gateway route or a tunnel",
+    };
+    pub static RESTRICTED_LOAD_BALANCER: Setting = Setting {
+        name: "restricted-load-balancer",
+        rank: 1,
+        summary: "a LoadBalancer that accepts only `sourceRanges` (`proxy.service.loadBalancerSourceRanges`)",
+    };
+    pub static NODE_PORT: Setting = Setting {
+        name: "node-port",
+        rank: 2,
+        summary: "a port on every node's addresses, open to whoever reaches the nodes",
+    };
+    pub static OPEN_LOAD_BALANCER: Setting = Setting {
+        name: "open-load-balancer",
+        rank: 3,
+        summary: "a LoadBalancer open to every address (chart default)",
+    };
+}
+
 static DEF: ControlDef = ControlDef {
     id: "exposure",
     title: "Exposure of the hub's public Service",
@@ -21,26 +47,10 @@ static DEF: ControlDef = ControlDef {
         to the ranges users come from, or reachable only through an Ingress, far fewer can try. The price: Let's Encrypt \
         (`https.mode: letsencrypt`) validates from addresses it does not publish, so it needs the Service open to all.",
     settings: &[
-        Setting {
-            name: "cluster-ip",
-            rank: 0,
-            summary: "`proxy-public` is a ClusterIP Service: reachable only inside the cluster, through an Ingress, a Gateway route or a tunnel",
-        },
-        Setting {
-            name: "restricted-load-balancer",
-            rank: 1,
-            summary: "a LoadBalancer that accepts only `sourceRanges` (`proxy.service.loadBalancerSourceRanges`)",
-        },
-        Setting {
-            name: "node-port",
-            rank: 2,
-            summary: "a port on every node's addresses, open to whoever reaches the nodes",
-        },
-        Setting {
-            name: "open-load-balancer",
-            rank: 3,
-            summary: "a LoadBalancer open to every address (chart default)",
-        },
+        &service::CLUSTER_IP,
+        &service::RESTRICTED_LOAD_BALANCER,
+        &service::NODE_PORT,
+        &service::OPEN_LOAD_BALANCER,
     ],
     values_keys: &[
         "proxy.service.type",
@@ -48,6 +58,7 @@ static DEF: ControlDef = ControlDef {
         "proxy.service.externalIPs",
         "proxy.service.nodePorts",
     ],
+    read_only_keys: &["proxy.service.externalIPs"],
     spawner_traits: &[],
 };
 
@@ -87,22 +98,20 @@ impl Control for ExposureControl {
     }
     fn selected(&self, p: &Policy) -> Selected {
         let auto = p.spec.exposure.service == ServiceExposure::Auto;
-        let plain = |i: usize| {
-            if auto {
-                Selected::with(i, "auto")
-            } else {
-                Selected::of(i)
-            }
+        let plain = |s: &'static Setting| {
+            if auto { s.with("auto") } else { s.selected() }
         };
         match service(p) {
-            ServiceExposure::ClusterIp => plain(0),
-            ServiceExposure::NodePort => plain(2),
+            ServiceExposure::ClusterIp => plain(&service::CLUSTER_IP),
+            ServiceExposure::NodePort => plain(&service::NODE_PORT),
             _ => {
                 let r = ranges(p);
                 match r.iter().find(|x| everyone(x)) {
-                    _ if r.is_empty() => plain(3),
-                    Some(all) => Selected::with(3, format!("sourceRanges include {all}")),
-                    None => Selected::with(1, r.join(", ")),
+                    _ if r.is_empty() => plain(&service::OPEN_LOAD_BALANCER),
+                    Some(all) => {
+                        service::OPEN_LOAD_BALANCER.with(format!("sourceRanges include {all}"))
+                    }
+                    None => service::RESTRICTED_LOAD_BALANCER.with(r.join(", ")),
                 }
             }
         }
@@ -214,17 +223,16 @@ impl Control for ExposureControl {
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         let external: Vec<&str> =
             crate::values::get_strs(v.values, &["proxy", "service", "externalIPs"]);
-        let published = |i: usize, detail: Option<String>| {
-            let s = match detail {
-                Some(d) => Selected::with(i, d),
-                None => Selected::of(i),
-            };
+        let published = |s: &'static Setting, detail: Option<String>| {
             // externalIPs publish the Service's ports on those addresses
             // whatever its type, to every client.
-            if !external.is_empty() && i < 2 {
-                Selected::with(2, format!("externalIPs {}", external.join(", ")))
+            if !external.is_empty() && s.rank < service::NODE_PORT.rank {
+                service::NODE_PORT.with(format!("externalIPs {}", external.join(", ")))
             } else {
-                s
+                match detail {
+                    Some(d) => s.with(d),
+                    None => s.selected(),
+                }
             }
         };
         ReadBack::Setting(
@@ -232,20 +240,24 @@ impl Control for ExposureControl {
                 .str(&["proxy", "service", "type"])
                 .unwrap_or("LoadBalancer")
             {
-                "ClusterIP" => published(0, None),
-                "ExternalName" => published(0, Some("ExternalName: nothing published".into())),
-                "NodePort" => published(2, None),
+                "ClusterIP" => published(&service::CLUSTER_IP, None),
+                "ExternalName" => published(
+                    &service::CLUSTER_IP,
+                    Some("ExternalName: nothing published".into()),
+                ),
+                "NodePort" => published(&service::NODE_PORT, None),
                 "LoadBalancer" => {
                     let r = crate::values::get_strs(
                         v.values,
                         &["proxy", "service", "loadBalancerSourceRanges"],
                     );
                     match r.iter().find(|x| everyone(x)) {
-                        _ if r.is_empty() => Selected::with(3, "no loadBalancerSourceRanges"),
-                        Some(all) => {
-                            Selected::with(3, format!("loadBalancerSourceRanges include {all}"))
+                        _ if r.is_empty() => {
+                            service::OPEN_LOAD_BALANCER.with("no loadBalancerSourceRanges")
                         }
-                        None => published(1, Some(r.join(", "))),
+                        Some(all) => service::OPEN_LOAD_BALANCER
+                            .with(format!("loadBalancerSourceRanges include {all}")),
+                        None => published(&service::RESTRICTED_LOAD_BALANCER, Some(r.join(", "))),
                     }
                 }
                 other => {
@@ -278,10 +290,10 @@ impl Control for ExposureControl {
         let e = &mut p.spec.exposure;
         e.source_ranges.clear();
         let ingress = p.spec.https.mode == HttpsMode::Ingress;
-        e.service = match got.index {
-            0 if ingress => ServiceExposure::Auto,
-            0 => ServiceExposure::ClusterIp,
-            1 => {
+        e.service = match got.setting {
+            s if std::ptr::eq(s, &service::CLUSTER_IP) && ingress => ServiceExposure::Auto,
+            s if std::ptr::eq(s, &service::CLUSTER_IP) => ServiceExposure::ClusterIp,
+            s if std::ptr::eq(s, &service::RESTRICTED_LOAD_BALANCER) => {
                 e.source_ranges = crate::values::get_strs(
                     v.values,
                     &["proxy", "service", "loadBalancerSourceRanges"],
@@ -292,10 +304,10 @@ impl Control for ExposureControl {
                 .collect();
                 ServiceExposure::LoadBalancer
             }
-            2 => ServiceExposure::NodePort,
+            s if std::ptr::eq(s, &service::NODE_PORT) => ServiceExposure::NodePort,
             _ => ServiceExposure::Auto,
         };
-        if got.index == 2 && got.detail.is_some() {
+        if got.is(&service::NODE_PORT) && got.detail.is_some() {
             return vec![format!(
                 "`proxy-public` is published on {}; the policy language states the Service type, so the proposal says `node-port`",
                 got.detail.unwrap_or_default()

@@ -11,42 +11,70 @@ use crate::policy::{HttpsMode, Policy};
 
 pub struct HttpsControl;
 
+static LETSENCRYPT: Setting = Setting {
+    name: "letsencrypt",
+    rank: 0,
+    summary: "autohttps (Traefik) obtains certificates from Let's Encrypt for `hosts`",
+};
+static SECRET: Setting = Setting {
+    name: "secret",
+    rank: 0,
+    summary: "the proxy serves a certificate from an existing TLS Secret",
+};
+static MANUAL: Setting = Setting {
+    name: "manual",
+    rank: 0,
+    summary: "the proxy serves a certificate and key given as PEM files (the key lands in values.yaml)",
+};
+pub(super) static INGRESS: Setting = Setting {
+    name: "ingress",
+    rank: 0,
+    summary: "an Ingress the chart creates serves a certificate from a TLS Secret; `proxy-public` is not exposed",
+};
+static OFFLOAD: Setting = Setting {
+    name: "offload",
+    rank: 1,
+    summary: "a cloud load balancer terminates TLS; plain HTTP behind it",
+};
+pub(super) static DISABLED: Setting = Setting {
+    name: "disabled",
+    rank: 2,
+    summary: "the proxy serves plain HTTP",
+};
+
+const MODES: [HttpsMode; 6] = [
+    HttpsMode::Letsencrypt,
+    HttpsMode::Secret,
+    HttpsMode::Manual,
+    HttpsMode::Ingress,
+    HttpsMode::Offload,
+    HttpsMode::Disabled,
+];
+
+/// The setting of each mode.
+fn setting(mode: HttpsMode) -> &'static Setting {
+    match mode {
+        HttpsMode::Letsencrypt => &LETSENCRYPT,
+        HttpsMode::Secret => &SECRET,
+        HttpsMode::Manual => &MANUAL,
+        HttpsMode::Ingress => &INGRESS,
+        HttpsMode::Offload => &OFFLOAD,
+        HttpsMode::Disabled => &DISABLED,
+    }
+}
+
 pub(super) static DEF: ControlDef = ControlDef {
     id: "https",
     title: "HTTPS for the hub's public endpoint",
     field: "/spec/https/mode",
     rationale: "Logins, tokens and notebooks cross the network; without TLS anyone on the path reads them.",
     settings: &[
-        Setting {
-            name: "letsencrypt",
-            rank: 0,
-            summary: "autohttps (Traefik) obtains certificates from Let's Encrypt for `hosts`",
-        },
-        Setting {
-            name: "secret",
-            rank: 0,
-            summary: "the proxy serves a certificate from an existing TLS Secret",
-        },
-        Setting {
-            name: "manual",
-            rank: 0,
-            summary: "the proxy serves a certificate and key given as PEM files (the key lands in values.yaml)",
-        },
-        Setting {
-            name: "ingress",
-            rank: 0,
-            summary: "an Ingress the chart creates serves a certificate from a TLS Secret; `proxy-public` is not exposed",
-        },
-        Setting {
-            name: "offload",
-            rank: 1,
-            summary: "a cloud load balancer terminates TLS; plain HTTP behind it",
-        },
-        Setting {
-            name: "disabled",
-            rank: 2,
-            summary: "the proxy serves plain HTTP",
-        },
+        &LETSENCRYPT,
+        &SECRET,
+        &MANUAL,
+        &INGRESS,
+        &OFFLOAD,
+        &DISABLED,
     ],
     values_keys: &[
         "proxy.https.enabled",
@@ -55,27 +83,26 @@ pub(super) static DEF: ControlDef = ControlDef {
         "ingress.enabled",
         "ingress.tls",
         "proxy.service.type",
+        "proxy.https.letsencrypt.contactEmail",
+        "proxy.https.secret.name",
+        "proxy.https.manual.cert",
+        "proxy.https.manual.key",
+        "ingress.hosts",
+        "ingress.ingressClassName",
+        "ingress.annotations",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
 pub(super) const PTR: &str = "/spec/https";
-/// Index of `disabled` in `DEF.settings`.
-pub(super) const DISABLED: usize = 5;
 
 impl Control for HttpsControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.https.mode {
-            HttpsMode::Letsencrypt => 0,
-            HttpsMode::Secret => 1,
-            HttpsMode::Manual => 2,
-            HttpsMode::Ingress => 3,
-            HttpsMode::Offload => 4,
-            HttpsMode::Disabled => 5,
-        })
+        setting(p.spec.https.mode).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let h = &p.spec.https;
@@ -207,22 +234,20 @@ impl Control for HttpsControl {
             .is_some_and(|h| !h.is_empty());
         ReadBack::Setting(
             match v.str(&["proxy", "https", "type"]).unwrap_or("letsencrypt") {
-                "letsencrypt" if hosts => Selected::of(0),
+                "letsencrypt" if hosts => LETSENCRYPT.selected(),
                 "letsencrypt" => {
                     // Without hosts the chart renders no autohttps: what
                     // serves the hub is the Ingress, or nothing.
                     match super::https_ingress::read_back(v) {
-                        ReadBack::Setting(s) if s.index != DISABLED => return ReadBack::Setting(s),
+                        ReadBack::Setting(s) if !s.is(&DISABLED) => return ReadBack::Setting(s),
                         other @ ReadBack::CannotVerify { .. } => return other,
-                        _ => {
-                            Selected::with(DISABLED, "letsencrypt without hosts serves plain HTTP")
-                        }
+                        _ => DISABLED.with("letsencrypt without hosts serves plain HTTP"),
                     }
                 }
-                "secret" => Selected::of(1),
-                "manual" => Selected::of(2),
-                "offload" => Selected::of(4),
-                _ => Selected::of(DISABLED),
+                "secret" => SECRET.selected(),
+                "manual" => MANUAL.selected(),
+                "offload" => OFFLOAD.selected(),
+                _ => DISABLED.selected(),
             },
         )
     }
@@ -239,8 +264,8 @@ impl Control for HttpsControl {
             .filter(|s| hostname(s).is_ok())
             .map(|s| Host(s.to_string()))
             .collect();
-        h.mode = match got.index {
-            0 => {
+        h.mode = match super::value_of(&MODES, setting, &got).unwrap_or(HttpsMode::Disabled) {
+            HttpsMode::Letsencrypt => {
                 let contact = v
                     .str(&["proxy", "https", "letsencrypt", "contactEmail"])
                     .filter(|e| email(e).is_ok());
@@ -253,7 +278,7 @@ impl Control for HttpsControl {
                 });
                 HttpsMode::Letsencrypt
             }
-            1 => match v
+            HttpsMode::Secret => match v
                 .str(&["proxy", "https", "secret", "name"])
                 .filter(|n| k8s_subdomain(n).is_ok())
             {
@@ -266,13 +291,13 @@ impl Control for HttpsControl {
                     HttpsMode::Offload
                 }
             },
-            2 => {
+            HttpsMode::Manual => {
                 lost.push("the certificate and key are inline in the values; `https.mode: manual` takes PEM files (`manual.certFile`, `keyFile`), so the proposal says `offload` — switch to `manual` with the files, or to `secret`".into());
                 HttpsMode::Offload
             }
-            3 => super::https_ingress::propose(v, h, &mut lost),
-            4 => HttpsMode::Offload,
-            _ => HttpsMode::Disabled,
+            HttpsMode::Ingress => super::https_ingress::propose(v, h, &mut lost),
+            HttpsMode::Offload => HttpsMode::Offload,
+            HttpsMode::Disabled => HttpsMode::Disabled,
         };
         lost
     }
@@ -294,6 +319,24 @@ fn read_pem(cx: &mut Lowering, dir: &Path, file: &str, ptr: &str, label: &str) -
         Err(e) => {
             cx.error(ptr, e.message, "paths are relative to the policy file");
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every setting is some mode's: the list of modes misses none.
+    #[test]
+    fn every_setting_maps_back_to_its_mode() {
+        for s in DEF.settings {
+            let v = super::super::value_of(&MODES, setting, &s.selected());
+            assert!(
+                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
+                "{}",
+                s.name
+            );
         }
     }
 }

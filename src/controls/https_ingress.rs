@@ -5,14 +5,10 @@
 use serde_json::{Value, json};
 
 use super::ValuesView;
-use super::https::{DEF, DISABLED, PTR};
+use super::https::{DEF, DISABLED, INGRESS, PTR};
 use crate::lower::Lowering;
-use crate::plan::Selected;
 use crate::policy::{Host, HttpsMode, IngressTls, Policy};
 use crate::values::get_strs;
-
-/// Index of `ingress` in `DEF.settings`.
-const INGRESS: usize = 3;
 
 /// Service types that publish `proxy-public` outside the cluster (unset is
 /// the chart's default, `LoadBalancer`, in every supported version).
@@ -102,27 +98,20 @@ pub(super) fn read_back(v: &ValuesView) -> super::ReadBack {
             })
         };
         let got = if hosts.is_empty() {
-            Selected::with(
-                DISABLED,
-                "the Ingress has no hosts, so no certificate applies",
-            )
+            DISABLED.with("the Ingress has no hosts, so no certificate applies")
         } else if let Some(bare) = hosts.iter().find(|h| !covered(h)) {
-            Selected::with(
-                DISABLED,
+            DISABLED.with(
                 format!(
                     "the Ingress serves `{bare}` without TLS (no `ingress.tls` entry with a secretName lists it)"
                 ),
             )
         } else if exposed(service_type) {
-            Selected::with(
-                DISABLED,
-                format!(
-                    "`proxy-public` is a {} Service: plain HTTP is published beside the TLS Ingress",
-                    service_type.unwrap_or("LoadBalancer")
-                ),
-            )
+            DISABLED.with(format!(
+                "`proxy-public` is a {} Service: plain HTTP is published beside the TLS Ingress",
+                service_type.unwrap_or("LoadBalancer")
+            ))
         } else {
-            Selected::of(INGRESS)
+            INGRESS.selected()
         };
         return ReadBack::Setting(got);
     }
@@ -139,7 +128,7 @@ pub(super) fn read_back(v: &ValuesView) -> super::ReadBack {
             reason: "`proxy-public` is ClusterIP and the chart makes no Ingress: TLS, if any, is terminated by objects outside the chart's values".into(),
         };
     }
-    ReadBack::Setting(Selected::of(DISABLED))
+    ReadBack::Setting(DISABLED.selected())
 }
 
 /// `init`: the Ingress settings from existing values.
@@ -211,9 +200,9 @@ mod tests {
         v
     }
 
-    fn setting(r: ReadBack) -> (usize, Option<String>) {
+    fn setting(r: ReadBack) -> (&'static str, Option<String>) {
         match r {
-            ReadBack::Setting(s) => (s.index, s.detail),
+            ReadBack::Setting(s) => (s.setting.name, s.detail),
             ReadBack::CannotVerify { reason } => panic!("cannot verify: {reason}"),
         }
     }
@@ -223,7 +212,7 @@ mod tests {
         let tls = json!([{"hosts": ["a.example.org"], "secretName": "a"}, {"hosts": ["b.example.org"], "secretName": "b"}]);
         assert_eq!(
             setting(read(ingress(tls, Some("ClusterIP")))),
-            (INGRESS, None)
+            ("ingress", None)
         );
     }
 
@@ -232,18 +221,18 @@ mod tests {
         let all = json!([{"hosts": ["a.example.org", "b.example.org"], "secretName": "t"}]);
         // The chart's default Service type publishes port 80 on a load balancer.
         for service in [None, Some("LoadBalancer"), Some("NodePort")] {
-            let (index, detail) = setting(read(ingress(all.clone(), service)));
-            assert_eq!(index, DISABLED, "{service:?}");
+            let (name, detail) = setting(read(ingress(all.clone(), service)));
+            assert_eq!(name, "disabled", "{service:?}");
             assert!(detail.unwrap().contains("plain HTTP is published"));
         }
         let partial = json!([{"hosts": ["a.example.org"], "secretName": "t"}]);
-        let (index, detail) = setting(read(ingress(partial, Some("ClusterIP"))));
-        assert_eq!(index, DISABLED);
+        let (name, detail) = setting(read(ingress(partial, Some("ClusterIP"))));
+        assert_eq!(name, "disabled");
         assert!(detail.unwrap().contains("`b.example.org` without TLS"));
         let no_secret = json!([{"hosts": ["a.example.org", "b.example.org"]}]);
         assert_eq!(
             setting(read(ingress(no_secret, Some("ClusterIP")))).0,
-            DISABLED
+            "disabled"
         );
     }
 
@@ -252,6 +241,6 @@ mod tests {
         let route =
             json!({"httpRoute": {"enabled": true}, "proxy": {"service": {"type": "ClusterIP"}}});
         assert!(matches!(read(route), ReadBack::CannotVerify { .. }));
-        assert_eq!(setting(read(json!({}))), (DISABLED, None));
+        assert_eq!(setting(read(json!({}))), ("disabled", None));
     }
 }

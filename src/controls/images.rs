@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::cloud_metadata::every_user_container;
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
 use crate::lower::Lowering;
@@ -12,30 +12,52 @@ use crate::policy::{Policy, PullPolicy};
 
 pub struct PullPolicyControl;
 
+/// Settings of `image-pull-policy`.
+pub(crate) mod pull {
+    use crate::controls::Setting;
+    use crate::policy::PullPolicy;
+
+    pub static ALWAYS: Setting = Setting {
+        name: "always",
+        rank: 0,
+        summary: "`singleuser.image.pullPolicy: Always`",
+    };
+    pub static IF_NOT_PRESENT: Setting = Setting {
+        name: "if-not-present",
+        rank: 1,
+        summary: "`IfNotPresent`: cached images are reused",
+    };
+    pub static CHART_DEFAULT: Setting = Setting {
+        name: "chart-default",
+        rank: 2,
+        summary: "the chart's default (unset: Kubernetes decides from the tag)",
+    };
+
+    pub const POLICIES: [PullPolicy; 3] = [
+        PullPolicy::Always,
+        PullPolicy::IfNotPresent,
+        PullPolicy::ChartDefault,
+    ];
+
+    /// The setting of each pull policy.
+    pub fn of(p: PullPolicy) -> &'static Setting {
+        match p {
+            PullPolicy::Always => &ALWAYS,
+            PullPolicy::IfNotPresent => &IF_NOT_PRESENT,
+            PullPolicy::ChartDefault => &CHART_DEFAULT,
+        }
+    }
+}
+
 static PULL: ControlDef = ControlDef {
     id: "image-pull-policy",
     title: "Pull policy of the user image",
     field: "/spec/images/pullPolicy",
     rationale: "`Always` makes the node check with the registry on every start, so a private image is never served \
         from a node's cache to someone without pull rights and a moved tag is picked up.",
-    settings: &[
-        Setting {
-            name: "always",
-            rank: 0,
-            summary: "`singleuser.image.pullPolicy: Always`",
-        },
-        Setting {
-            name: "if-not-present",
-            rank: 1,
-            summary: "`IfNotPresent`: cached images are reused",
-        },
-        Setting {
-            name: "chart-default",
-            rank: 2,
-            summary: "the chart's default (unset: Kubernetes decides from the tag)",
-        },
-    ],
+    settings: &[&pull::ALWAYS, &pull::IF_NOT_PRESENT, &pull::CHART_DEFAULT],
     values_keys: &["singleuser.image.pullPolicy"],
+    read_only_keys: &[],
     spawner_traits: &["image_pull_policy"],
 };
 
@@ -44,11 +66,7 @@ impl Control for PullPolicyControl {
         &PULL
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.images.pull_policy {
-            PullPolicy::Always => 0,
-            PullPolicy::IfNotPresent => 1,
-            PullPolicy::ChartDefault => 2,
-        })
+        pull::of(p.spec.images.pull_policy).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let v = match p.spec.images.pull_policy {
@@ -60,13 +78,14 @@ impl Control for PullPolicyControl {
     }
     fn judge(&self, v: &ValuesView) -> super::Judgement {
         let keys = {
-            ReadBack::Setting(Selected::of(
+            ReadBack::Setting(
                 match v.str(&["singleuser", "image", "pullPolicy"]) {
-                    Some("Always") => 0,
-                    Some("IfNotPresent") => 1,
-                    _ => 2,
-                },
-            ))
+                    Some("Always") => &pull::ALWAYS,
+                    Some("IfNotPresent") => &pull::IF_NOT_PRESENT,
+                    _ => &pull::CHART_DEFAULT,
+                }
+                .selected(),
+            )
         };
         super::reconcile(
             keys,
@@ -98,11 +117,8 @@ impl Control for PullPolicyControl {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.images.pull_policy = match got.index {
-                0 => PullPolicy::Always,
-                1 => PullPolicy::IfNotPresent,
-                _ => PullPolicy::ChartDefault,
-            };
+            p.spec.images.pull_policy = super::value_of(&pull::POLICIES, pull::of, &got)
+                .unwrap_or(PullPolicy::ChartDefault);
         }
         Vec::new()
     }
@@ -110,29 +126,35 @@ impl Control for PullPolicyControl {
 
 pub struct ImagePinning;
 
+/// Settings of `image-pinning`.
+pub(crate) mod pin {
+    use crate::controls::Setting;
+
+    pub static DIGEST: Setting = Setting {
+        name: "digest",
+        rank: 0,
+        summary: "`name:tag@sha256:…` — the content is fixed",
+    };
+    pub static TAG: Setting = Setting {
+        name: "tag",
+        rank: 1,
+        summary: "`name:tag` — the registry decides what the tag means",
+    };
+    pub static CHART_DEFAULT: Setting = Setting {
+        name: "chart-default",
+        rank: 2,
+        summary: "the chart's default user image",
+    };
+}
+
 static PIN: ControlDef = ControlDef {
     id: "image-pinning",
     title: "Pinning of the user image",
     field: "/spec/images/userImage",
     rationale: "A tag can be moved to different content; a digest names exactly the image that was reviewed.",
-    settings: &[
-        Setting {
-            name: "digest",
-            rank: 0,
-            summary: "`name:tag@sha256:…` — the content is fixed",
-        },
-        Setting {
-            name: "tag",
-            rank: 1,
-            summary: "`name:tag` — the registry decides what the tag means",
-        },
-        Setting {
-            name: "chart-default",
-            rank: 2,
-            summary: "the chart's default user image",
-        },
-    ],
+    settings: &[&pin::DIGEST, &pin::TAG, &pin::CHART_DEFAULT],
     values_keys: &["singleuser.image.name", "singleuser.image.tag"],
+    read_only_keys: &[],
     spawner_traits: &["image"],
 };
 
@@ -142,9 +164,9 @@ impl Control for ImagePinning {
     }
     fn selected(&self, p: &Policy) -> Selected {
         match &p.spec.images.user_image {
-            Some(img) if img.digest.is_some() => Selected::with(0, img.name.clone()),
-            Some(img) => Selected::with(1, format!("{}:{}", img.name, img.tag)),
-            None => Selected::of(2),
+            Some(img) if img.digest.is_some() => pin::DIGEST.with(img.name.clone()),
+            Some(img) => pin::TAG.with(format!("{}:{}", img.name, img.tag)),
+            None => pin::CHART_DEFAULT.selected(),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -186,17 +208,17 @@ impl Control for ImagePinning {
             let unset = |k: &str| v.get(&["singleuser", "image", k]).is_none();
             if unset("name") && unset("tag") {
                 // Neither the values nor the known defaults name an image.
-                return ReadBack::Setting(Selected::of(2));
+                return ReadBack::Setting(pin::CHART_DEFAULT.selected());
             }
             ReadBack::Setting(if tag.contains("@sha256:") {
-                Selected::with(0, name)
+                pin::DIGEST.with(name)
             } else if Some(tag) == default_tag
                 && v.get(&["singleuser", "image", "name"])
                     == v.defaults.pointer("/singleuser/image/name")
             {
-                Selected::of(2)
+                pin::CHART_DEFAULT.selected()
             } else {
-                Selected::with(1, format!("{name}:{tag}"))
+                pin::TAG.with(format!("{name}:{tag}"))
             })
         })();
         let default_image = default_image(v);
@@ -222,7 +244,7 @@ impl Control for ImagePinning {
         let Some(got) = super::read_setting(self, v) else {
             return Vec::new();
         };
-        if got.index == 2 {
+        if got.is(&pin::CHART_DEFAULT) {
             p.spec.images.user_image = None;
             return Vec::new();
         }
@@ -260,5 +282,23 @@ fn default_image(v: &ValuesView) -> Option<String> {
     {
         Some(t) if !t.is_empty() => Some(format!("{name}:{t}")),
         _ => Some(name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod mapping_tests {
+    use super::*;
+
+    /// Every setting is some pull policy's: the list of pull policys misses none.
+    #[test]
+    fn every_setting_maps_back_to_its_pull_policy() {
+        for s in PULL.settings {
+            let v = super::super::value_of(&pull::POLICIES, pull::of, &s.selected());
+            assert!(
+                v.is_some_and(|v| std::ptr::eq(pull::of(v), *s)),
+                "{}",
+                s.name
+            );
+        }
     }
 }

@@ -7,24 +7,25 @@ use crate::policy::{InternalTls, Policy};
 
 pub struct InternalTlsControl;
 
+static REQUIRED: Setting = Setting {
+    name: "required",
+    rank: 0,
+    summary: "refused: the chart cannot configure internal TLS",
+};
+static NOT_REQUIRED: Setting = Setting {
+    name: "not-required",
+    rank: 1,
+    summary: "plain HTTP inside the cluster, as the chart does",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "internal-tls",
     title: "TLS inside the cluster",
     field: "/spec/internalTls",
     rationale: "Traffic between proxy, hub and user servers is plain HTTP in z2jh; anyone who can sniff the pod network reads it.",
-    settings: &[
-        Setting {
-            name: "required",
-            rank: 0,
-            summary: "refused: the chart cannot configure internal TLS",
-        },
-        Setting {
-            name: "not-required",
-            rank: 1,
-            summary: "plain HTTP inside the cluster, as the chart does",
-        },
-    ],
+    settings: &[&REQUIRED, &NOT_REQUIRED],
     values_keys: &["hub.extraConfig"],
+    read_only_keys: &["hub.extraConfig"],
     spawner_traits: &[],
 };
 
@@ -33,10 +34,11 @@ impl Control for InternalTlsControl {
         &DEF
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.internal_tls {
-            InternalTls::Required => 0,
-            InternalTls::NotRequired => 1,
-        })
+        match p.spec.internal_tls {
+            InternalTls::Required => &REQUIRED,
+            InternalTls::NotRequired => &NOT_REQUIRED,
+        }
+        .selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.internal_tls == InternalTls::Required {
@@ -54,6 +56,6 @@ impl Control for InternalTlsControl {
                 reason: "hub.extraConfig sets internal_ssl in Python".into(),
             };
         }
-        ReadBack::Setting(Selected::of(1))
+        ReadBack::Setting(NOT_REQUIRED.selected())
     }
 }

@@ -31,6 +31,51 @@ fn pod_config(field: &str) -> Vec<&str> {
 
 // ---------------------------------------------------------------- runtime class
 
+pub(crate) mod runtime {
+    use super::Setting;
+
+    pub static SANDBOXED: Setting = Setting {
+        name: "sandboxed",
+        rank: 0,
+        summary: "`runtimeClassName` of a sandbox (gVisor, Kata Containers) on every user pod, through `singleuser.extraPodConfig`; the RuntimeClass is emitted when the policy gives its `handler`",
+    };
+    pub static DEFAULT_RUNTIME: Setting = Setting {
+        name: "default-runtime",
+        rank: 1,
+        summary: "the node's default runtime (runc): user servers share the node's kernel",
+    };
+}
+
+pub(crate) mod userns {
+    use super::Setting;
+
+    pub static USER_NAMESPACE: Setting = Setting {
+        name: "user-namespace",
+        rank: 0,
+        summary: "`hostUsers: false` on every user pod, through `singleuser.extraPodConfig` (Kubernetes ≥ 1.33, or 1.30 with the feature gate; Linux ≥ 6.3, containerd ≥ 2.0 or CRI-O ≥ 1.25, runc ≥ 1.2 on the nodes)",
+    };
+    pub static HOST_USERS: Setting = Setting {
+        name: "host-users",
+        rank: 1,
+        summary: "the node's user namespace (Kubernetes' default): uids in the pod are uids on the node",
+    };
+}
+
+pub(crate) mod read_only {
+    use super::Setting;
+
+    pub static READ_ONLY: Setting = Setting {
+        name: "read-only",
+        rank: 0,
+        summary: "`readOnlyRootFilesystem: true` on the notebook container; emptyDir volumes at /tmp (and at the home directory when homes are not stored)",
+    };
+    pub static WRITABLE: Setting = Setting {
+        name: "writable",
+        rank: 1,
+        summary: "the container may write anywhere in its image's file system (Kubernetes' default)",
+    };
+}
+
 pub struct RuntimeClassControl;
 
 const RUNTIME_PTR: &str = "/spec/userPods/runtimeClass";
@@ -43,20 +88,13 @@ static RUNTIME: ControlDef = ControlDef {
         from their server to the node and every other user on it. A sandboxed runtime puts a kernel of its own \
         (gVisor) or a virtual machine (Kata Containers) between the notebook and the node, at the cost of \
         syscall compatibility, I/O speed and per-pod overhead, and only on nodes that have the handler installed.",
-    settings: &[
-        Setting {
-            name: "sandboxed",
-            rank: 0,
-            summary: "`runtimeClassName` of a sandbox (gVisor, Kata Containers) on every user pod, through `singleuser.extraPodConfig`; the RuntimeClass is emitted when the policy gives its `handler`",
-        },
-        Setting {
-            name: "default-runtime",
-            rank: 1,
-            summary: "the node's default runtime (runc): user servers share the node's kernel",
-        },
-    ],
+    settings: &[&runtime::SANDBOXED, &runtime::DEFAULT_RUNTIME],
     values_keys: &[
         "singleuser.extraPodConfig.runtimeClassName",
+        "hub.config.KubeSpawner.extra_pod_config",
+        "singleuser.profileList",
+    ],
+    read_only_keys: &[
         "hub.config.KubeSpawner.extra_pod_config",
         "singleuser.profileList",
     ],
@@ -70,10 +108,13 @@ fn runtime_of(pod: &Pod) -> Verdict {
         return u;
     }
     match pod.json.pointer(PTR).and_then(Value::as_str) {
-        Some(name) if !name.is_empty() => {
-            Verdict::found(pod, 0, Some(name.to_string()), grade::origin(pod, PTR))
-        }
-        _ => Verdict::found(pod, 1, None, left_out(pod, PTR)),
+        Some(name) if !name.is_empty() => Verdict::found(
+            pod,
+            &runtime::SANDBOXED,
+            Some(name.to_string()),
+            grade::origin(pod, PTR),
+        ),
+        _ => Verdict::found(pod, &runtime::DEFAULT_RUNTIME, None, left_out(pod, PTR)),
     }
 }
 
@@ -90,9 +131,9 @@ impl Control for RuntimeClassControl {
     fn selected(&self, p: &Policy) -> Selected {
         let rc = &p.spec.user_pods.runtime_class;
         match (rc.mode, &rc.name) {
-            (RuntimeMode::Sandboxed, Some(name)) => Selected::with(0, name.clone()),
-            (RuntimeMode::Sandboxed, None) => Selected::of(0),
-            (RuntimeMode::DefaultRuntime, _) => Selected::of(1),
+            (RuntimeMode::Sandboxed, Some(name)) => runtime::SANDBOXED.with(name.clone()),
+            (RuntimeMode::Sandboxed, None) => runtime::SANDBOXED.selected(),
+            (RuntimeMode::DefaultRuntime, _) => runtime::DEFAULT_RUNTIME.selected(),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -204,7 +245,7 @@ impl Control for RuntimeClassControl {
             return Vec::new();
         };
         let rc = &mut p.spec.user_pods.runtime_class;
-        if got.index != 0 {
+        if !got.is(&runtime::SANDBOXED) {
             *rc = RuntimeClass::default();
             return Vec::new();
         }
@@ -244,20 +285,13 @@ static USERNS: ControlDef = ControlDef {
         of its own (`hostUsers: false`) the pod's uids map to an unprivileged range no other pod shares, so a \
         breakout lands as nobody in particular; several container escapes rated high or critical were not \
         exploitable this way. It needs recent nodes, and volumes whose file system supports idmapped mounts.",
-    settings: &[
-        Setting {
-            name: "user-namespace",
-            rank: 0,
-            summary: "`hostUsers: false` on every user pod, through `singleuser.extraPodConfig` (Kubernetes ≥ 1.33, or 1.30 with the feature gate; Linux ≥ 6.3, containerd ≥ 2.0 or CRI-O ≥ 1.25, runc ≥ 1.2 on the nodes)",
-        },
-        Setting {
-            name: "host-users",
-            rank: 1,
-            summary: "the node's user namespace (Kubernetes' default): uids in the pod are uids on the node",
-        },
-    ],
+    settings: &[&userns::USER_NAMESPACE, &userns::HOST_USERS],
     values_keys: &[
         "singleuser.extraPodConfig.hostUsers",
+        "hub.config.KubeSpawner.extra_pod_config",
+        "singleuser.profileList",
+    ],
+    read_only_keys: &[
         "hub.config.KubeSpawner.extra_pod_config",
         "singleuser.profileList",
     ],
@@ -278,8 +312,10 @@ fn userns_of(pod: &Pod) -> Verdict {
         return u;
     }
     match pod.json.pointer(PTR) {
-        Some(Value::Bool(false)) => Verdict::found(pod, 0, None, grade::origin(pod, PTR)),
-        _ => Verdict::found(pod, 1, None, left_out(pod, PTR)),
+        Some(Value::Bool(false)) => {
+            Verdict::found(pod, &userns::USER_NAMESPACE, None, grade::origin(pod, PTR))
+        }
+        _ => Verdict::found(pod, &userns::HOST_USERS, None, left_out(pod, PTR)),
     }
 }
 
@@ -288,7 +324,11 @@ impl Control for UserNamespaces {
         &USERNS
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(usize::from(p.spec.user_pods.host_users))
+        if p.spec.user_pods.host_users {
+            userns::HOST_USERS.selected()
+        } else {
+            userns::USER_NAMESPACE.selected()
+        }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.user_pods.host_users {
@@ -405,7 +445,7 @@ impl Control for UserNamespaces {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.user_pods.host_users = got.index != 0;
+            p.spec.user_pods.host_users = !got.is(&userns::USER_NAMESPACE);
         }
         Vec::new()
     }
@@ -423,22 +463,14 @@ static READ_ONLY: ControlDef = ControlDef {
         command in it runs, and hide tools there; a read-only image keeps what can change to the volumes, which \
         are visible, size-limited and gone with the pod (/tmp) or the user's own (home). Installing into the \
         image's environment (`pip install`, `conda install` without `--user`) stops working.",
-    settings: &[
-        Setting {
-            name: "read-only",
-            rank: 0,
-            summary: "`readOnlyRootFilesystem: true` on the notebook container; emptyDir volumes at /tmp (and at the home directory when homes are not stored)",
-        },
-        Setting {
-            name: "writable",
-            rank: 1,
-            summary: "the container may write anywhere in its image's file system (Kubernetes' default)",
-        },
-    ],
+    settings: &[&read_only::READ_ONLY, &read_only::WRITABLE],
     values_keys: &[
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.extra_container_config",
+        "singleuser.storage.extraVolumes",
+        "singleuser.storage.extraVolumeMounts",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.extra_container_config"],
     spawner_traits: &["container_security_context", "extra_container_config"],
 };
 
@@ -450,7 +482,11 @@ impl Control for ReadOnlyRoot {
         &READ_ONLY
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(usize::from(!p.spec.user_pods.read_only_root_filesystem))
+        if p.spec.user_pods.read_only_root_filesystem {
+            read_only::READ_ONLY.selected()
+        } else {
+            read_only::WRITABLE.selected()
+        }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if !p.spec.user_pods.read_only_root_filesystem {
@@ -505,7 +541,11 @@ impl Control for ReadOnlyRoot {
                 super::user_pods::CTR_CTX,
                 &["readOnlyRootFilesystem"],
             ) == Some(&json!(true));
-            super::ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
+            super::ReadBack::Setting(if on {
+                read_only::READ_ONLY.selected()
+            } else {
+                read_only::WRITABLE.selected()
+            })
         };
         super::reconcile(keys, v.judge_pods(&READ_ONLY, grade::read_only_root))
     }
@@ -525,7 +565,7 @@ impl Control for ReadOnlyRoot {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.user_pods.read_only_root_filesystem = got.index == 0;
+            p.spec.user_pods.read_only_root_filesystem = got.is(&read_only::READ_ONLY);
         }
         Vec::new()
     }

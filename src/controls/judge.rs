@@ -146,10 +146,9 @@ mod tests {
     fn every_control_agrees_with_itself() {
         for c in ALL {
             let def = c.def();
-            let n = def.settings.len();
-            for a in 0..n {
-                for b in 0..n {
-                    let (x, y) = (Selected::of(a), Selected::of(b));
+            for a in def.settings {
+                for b in def.settings {
+                    let (x, y) = (a.selected(), b.selected());
                     let d = Direction::of(def, Some(&x), Some(&y));
                     // Weakening from x to y is exactly y not meeting x.
                     assert_eq!(d == Direction::Weakens, !meets(def, &x, &y), "{}", def.id);

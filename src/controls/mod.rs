@@ -5,28 +5,28 @@
 //! Compile, explain, diff, check and audit all go through [`ALL`].
 
 mod admission;
-mod api_access;
+pub(crate) mod api_access;
 mod bandwidth;
 mod chart_pods;
-mod cloud_metadata;
-mod egress;
+pub(crate) mod cloud_metadata;
+pub(crate) mod egress;
 mod exposure;
 mod https;
 mod https_ingress;
-mod images;
+pub(crate) mod images;
 mod internal_tls;
-mod isolation;
+pub(crate) mod isolation;
 pub mod judge;
 mod network_policy;
 mod pids;
-mod pod_level;
+pub(crate) mod pod_level;
 pub mod pod_security;
-mod profiles;
+pub(crate) mod profiles;
 mod quota;
-mod resources;
+pub(crate) mod resources;
 mod secrets;
 mod storage;
-mod user_pods;
+pub(crate) mod user_pods;
 
 pub use user_pods::IDENTITY_KEY;
 
@@ -38,14 +38,35 @@ use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 
-/// One setting of a control.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// One setting of a control. Each is a `static` of its control's module,
+/// listed in its definition's `settings` and named wherever the control
+/// selects, reads back or grades it ([`Setting::selected`],
+/// [`Selected::is`]): a setting is known by identity, never by position.
+#[derive(Debug, Serialize)]
 pub struct Setting {
     pub name: &'static str,
     /// Strength: 0 is strongest; equal ranks are equally strong.
     pub rank: u8,
     /// What the setting does, in one line.
     pub summary: &'static str,
+}
+
+impl Setting {
+    /// This setting, without detail.
+    pub fn selected(&'static self) -> Selected {
+        Selected {
+            setting: self,
+            detail: None,
+        }
+    }
+
+    /// This setting with a detail (e.g. the number of extra egress rules).
+    pub fn with(&'static self, detail: impl Into<String>) -> Selected {
+        Selected {
+            setting: self,
+            detail: Some(detail.into()),
+        }
+    }
 }
 
 /// The fixed description of a control.
@@ -57,12 +78,16 @@ pub struct ControlDef {
     pub field: &'static str,
     /// Why the control matters, and the trade-off it asks you to make.
     pub rationale: &'static str,
-    /// Settings, strongest first.
-    pub settings: &'static [Setting],
+    /// Settings, strongest first (ranks never decrease along the list).
+    pub settings: &'static [&'static Setting],
     /// Helm values paths `read_back` looks at, dotted; a key that itself
     /// contains dots is written in brackets (`a.b[c.d/e]`). `check` and
     /// `audit` point at the last values file that sets one of them.
     pub values_keys: &'static [&'static str],
+    /// Those of `values_keys` the control reads but `lower` never sets
+    /// (chart keys it judges, or keys only other tools write).
+    #[serde(skip)]
+    pub read_only_keys: &'static [&'static str],
     /// KubeSpawner traits that a profile's `kubespawner_override` can set
     /// to undo this control for the users of that profile.
     pub spawner_traits: &'static [&'static str],
@@ -74,8 +99,28 @@ impl ControlDef {
         crate::validate::schema_check::dotted(self.field)
     }
 
+    /// The setting `s` is at. It is one of this control's own (checked in
+    /// debug builds, so every test run catches a setting of another
+    /// control); there is no index to fall out of range.
     pub fn setting(&self, s: &Selected) -> &'static Setting {
-        &self.settings[s.index.min(self.settings.len() - 1)]
+        debug_assert!(
+            self.position(s.setting).is_some(),
+            "`{}` is not a setting of `{}`",
+            s.setting.name,
+            self.id
+        );
+        s.setting
+    }
+
+    /// Where `s` stands in `settings`, by identity; `None` for a setting
+    /// of another control.
+    pub fn position(&self, s: &Setting) -> Option<usize> {
+        self.settings.iter().position(|x| std::ptr::eq(*x, s))
+    }
+
+    /// `s` is the first of `settings`.
+    pub fn is_strongest(&self, s: &Setting) -> bool {
+        self.settings.first().is_some_and(|x| std::ptr::eq(*x, s))
     }
 
     /// Rank of the weakest setting.
@@ -87,6 +132,17 @@ impl ControlDef {
     pub fn values_paths(&self) -> Vec<Vec<String>> {
         self.values_keys.iter().map(|k| values_path(k)).collect()
     }
+}
+
+/// The value of a policy enum that selects `s`: `values` lists every value
+/// and `setting` is the one mapping from value to setting (an exhaustive
+/// `match`), so the way back is never written twice.
+pub fn value_of<E: Copy>(
+    values: &[E],
+    setting: impl Fn(E) -> &'static Setting,
+    s: &Selected,
+) -> Option<E> {
+    values.iter().copied().find(|v| s.is(setting(*v)))
 }
 
 /// Splits a dotted values path into keys; `[…]` holds a key with dots.
@@ -274,9 +330,8 @@ impl ValuesView<'_> {
         ) -> crate::effective::grade::Verdict,
     ) -> Judgement {
         use crate::effective::grade::{Verdict, over};
-        let ranks: Vec<u8> = def.settings.iter().map(|s| s.rank).collect();
         let pods = self.pods();
-        let v = over(pods.iter().copied(), &ranks, &f);
+        let v = over(pods.iter().copied(), def.weakest_rank(), &f);
         if let Some(Verdict::Unknown { reason, by }) = &v {
             // What the values alone put in force: a weakness there is a
             // violation whatever the code does; a pass is left unverified.
@@ -288,14 +343,14 @@ impl ValuesView<'_> {
                     (p, n.clone())
                 })
                 .collect();
-            let values_only = over(known.iter(), &ranks, &f);
+            let values_only = over(known.iter(), def.weakest_rank(), &f);
             if matches!(values_only, Some(Verdict::Found(_))) {
-                let mut j = Judgement::of(values_only, pods.len());
+                let mut j = Judgement::of(def, values_only, pods.len());
                 j.unverified = Some((reason.clone(), by.clone()));
                 return j;
             }
         }
-        Judgement::of(v, pods.len())
+        Judgement::of(def, v, pods.len())
     }
 
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
@@ -351,7 +406,11 @@ impl Judgement {
     }
 
     /// From a verdict over pods; the pod is named when there are several.
-    pub fn of(v: Option<crate::effective::grade::Verdict>, pods: usize) -> Judgement {
+    pub fn of(
+        def: &ControlDef,
+        v: Option<crate::effective::grade::Verdict>,
+        pods: usize,
+    ) -> Judgement {
         use crate::effective::grade::Verdict;
         match v {
             None => Judgement::plain(ReadBack::CannotVerify {
@@ -360,12 +419,12 @@ impl Judgement {
             Some(Verdict::Found(f)) => {
                 let detail = match (f.detail, pods > 1) {
                     (Some(d), true) => Some(format!("{d}; {}", f.pod)),
-                    (None, true) if f.index > 0 => Some(f.pod),
+                    (None, true) if !def.is_strongest(f.setting) => Some(f.pod),
                     (d, _) => d,
                 };
                 Judgement {
                     read_back: ReadBack::Setting(Selected {
-                        index: f.index,
+                        setting: f.setting,
                         detail,
                     }),
                     by: f.by,
@@ -426,8 +485,8 @@ pub trait Control: Sync {
         Vec::new()
     }
     /// Settings deployments can be found in that no policy selects (weaker
-    /// than anything the language says), as indices into `settings`.
-    fn found_only(&self) -> &'static [usize] {
+    /// than anything the language says).
+    fn found_only(&self) -> &'static [&'static Setting] {
         &[]
     }
     /// What of this control a pod spec cannot show (so admission cannot
@@ -499,13 +558,110 @@ pub fn by_id(id: &str) -> Option<&'static dyn Control> {
 /// parameters), with the effective origin.
 pub fn reconcile(keys: ReadBack, effective: Judgement) -> Judgement {
     match (&keys, &effective.read_back) {
-        (ReadBack::Setting(k), ReadBack::Setting(e)) if k.index == e.index => Judgement {
+        (ReadBack::Setting(k), ReadBack::Setting(e)) if k.is(e.setting) => Judgement {
             read_back: ReadBack::Setting(Selected {
-                index: k.index,
+                setting: k.setting,
                 detail: k.detail.clone().or_else(|| e.detail.clone()),
             }),
             ..effective
         },
         _ => effective,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings are known by identity: each is listed once, names are
+    /// unique, strength never increases along the list, and what only
+    /// deployments show belongs to the control.
+    #[test]
+    fn every_definition_lists_its_settings_once_strongest_first() {
+        let mut ids = std::collections::BTreeSet::new();
+        for c in ALL {
+            let def = c.def();
+            assert!(ids.insert(def.id), "{}: two controls share the id", def.id);
+            assert!(!def.settings.is_empty(), "{}: no settings", def.id);
+            assert!(
+                def.settings.first().is_some_and(|s| s.rank == 0),
+                "{}: the strongest setting has rank 0",
+                def.id
+            );
+            for (i, s) in def.settings.iter().enumerate() {
+                assert_eq!(
+                    def.position(s),
+                    Some(i),
+                    "{}: `{}` listed twice",
+                    def.id,
+                    s.name
+                );
+                assert_eq!(
+                    def.settings.iter().filter(|x| x.name == s.name).count(),
+                    1,
+                    "{}: two settings named `{}`",
+                    def.id,
+                    s.name
+                );
+                assert!(def.setting(&s.selected()).name == s.name);
+            }
+            for w in def.settings.windows(2) {
+                assert!(
+                    w[0].rank <= w[1].rank,
+                    "{}: `{}` (rank {}) is listed before the stronger `{}` (rank {}); list settings strongest first",
+                    def.id,
+                    w[0].name,
+                    w[0].rank,
+                    w[1].name,
+                    w[1].rank
+                );
+            }
+            for f in c.found_only() {
+                assert!(
+                    def.position(f).is_some(),
+                    "{}: found-only `{}` is not one of its settings",
+                    def.id,
+                    f.name
+                );
+            }
+        }
+    }
+
+    /// No two controls share a setting: a setting named in one control's
+    /// code cannot stand for another's.
+    #[test]
+    fn no_setting_belongs_to_two_controls() {
+        let all: Vec<(&str, &Setting)> = ALL
+            .iter()
+            .flat_map(|c| c.def().settings.iter().map(move |s| (c.def().id, *s)))
+            .collect();
+        for (i, (a, s)) in all.iter().enumerate() {
+            for (b, t) in &all[i + 1..] {
+                assert!(
+                    !std::ptr::eq(*s, *t),
+                    "`{}` is a setting of both {a} and {b}",
+                    s.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_setting_is_not_one_that_looks_alike() {
+        static A: Setting = Setting {
+            name: "a",
+            rank: 0,
+            summary: "",
+        };
+        static B: Setting = Setting {
+            name: "a",
+            rank: 0,
+            summary: "",
+        };
+        assert!(A.selected().is(&A));
+        assert!(!A.selected().is(&B));
+        assert_ne!(A.selected(), B.selected());
+        assert_eq!(A.with("x"), A.with("x"));
+        assert_ne!(A.with("x"), A.selected());
     }
 }

@@ -9,35 +9,36 @@ use crate::policy::Policy;
 
 pub struct NetworkPolicyControl;
 
+static ALL: Setting = Setting {
+    name: "all",
+    rank: 0,
+    summary: "all four policies enabled, plus a deny-all policy for the chart pods that never use the network (user placeholders, image pullers)",
+};
+static PARTIAL: Setting = Setting {
+    name: "partial",
+    rank: 1,
+    summary: "some policies disabled",
+};
+static NONE: Setting = Setting {
+    name: "none",
+    rank: 2,
+    summary: "no NetworkPolicies",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "network-policy",
     title: "NetworkPolicies for the hub, proxy, autohttps and user pods",
     field: "/spec/networkPolicy",
     rationale: "NetworkPolicies limit who can talk to each component; without them a user server can reach the hub API, \
         other users' servers and everything in the cluster.",
-    settings: &[
-        Setting {
-            name: "all",
-            rank: 0,
-            summary: "all four policies enabled, plus a deny-all policy for the chart pods that never use the network (user placeholders, image pullers)",
-        },
-        Setting {
-            name: "partial",
-            rank: 1,
-            summary: "some policies disabled",
-        },
-        Setting {
-            name: "none",
-            rank: 2,
-            summary: "no NetworkPolicies",
-        },
-    ],
+    settings: &[&ALL, &PARTIAL, &NONE],
     values_keys: &[
         "hub.networkPolicy.enabled",
         "proxy.chp.networkPolicy.enabled",
         "proxy.traefik.networkPolicy.enabled",
         "singleuser.networkPolicy.enabled",
     ],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -53,9 +54,9 @@ const COMPONENTS: &[(&str, &[&str])] = &[
 
 fn classify(disabled: Vec<&str>) -> Selected {
     match disabled.len() {
-        0 => Selected::of(0),
-        4 => Selected::of(2),
-        _ => Selected::with(1, format!("disabled: {}", disabled.join(", "))),
+        0 => ALL.selected(),
+        4 => NONE.selected(),
+        _ => PARTIAL.with(format!("disabled: {}", disabled.join(", "))),
     }
 }
 

@@ -8,24 +8,25 @@ use crate::policy::Policy;
 
 pub struct PidsControl;
 
+static LIMITED: Setting = Setting {
+    name: "limited",
+    rank: 0,
+    summary: "a node requirement: kubelet `podPidsLimit` (printed as a note; nothing in values)",
+};
+static UNLIMITED: Setting = Setting {
+    name: "unlimited",
+    rank: 1,
+    summary: "no requirement stated",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "pid-limit",
     title: "Process (PID) limit per pod",
     field: "/spec/pids/limit",
     rationale: "A fork bomb in one server can use up the node's process IDs and take down every pod on it.",
-    settings: &[
-        Setting {
-            name: "limited",
-            rank: 0,
-            summary: "a node requirement: kubelet `podPidsLimit` (printed as a note; nothing in values)",
-        },
-        Setting {
-            name: "unlimited",
-            rank: 1,
-            summary: "no requirement stated",
-        },
-    ],
+    settings: &[&LIMITED, &UNLIMITED],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -38,8 +39,8 @@ impl Control for PidsControl {
     }
     fn selected(&self, p: &Policy) -> Selected {
         match p.spec.pids.limit {
-            Some(n) => Selected::with(0, n.to_string()),
-            None => Selected::of(1),
+            Some(n) => LIMITED.with(n.to_string()),
+            None => UNLIMITED.selected(),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {

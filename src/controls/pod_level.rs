@@ -12,6 +12,31 @@ use crate::policy::{PodLevel, Policy, PsaLevel};
 
 pub struct UserPodLevel;
 
+pub(crate) static RESTRICTED: Setting = Setting {
+    name: "restricted",
+    rank: 0,
+    summary: "every container of every user pod meets the restricted standard (non-root, no escalation, drop ALL, seccomp, only PVC-style volumes)",
+};
+pub(crate) static BASELINE: Setting = Setting {
+    name: "baseline",
+    rank: 1,
+    summary: "no privileged container, host namespace, hostPath, host port or extra capability; containers may run as root",
+};
+pub(crate) static PRIVILEGED: Setting = Setting {
+    name: "privileged",
+    rank: 2,
+    summary: "no standard holds: host namespaces, host paths or privileged containers (the chart's iptables metadata blocker is one)",
+};
+
+/// The setting of a level the effective pods meet.
+pub(crate) fn of(level: pss::Level) -> &'static Setting {
+    match level {
+        pss::Level::Restricted => &RESTRICTED,
+        pss::Level::Baseline => &BASELINE,
+        pss::Level::Privileged => &PRIVILEGED,
+    }
+}
+
 static DEF: ControlDef = ControlDef {
     id: "user-pod-level",
     title: "Pod Security Standards level of user pods",
@@ -19,24 +44,17 @@ static DEF: ControlDef = ControlDef {
     rationale: "The Pod Security Standards sum up what a container breakout starts from: host namespaces, host \
         paths, privileged or root containers. Every pod the hub can spawn — each profile, each init container \
         and sidecar, whatever `extraPodConfig` replaces — is held to the level the policy implies.",
-    settings: &[
-        Setting {
-            name: "restricted",
-            rank: 0,
-            summary: "every container of every user pod meets the restricted standard (non-root, no escalation, drop ALL, seccomp, only PVC-style volumes)",
-        },
-        Setting {
-            name: "baseline",
-            rank: 1,
-            summary: "no privileged container, host namespace, hostPath, host port or extra capability; containers may run as root",
-        },
-        Setting {
-            name: "privileged",
-            rank: 2,
-            summary: "no standard holds: host namespaces, host paths or privileged containers (the chart's iptables metadata blocker is one)",
-        },
-    ],
+    settings: &[&RESTRICTED, &BASELINE, &PRIVILEGED],
     values_keys: &[
+        "singleuser.extraPodConfig",
+        "singleuser.extraContainers",
+        "singleuser.initContainers",
+        "singleuser.storage.extraVolumes",
+        "singleuser.cloudMetadata.blockWithIptables",
+        "hub.config.KubeSpawner",
+        "hub.extraConfig",
+    ],
+    read_only_keys: &[
         "singleuser.extraPodConfig",
         "singleuser.extraContainers",
         "singleuser.initContainers",
@@ -59,20 +77,20 @@ static DEF: ControlDef = ControlDef {
     ],
 };
 
-fn index(level: PsaLevel) -> usize {
+fn implied(level: PsaLevel) -> &'static Setting {
     match level {
-        PsaLevel::Restricted => 0,
-        PsaLevel::Baseline => 1,
-        PsaLevel::Privileged | PsaLevel::None => 2,
+        PsaLevel::Restricted => &RESTRICTED,
+        PsaLevel::Baseline => &BASELINE,
+        PsaLevel::Privileged | PsaLevel::None => &PRIVILEGED,
     }
 }
 
-fn stated(level: PodLevel) -> Option<usize> {
+fn stated(level: PodLevel) -> Option<&'static Setting> {
     match level {
         PodLevel::Auto => None,
-        PodLevel::Restricted => Some(0),
-        PodLevel::Baseline => Some(1),
-        PodLevel::Privileged => Some(2),
+        PodLevel::Restricted => Some(&RESTRICTED),
+        PodLevel::Baseline => Some(&BASELINE),
+        PodLevel::Privileged => Some(&PRIVILEGED),
     }
 }
 
@@ -83,24 +101,24 @@ impl Control for UserPodLevel {
 
     fn selected(&self, p: &Policy) -> Selected {
         match stated(p.spec.user_pods.level) {
-            Some(i) => Selected::of(i),
-            None => Selected::with(index(implied_level(p).0), "auto"),
+            Some(s) => s.selected(),
+            None => implied(implied_level(p).0).with("auto"),
         }
     }
 
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         // Nothing to emit: the level follows from the other settings. A
         // stated level those settings cannot meet is an error.
-        let (implied, reasons) = implied_level(p);
-        if let Some(i) = stated(p.spec.user_pods.level)
-            && i < index(implied)
+        let (level, reasons) = implied_level(p);
+        if let Some(s) = stated(p.spec.user_pods.level)
+            && s.rank < implied(level).rank
         {
             cx.error(
                 DEF.field,
                 format!(
                     "user pods cannot meet `{}`: the policy's settings give `{}`",
-                    DEF.settings[i].name,
-                    implied.as_str()
+                    s.name,
+                    level.as_str()
                 ),
                 format!(
                     "{}; strengthen those settings or use `level: auto`",
@@ -129,19 +147,19 @@ impl Control for UserPodLevel {
             return Vec::new();
         };
         // Runs after the pod controls: `p` already implies what they found.
-        let implied = index(implied_level(p).0);
-        if got.index <= implied {
+        if got.setting.rank <= implied(implied_level(p).0).rank {
             return Vec::new();
         }
-        p.spec.user_pods.level = match got.index {
-            1 => PodLevel::Baseline,
-            _ => PodLevel::Privileged,
+        p.spec.user_pods.level = if got.is(&BASELINE) {
+            PodLevel::Baseline
+        } else {
+            PodLevel::Privileged
         };
         vec![format!(
             "user pods meet only the `{}` standard ({}); the proposal states `userPods.level: {}` — remove it once the pods are fixed",
-            DEF.settings[got.index].name,
+            got.setting.name,
             got.detail.as_deref().unwrap_or("see audit"),
-            DEF.settings[got.index].name,
+            got.setting.name,
         )]
     }
 }

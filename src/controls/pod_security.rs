@@ -13,35 +13,36 @@ use crate::policy::{
 
 pub struct PodSecurityAdmission;
 
+static RESTRICTED: Setting = Setting {
+    name: "restricted",
+    rank: 0,
+    summary: "`pod-security.kubernetes.io/enforce: restricted`",
+};
+static BASELINE: Setting = Setting {
+    name: "baseline",
+    rank: 1,
+    summary: "`enforce: baseline` (no privileged or host access)",
+};
+static PRIVILEGED: Setting = Setting {
+    name: "privileged",
+    rank: 2,
+    summary: "`enforce: privileged` (labels for audit and warn only)",
+};
+static NONE: Setting = Setting {
+    name: "none",
+    rank: 3,
+    summary: "no enforce label",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "pod-security-admission",
     title: "Pod Security Admission level of the hub namespace",
     field: "/spec/podSecurity/enforce",
     rationale: "The namespace label makes the API server refuse pods weaker than the level, so a mistake in values \
         (or a profile override) fails loudly instead of running.",
-    settings: &[
-        Setting {
-            name: "restricted",
-            rank: 0,
-            summary: "`pod-security.kubernetes.io/enforce: restricted`",
-        },
-        Setting {
-            name: "baseline",
-            rank: 1,
-            summary: "`enforce: baseline` (no privileged or host access)",
-        },
-        Setting {
-            name: "privileged",
-            rank: 2,
-            summary: "`enforce: privileged` (labels for audit and warn only)",
-        },
-        Setting {
-            name: "none",
-            rank: 3,
-            summary: "no enforce label",
-        },
-    ],
+    settings: &[&RESTRICTED, &BASELINE, &PRIVILEGED, &NONE],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -103,12 +104,12 @@ pub fn enforce_level(p: &Policy) -> PsaLevel {
     }
 }
 
-fn index(level: PsaLevel) -> usize {
+fn setting(level: PsaLevel) -> &'static Setting {
     match level {
-        PsaLevel::Restricted => 0,
-        PsaLevel::Baseline => 1,
-        PsaLevel::Privileged => 2,
-        PsaLevel::None => 3,
+        PsaLevel::Restricted => &RESTRICTED,
+        PsaLevel::Baseline => &BASELINE,
+        PsaLevel::Privileged => &PRIVILEGED,
+        PsaLevel::None => &NONE,
     }
 }
 
@@ -119,8 +120,8 @@ impl Control for PodSecurityAdmission {
     fn selected(&self, p: &Policy) -> Selected {
         let level = enforce_level(p);
         match p.spec.pod_security.enforce {
-            EnforceLevel::Auto => Selected::with(index(level), "auto"),
-            _ => Selected::of(index(level)),
+            EnforceLevel::Auto => setting(level).with("auto"),
+            _ => setting(level).selected(),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -192,17 +193,20 @@ impl Control for PodSecurityAdmission {
                     == Some("hub")
         });
         let Some(ns) = hub_ns else {
-            return ReadBack::Setting(Selected::of(3));
+            return ReadBack::Setting(NONE.selected());
         };
         let label = ns
             .pointer("/metadata/labels")
             .and_then(|l| l.get("pod-security.kubernetes.io/enforce"))
             .and_then(Value::as_str);
-        ReadBack::Setting(Selected::of(match label {
-            Some("restricted") => 0,
-            Some("baseline") => 1,
-            Some("privileged") => 2,
-            _ => 3,
-        }))
+        ReadBack::Setting(
+            match label {
+                Some("restricted") => &RESTRICTED,
+                Some("baseline") => &BASELINE,
+                Some("privileged") => &PRIVILEGED,
+                _ => &NONE,
+            }
+            .selected(),
+        )
     }
 }

@@ -12,37 +12,67 @@ use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, Profile};
 
-fn profile_index(p: &Profile) -> Selected {
-    match p {
-        Profile::RuntimeDefault => Selected::of(0),
-        Profile::Localhost(name) => Selected::with(1, name.clone()),
-        Profile::Unset => Selected::of(2),
-    }
+/// The settings of a profile control (seccomp, AppArmor), one per kind
+/// of profile.
+pub(crate) struct Profiles {
+    pub runtime_default: &'static Setting,
+    pub localhost: &'static Setting,
+    pub unset: &'static Setting,
 }
 
-/// The policy's form of a read-back profile setting, and what it lost.
-fn profile_of(got: &Selected) -> (Profile, Option<String>) {
-    match (got.index, got.detail.as_deref()) {
-        (0, _) => (Profile::RuntimeDefault, None),
-        (1, Some(name)) if crate::validate::formats::profile_name(name).is_ok() => {
-            (Profile::Localhost(name.to_string()), None)
+/// A kind of profile, least confining last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    RuntimeDefault,
+    Localhost,
+    Unset,
+}
+
+impl Profiles {
+    pub fn of(&self, kind: Kind) -> &'static Setting {
+        match kind {
+            Kind::RuntimeDefault => self.runtime_default,
+            Kind::Localhost => self.localhost,
+            Kind::Unset => self.unset,
         }
-        (1, name) => (
-            Profile::RuntimeDefault,
-            Some(format!(
-                "the Localhost profile `{}` is not a valid profile name; proposed `runtime-default`",
-                name.unwrap_or_default()
-            )),
-        ),
-        _ => (Profile::Unset, None),
     }
-}
 
-fn profile_from_type(ty: Option<&str>, name: Option<&str>) -> Selected {
-    match ty {
-        Some("RuntimeDefault") => Selected::of(0),
-        Some("Localhost") => Selected::with(1, name.unwrap_or_default()),
-        _ => Selected::of(2),
+    fn selected(&self, p: &Profile) -> Selected {
+        match p {
+            Profile::RuntimeDefault => self.runtime_default.selected(),
+            Profile::Localhost(name) => self.localhost.with(name.clone()),
+            Profile::Unset => self.unset.selected(),
+        }
+    }
+
+    fn of_type(&self, ty: Option<&str>, name: Option<&str>) -> Selected {
+        match ty {
+            Some("RuntimeDefault") => self.runtime_default.selected(),
+            Some("Localhost") => self.localhost.with(name.unwrap_or_default()),
+            _ => self.unset.selected(),
+        }
+    }
+
+    /// The policy's form of a read-back profile setting, and what it lost.
+    fn policy(&self, got: &Selected) -> (Profile, Option<String>) {
+        if got.is(self.runtime_default) {
+            return (Profile::RuntimeDefault, None);
+        }
+        if !got.is(self.localhost) {
+            return (Profile::Unset, None);
+        }
+        match got.detail.as_deref() {
+            Some(name) if crate::validate::formats::profile_name(name).is_ok() => {
+                (Profile::Localhost(name.to_string()), None)
+            }
+            name => (
+                Profile::RuntimeDefault,
+                Some(format!(
+                    "the Localhost profile `{}` is not a valid profile name; proposed `runtime-default`",
+                    name.unwrap_or_default()
+                )),
+            ),
+        }
     }
 }
 
@@ -103,32 +133,48 @@ fn profile_rule(what: &str, profile: &Profile) -> String {
 
 pub struct Seccomp;
 
+/// Settings of `seccomp`.
+pub(crate) mod seccomp {
+    use super::Profiles;
+    use crate::controls::Setting;
+
+    pub static RUNTIME_DEFAULT: Setting = Setting {
+        name: "runtime-default",
+        rank: 0,
+        summary: "`seccompProfile: {type: RuntimeDefault}` on the pod",
+    };
+    pub static LOCALHOST: Setting = Setting {
+        name: "localhost",
+        rank: 0,
+        summary: "a profile file installed on every node",
+    };
+    pub static UNSET: Setting = Setting {
+        name: "unset",
+        rank: 1,
+        summary: "no profile: most runtimes run the pod unconfined",
+    };
+    pub static PROFILES: Profiles = Profiles {
+        runtime_default: &RUNTIME_DEFAULT,
+        localhost: &LOCALHOST,
+        unset: &UNSET,
+    };
+}
+
 static SECCOMP: ControlDef = ControlDef {
     id: "seccomp",
     title: "seccomp profile of user pods",
     field: "/spec/userPods/seccomp",
     rationale: "seccomp filters the system calls a container may make, removing much of the kernel's attack surface.",
     settings: &[
-        Setting {
-            name: "runtime-default",
-            rank: 0,
-            summary: "`seccompProfile: {type: RuntimeDefault}` on the pod",
-        },
-        Setting {
-            name: "localhost",
-            rank: 0,
-            summary: "a profile file installed on every node",
-        },
-        Setting {
-            name: "unset",
-            rank: 1,
-            summary: "no profile: most runtimes run the pod unconfined",
-        },
+        &seccomp::RUNTIME_DEFAULT,
+        &seccomp::LOCALHOST,
+        &seccomp::UNSET,
     ],
     values_keys: &[
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.pod_security_context",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.container_security_context"],
     spawner_traits: &[
         "pod_security_context",
         "container_security_context",
@@ -142,7 +188,7 @@ impl Control for Seccomp {
         &SECCOMP
     }
     fn selected(&self, p: &Policy) -> Selected {
-        profile_index(&p.spec.user_pods.seccomp)
+        seccomp::PROFILES.selected(&p.spec.user_pods.seccomp)
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         match &p.spec.user_pods.seccomp {
@@ -169,7 +215,7 @@ impl Control for Seccomp {
             let at = |b: &[&str]| {
                 let ty = ctx_get(v, b, &["seccompProfile", "type"]).and_then(Value::as_str);
                 ty.map(|t| {
-                    profile_from_type(
+                    seccomp::PROFILES.of_type(
                         Some(t),
                         ctx_get(v, b, &["seccompProfile", "localhostProfile"])
                             .and_then(Value::as_str),
@@ -179,7 +225,7 @@ impl Control for Seccomp {
             ReadBack::Setting(
                 at(CTR_CTX)
                     .or_else(|| at(POD_CTX))
-                    .unwrap_or(Selected::of(2)),
+                    .unwrap_or_else(|| seccomp::UNSET.selected()),
             )
         };
         super::reconcile(
@@ -201,7 +247,7 @@ impl Control for Seccomp {
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         match super::read_setting(self, v) {
             Some(got) => {
-                let (profile, lost) = profile_of(&got);
+                let (profile, lost) = seccomp::PROFILES.policy(&got);
                 p.spec.user_pods.seccomp = profile;
                 lost.into_iter().collect()
             }
@@ -212,32 +258,48 @@ impl Control for Seccomp {
 
 pub struct AppArmor;
 
+/// Settings of `apparmor`.
+pub(crate) mod app_armor {
+    use super::Profiles;
+    use crate::controls::Setting;
+
+    pub static RUNTIME_DEFAULT: Setting = Setting {
+        name: "runtime-default",
+        rank: 0,
+        summary: "`appArmorProfile: {type: RuntimeDefault}` (Kubernetes ≥ 1.30) or the beta annotation before",
+    };
+    pub static LOCALHOST: Setting = Setting {
+        name: "localhost",
+        rank: 0,
+        summary: "a profile loaded on every node",
+    };
+    pub static UNSET: Setting = Setting {
+        name: "unset",
+        rank: 1,
+        summary: "the runtime decides",
+    };
+    pub static PROFILES: Profiles = Profiles {
+        runtime_default: &RUNTIME_DEFAULT,
+        localhost: &LOCALHOST,
+        unset: &UNSET,
+    };
+}
+
 static APPARMOR: ControlDef = ControlDef {
     id: "apparmor",
     title: "AppArmor profile of user pods",
     field: "/spec/userPods/appArmor",
     rationale: "AppArmor confines file and capability use on nodes that run it; stating it also documents intent for policy engines.",
     settings: &[
-        Setting {
-            name: "runtime-default",
-            rank: 0,
-            summary: "`appArmorProfile: {type: RuntimeDefault}` (Kubernetes ≥ 1.30) or the beta annotation before",
-        },
-        Setting {
-            name: "localhost",
-            rank: 0,
-            summary: "a profile loaded on every node",
-        },
-        Setting {
-            name: "unset",
-            rank: 1,
-            summary: "the runtime decides",
-        },
+        &app_armor::RUNTIME_DEFAULT,
+        &app_armor::LOCALHOST,
+        &app_armor::UNSET,
     ],
     values_keys: &[
         "hub.config.KubeSpawner.container_security_context",
         "singleuser.extraAnnotations[container.apparmor.security.beta.kubernetes.io/notebook]",
     ],
+    read_only_keys: &[],
     spawner_traits: &[
         "container_security_context",
         "extra_annotations",
@@ -252,7 +314,7 @@ impl Control for AppArmor {
         &APPARMOR
     }
     fn selected(&self, p: &Policy) -> Selected {
-        profile_index(&p.spec.user_pods.app_armor)
+        app_armor::PROFILES.selected(&p.spec.user_pods.app_armor)
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let profile = &p.spec.user_pods.app_armor;
@@ -287,14 +349,14 @@ impl Control for AppArmor {
             {
                 let name = ctx_get(v, CTR_CTX, &["appArmorProfile", "localhostProfile"])
                     .and_then(Value::as_str);
-                return ReadBack::Setting(profile_from_type(Some(t), name));
+                return ReadBack::Setting(app_armor::PROFILES.of_type(Some(t), name));
             }
             match v.str(&["singleuser", "extraAnnotations", APPARMOR_ANNOTATION]) {
-                Some("runtime/default") => ReadBack::Setting(Selected::of(0)),
+                Some("runtime/default") => ReadBack::Setting(app_armor::RUNTIME_DEFAULT.selected()),
                 Some(s) if s.starts_with("localhost/") => {
-                    ReadBack::Setting(Selected::with(1, &s["localhost/".len()..]))
+                    ReadBack::Setting(app_armor::LOCALHOST.with(&s["localhost/".len()..]))
                 }
-                _ => ReadBack::Setting(Selected::of(2)),
+                _ => ReadBack::Setting(app_armor::UNSET.selected()),
             }
         })();
         super::reconcile(
@@ -317,7 +379,7 @@ impl Control for AppArmor {
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         match super::read_setting(self, v) {
             Some(got) => {
-                let (profile, lost) = profile_of(&got);
+                let (profile, lost) = app_armor::PROFILES.policy(&got);
                 p.spec.user_pods.app_armor = profile;
                 lost.into_iter().collect()
             }

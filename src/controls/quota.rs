@@ -12,25 +12,26 @@ use crate::validate::formats::quantity_value;
 
 pub struct QuotaControl;
 
+static ENABLED: Setting = Setting {
+    name: "enabled",
+    rank: 0,
+    summary: "ResourceQuota sized for `maxUsers` servers plus the chart's pods, and a LimitRange with the user defaults",
+};
+static DISABLED: Setting = Setting {
+    name: "disabled",
+    rank: 1,
+    summary: "no namespace-wide cap",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "namespace-quota",
     title: "Namespace ResourceQuota and LimitRange",
     field: "/spec/quota/enabled",
     rationale: "A quota caps what the whole hub can take from the cluster, and the LimitRange gives every container \
         (including ones a profile or extra container adds) a default limit.",
-    settings: &[
-        Setting {
-            name: "enabled",
-            rank: 0,
-            summary: "ResourceQuota sized for `maxUsers` servers plus the chart's pods, and a LimitRange with the user defaults",
-        },
-        Setting {
-            name: "disabled",
-            rank: 1,
-            summary: "no namespace-wide cap",
-        },
-    ],
+    settings: &[&ENABLED, &DISABLED],
     values_keys: &[],
+    read_only_keys: &[],
     spawner_traits: &[],
 };
 
@@ -58,9 +59,9 @@ impl Control for QuotaControl {
     }
     fn selected(&self, p: &Policy) -> Selected {
         if p.spec.quota.enabled {
-            Selected::with(0, format!("{} users", p.spec.quota.max_users))
+            ENABLED.with(format!("{} users", p.spec.quota.max_users))
         } else {
-            Selected::of(1)
+            DISABLED.selected()
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -136,12 +137,13 @@ impl Control for QuotaControl {
                 reason: "quotas are namespace objects, not Helm values".into(),
             };
         }
-        ReadBack::Setting(Selected::of(
+        ReadBack::Setting(
             if v.manifest("ResourceQuota", None).is_some() {
-                0
+                &ENABLED
             } else {
-                1
-            },
-        ))
+                &DISABLED
+            }
+            .selected(),
+        )
     }
 }

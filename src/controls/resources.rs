@@ -14,29 +14,37 @@ use crate::validate::formats::quantity_value;
 
 pub struct ResourcesControl;
 
+static LIMITED: Setting = Setting {
+    name: "limited",
+    rank: 0,
+    summary: "CPU and memory limits (and guarantees) on every user server",
+};
+static PARTIAL: Setting = Setting {
+    name: "partial",
+    rank: 1,
+    summary: "only CPU or only memory limited",
+};
+static UNLIMITED: Setting = Setting {
+    name: "unlimited",
+    rank: 2,
+    summary: "no limits (chart default; memory guarantee 1G)",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "resources",
     title: "CPU and memory limits of user pods",
     field: "/spec/resources",
     rationale: "Without limits one user's runaway notebook takes a node's CPU and memory from everyone else on it.",
-    settings: &[
-        Setting {
-            name: "limited",
-            rank: 0,
-            summary: "CPU and memory limits (and guarantees) on every user server",
-        },
-        Setting {
-            name: "partial",
-            rank: 1,
-            summary: "only CPU or only memory limited",
-        },
-        Setting {
-            name: "unlimited",
-            rank: 2,
-            summary: "no limits (chart default; memory guarantee 1G)",
-        },
+    settings: &[&LIMITED, &PARTIAL, &UNLIMITED],
+    values_keys: &[
+        "singleuser.cpu.limit",
+        "singleuser.memory.limit",
+        "singleuser.cpu.guarantee",
+        "singleuser.memory.guarantee",
+        "singleuser.extraResource.limits.ephemeral-storage",
+        "singleuser.extraResource.guarantees.ephemeral-storage",
     ],
-    values_keys: &["singleuser.cpu.limit", "singleuser.memory.limit"],
+    read_only_keys: &[],
     spawner_traits: &["cpu_limit", "mem_limit"],
 };
 
@@ -114,11 +122,12 @@ fn cpu_quantity(c: &Cpu) -> String {
     }
 }
 
-fn classify(cpu: bool, mem: bool) -> usize {
+/// The setting of a CPU limit (or not) and a memory limit (or not).
+pub(crate) fn classify(cpu: bool, mem: bool) -> &'static Setting {
     match (cpu, mem) {
-        (true, true) => 0,
-        (false, false) => 2,
-        _ => 1,
+        (true, true) => &LIMITED,
+        (false, false) => &UNLIMITED,
+        _ => &PARTIAL,
     }
 }
 
@@ -128,7 +137,7 @@ impl Control for ResourcesControl {
     }
     fn selected(&self, p: &Policy) -> Selected {
         let r = &p.spec.resources;
-        Selected::of(classify(r.cpu.limit.is_some(), r.memory.limit.is_some()))
+        classify(r.cpu.limit.is_some(), r.memory.limit.is_some()).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let r = &p.spec.resources;
@@ -225,10 +234,10 @@ impl Control for ResourcesControl {
             );
             cx.note(&format!("{base}/ephemeralStorage/limit"), "a pod over its ephemeral-storage limit is evicted by the kubelet, not stopped at a quota");
         }
-        match classify(r.cpu.limit.is_some(), r.memory.limit.is_some()) {
-            0 => {}
-            1 => cx.warn(DEF.field, "only one of CPU and memory is limited", "set both `resources.cpu.limit` and `resources.memory.limit`"),
-            _ => cx.warn(DEF.field, "user servers have no CPU or memory limit", "one user can take a whole node; set `resources.cpu.limit` and `resources.memory.limit`"),
+        match (r.cpu.limit.is_some(), r.memory.limit.is_some()) {
+            (true, true) => {}
+            (true, false) | (false, true) => cx.warn(DEF.field, "only one of CPU and memory is limited", "set both `resources.cpu.limit` and `resources.memory.limit`"),
+            (false, false) => cx.warn(DEF.field, "user servers have no CPU or memory limit", "one user can take a whole node; set `resources.cpu.limit` and `resources.memory.limit`"),
         }
     }
     fn judge(&self, v: &ValuesView) -> super::Judgement {
@@ -239,7 +248,7 @@ impl Control for ResourcesControl {
             let mem = v
                 .get(&["singleuser", "memory", "limit"])
                 .is_some_and(|x| !x.is_null());
-            ReadBack::Setting(Selected::of(classify(cpu, mem)))
+            ReadBack::Setting(classify(cpu, mem).selected())
         };
         super::reconcile(keys, v.judge_pods(&DEF, crate::effective::grade::limits))
     }

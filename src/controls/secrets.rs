@@ -18,6 +18,21 @@ use crate::policy::{HttpsMode, Policy, SecretsMode};
 
 pub struct SecretsControl;
 
+pub(crate) mod mode {
+    use super::Setting;
+
+    pub static REFERENCES_ONLY: Setting = Setting {
+        name: "references-only",
+        rank: 0,
+        summary: "no credential in values: the chart generates its own secrets, others come from `hub.existingSecret` or `valueFrom.secretKeyRef`",
+    };
+    pub static LITERALS_ALLOWED: Setting = Setting {
+        name: "literals-allowed",
+        rank: 1,
+        summary: "credentials may be written into values files (and so into git, CI logs and the chart's `hub` Secret)",
+    };
+}
+
 static DEF: ControlDef = ControlDef {
     id: "secrets",
     title: "Credentials kept out of Helm values",
@@ -25,24 +40,25 @@ static DEF: ControlDef = ControlDef {
     rationale: "Values files are committed, passed around in CI and copied whole into the chart's `hub` Secret; a \
         password, OAuth client secret or token written into one is readable by everyone who can read any copy. \
         Referencing a Secret keeps the credential where access to it is controlled and rotation does not touch the values.",
-    settings: &[
-        Setting {
-            name: "references-only",
-            rank: 0,
-            summary: "no credential in values: the chart generates its own secrets, others come from `hub.existingSecret` or `valueFrom.secretKeyRef`",
-        },
-        Setting {
-            name: "literals-allowed",
-            rank: 1,
-            summary: "credentials may be written into values files (and so into git, CI logs and the chart's `hub` Secret)",
-        },
-    ],
+    settings: &[&mode::REFERENCES_ONLY, &mode::LITERALS_ALLOWED],
     values_keys: &[
         "hub.cookieSecret",
         "proxy.secretToken",
         "hub.db.password",
         "hub.config.CryptKeeper.keys",
         "hub.existingSecret",
+        "hub.services",
+        "hub.extraEnv",
+        "singleuser.extraEnv",
+        "hub.extraFiles",
+        "singleuser.extraFiles",
+        "proxy.https.manual.key",
+    ],
+    read_only_keys: &[
+        "hub.cookieSecret",
+        "proxy.secretToken",
+        "hub.db.password",
+        "hub.config.CryptKeeper.keys",
         "hub.services",
         "hub.extraEnv",
         "singleuser.extraEnv",
@@ -71,10 +87,10 @@ impl Control for SecretsControl {
         )
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.secrets.mode {
-            SecretsMode::ReferencesOnly => 0,
-            SecretsMode::LiteralsAllowed => 1,
-        })
+        match p.spec.secrets.mode {
+            SecretsMode::ReferencesOnly => mode::REFERENCES_ONLY.selected(),
+            SecretsMode::LiteralsAllowed => mode::LITERALS_ALLOWED.selected(),
+        }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let s = &p.spec.secrets;
@@ -121,17 +137,16 @@ impl Control for SecretsControl {
     fn judge(&self, v: &ValuesView) -> Judgement {
         let found = literals(v.values);
         let Some(first) = found.first() else {
-            return Judgement::plain(ReadBack::Setting(Selected::of(0)));
+            return Judgement::plain(ReadBack::Setting(mode::REFERENCES_ONLY.selected()));
         };
         let keys: Vec<String> = found
             .iter()
             .map(|l| format!("`{}`", super::dotted_values_path(&l.path)))
             .collect();
         Judgement {
-            read_back: ReadBack::Setting(Selected::with(
-                1,
-                format!("literal credentials at {}", keys.join(", ")),
-            )),
+            read_back: ReadBack::Setting(
+                mode::LITERALS_ALLOWED.with(format!("literal credentials at {}", keys.join(", "))),
+            ),
             by: Some(Origin::values(&first.path)),
             unverified: None,
             exposes: false,

@@ -26,38 +26,38 @@ use crate::validate::formats::{k8s_subdomain, sub_path_fields};
 
 pub struct StorageControl;
 
+static NONE: Setting = Setting {
+    name: "none",
+    rank: 0,
+    summary: "no persistent home; nothing outlives the server",
+};
+static BLOCK: Setting = Setting {
+    name: "block",
+    rank: 1,
+    summary: "a block PVC per user, group-owned through fsGroup (one attach per node slot; costs per volume)",
+};
+static NFS_PER_USER: Setting = Setting {
+    name: "nfs-per-user-volume",
+    rank: 2,
+    summary: "one NFS directory per user through the nfs-subdir-external-provisioner StorageClass (directories are mode 0777; capacity not enforced)",
+};
+static SHARED_SUBPATH: Setting = Setting {
+    name: "nfs-shared-subpath",
+    rank: 3,
+    summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)",
+};
+static SHARED: Setting = Setting {
+    name: "shared-volume",
+    rank: 4,
+    summary: "a volume every user mounts writable without a per-user subPath, or the home share mounted whole: every user reaches every user's files (found in deployments; no policy selects it)",
+};
+
 static DEF: ControlDef = ControlDef {
     id: "storage",
     title: "Home directory storage and its isolation",
     field: "/spec/storage/type",
     rationale: "How homes are stored decides what a container breakout exposes: one user's volume, or every user's files.",
-    settings: &[
-        Setting {
-            name: "none",
-            rank: 0,
-            summary: "no persistent home; nothing outlives the server",
-        },
-        Setting {
-            name: "block",
-            rank: 1,
-            summary: "a block PVC per user, group-owned through fsGroup (one attach per node slot; costs per volume)",
-        },
-        Setting {
-            name: "nfs-per-user-volume",
-            rank: 2,
-            summary: "one NFS directory per user through the nfs-subdir-external-provisioner StorageClass (directories are mode 0777; capacity not enforced)",
-        },
-        Setting {
-            name: "nfs-shared-subpath",
-            rank: 3,
-            summary: "one shared NFS volume, each user mounting a subPath (a breakout exposes every home)",
-        },
-        Setting {
-            name: "shared-volume",
-            rank: 4,
-            summary: "a volume every user mounts writable without a per-user subPath, or the home share mounted whole: every user reaches every user's files (found in deployments; no policy selects it)",
-        },
-    ],
+    settings: &[&NONE, &BLOCK, &NFS_PER_USER, &SHARED_SUBPATH, &SHARED],
     values_keys: &[
         "singleuser.storage.type",
         "singleuser.storage.static.pvcName",
@@ -65,6 +65,10 @@ static DEF: ControlDef = ControlDef {
         "singleuser.storage.dynamic.storageClass",
         "singleuser.storage.dynamic.storageAccessModes",
         "singleuser.storage.capacity",
+        "singleuser.storage.extraVolumes",
+        "singleuser.storage.extraVolumeMounts",
+    ],
+    read_only_keys: &[
         "singleuser.storage.extraVolumes",
         "singleuser.storage.extraVolumeMounts",
     ],
@@ -81,21 +85,15 @@ static DEF: ControlDef = ControlDef {
     ],
 };
 
-/// Setting indices.
-const NONE: usize = 0;
-const BLOCK: usize = 1;
-const NFS_PER_USER: usize = 2;
-const SHARED_SUBPATH: usize = 3;
-const SHARED: usize = 4;
-
 const PTR: &str = "/spec/storage";
 
 impl Control for StorageControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
-    fn found_only(&self) -> &'static [usize] {
-        &[SHARED]
+    fn found_only(&self) -> &'static [&'static Setting] {
+        static FOUND_ONLY: [&Setting; 1] = [&SHARED];
+        &FOUND_ONLY
     }
     fn admission_gap(&self) -> Option<&'static str> {
         Some(
@@ -105,11 +103,11 @@ impl Control for StorageControl {
     fn selected(&self, p: &Policy) -> Selected {
         let s = &p.spec.storage;
         match s.kind {
-            StorageType::None => Selected::of(NONE),
-            StorageType::Block => Selected::with(BLOCK, s.capacity.clone()),
+            StorageType::None => NONE.selected(),
+            StorageType::Block => BLOCK.with(s.capacity.clone()),
             StorageType::Nfs => match s.nfs.as_ref().map(|n| n.isolation) {
-                Some(NfsIsolation::SharedSubpath) => Selected::of(SHARED_SUBPATH),
-                _ => Selected::with(NFS_PER_USER, s.capacity.clone()),
+                Some(NfsIsolation::SharedSubpath) => SHARED_SUBPATH.selected(),
+                _ => NFS_PER_USER.with(s.capacity.clone()),
             },
         }
     }
@@ -142,7 +140,7 @@ impl Control for StorageControl {
             .collect();
         let mut j = v.judge_pods(&DEF, |pod, _| classify(pod, &nfs_classes));
         // Every user reaching every user's files is high whatever the policy.
-        j.exposes = matches!(&j.read_back, ReadBack::Setting(s) if s.index == SHARED);
+        j.exposes = matches!(&j.read_back, ReadBack::Setting(s) if s.is(&SHARED));
         j
     }
     fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
@@ -156,7 +154,7 @@ impl Control for StorageControl {
         else {
             return Vec::new();
         };
-        if super::read_setting(self, v).is_none_or(|got| got.index != SHARED_SUBPATH) {
+        if super::read_setting(self, v).is_none_or(|got| !got.is(&SHARED_SUBPATH)) {
             return Vec::new();
         }
         let (claim, sub) = shared_claim(p, nfs);
@@ -191,42 +189,39 @@ impl Control for StorageControl {
         }
         let class = v.str(&["singleuser", "storage", "dynamic", "storageClass"]);
         let mut lost = Vec::new();
-        match got.index {
-            NONE => s.kind = StorageType::None,
-            BLOCK => {
-                s.kind = StorageType::Block;
-                s.block = None;
-                if let Some(c) = class {
-                    lost.push(format!("home volumes use the StorageClass `{c}`; `storage.block.storageClass` would also create the class, so the proposal leaves it to the cluster default — set it if the compiler should manage `{c}`"));
-                }
+        if got.is(&NONE) {
+            s.kind = StorageType::None;
+        } else if got.is(&BLOCK) {
+            s.kind = StorageType::Block;
+            s.block = None;
+            if let Some(c) = class {
+                lost.push(format!("home volumes use the StorageClass `{c}`; `storage.block.storageClass` would also create the class, so the proposal leaves it to the cluster default — set it if the compiler should manage `{c}`"));
             }
-            NFS_PER_USER => {
-                s.kind = StorageType::Nfs;
-                s.nfs = Some(NfsStorage {
-                    isolation: NfsIsolation::PerUserVolume,
-                    storage_class: Some(NfsStorageClass {
-                        name: class
-                            .filter(|c| crate::validate::formats::k8s_subdomain(c).is_ok())
-                            .unwrap_or("jupyter-user-nfs")
-                            .to_string(),
-                        provisioner: "cluster.local/nfs-subdir-external-provisioner".into(),
-                        on_delete: NfsOnDelete::Retain,
-                    }),
-                    server: None,
-                    path: None,
-                    existing_claim: None,
-                    sub_path: None,
-                });
-                lost.push("homes are ReadWriteMany volumes; review `storage.nfs.storageClass` (its provisioner is a placeholder)".into());
-            }
-            i => {
-                lost.extend(propose_static(v, p));
-                if i == SHARED {
-                    lost.push(format!(
+        } else if got.is(&NFS_PER_USER) {
+            s.kind = StorageType::Nfs;
+            s.nfs = Some(NfsStorage {
+                isolation: NfsIsolation::PerUserVolume,
+                storage_class: Some(NfsStorageClass {
+                    name: class
+                        .filter(|c| crate::validate::formats::k8s_subdomain(c).is_ok())
+                        .unwrap_or("jupyter-user-nfs")
+                        .to_string(),
+                    provisioner: "cluster.local/nfs-subdir-external-provisioner".into(),
+                    on_delete: NfsOnDelete::Retain,
+                }),
+                server: None,
+                path: None,
+                existing_claim: None,
+                sub_path: None,
+            });
+            lost.push("homes are ReadWriteMany volumes; review `storage.nfs.storageClass` (its provisioner is a placeholder)".into());
+        } else {
+            lost.extend(propose_static(v, p));
+            if got.is(&SHARED) {
+                lost.push(format!(
                         "every user reaches every user's files ({}); no policy can say that, so the proposal selects `nfs-shared-subpath` and `check` reports the deployment until each user mounts only their own directory",
                         got.detail.as_deref().unwrap_or("a shared volume mounted whole")
                     ));
-                }
             }
         }
         lost
@@ -561,9 +556,9 @@ struct Mount<'a> {
     per_user_sub: bool,
 }
 
-/// What a mount reaches: a setting index, in words, and what decided it.
+/// What a mount reaches: a setting, in words, and what decided it.
 struct Reach {
-    index: usize,
+    setting: &'static Setting,
     detail: Option<String>,
     by: Option<Origin>,
 }
@@ -588,12 +583,12 @@ pub fn classify(pod: &Pod, nfs_classes: &[String]) -> Verdict {
         .iter()
         .filter_map(|m| reach(pod, m, &mounts, nfs_classes))
         .fold(None::<Reach>, |w, r| match w {
-            Some(w) if w.index >= r.index => Some(w),
+            Some(w) if w.setting.rank >= r.setting.rank => Some(w),
             _ => Some(r),
         });
     match worst {
-        Some(r) => Verdict::found(pod, r.index, r.detail, r.by),
-        None => Verdict::found(pod, NONE, None, None),
+        Some(r) => Verdict::found(pod, r.setting, r.detail, r.by),
+        None => Verdict::found(pod, &NONE, None, None),
     }
 }
 
@@ -730,7 +725,7 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
                 let own = claim.ensured && hub_claim(pod, m).is_some();
                 if !own {
                     Reach {
-                        index: NFS_PER_USER,
+                        setting: &NFS_PER_USER,
                         detail: Some(format!(
                             "{what} per user, which the hub does not create: whether it is a block or an NFS volume is not in the values"
                         )),
@@ -745,18 +740,18 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
                     let detail = claim.capacity.clone();
                     match (rwx, nfs) {
                         (true, _) => Reach {
-                            index: NFS_PER_USER,
+                            setting: &NFS_PER_USER,
                             detail,
                             by: Some(claim.modes_origin.clone()),
                         },
                         (_, true) => Reach {
-                            index: NFS_PER_USER,
+                            setting: &NFS_PER_USER,
                             detail,
                             by: Some(claim.class_origin.clone()),
                         },
                         // The volume item: what made the claim the user's.
                         _ => Reach {
-                            index: BLOCK,
+                            setting: &BLOCK,
                             detail,
                             by: m
                                 .vol_ptr
@@ -768,17 +763,17 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
             }
             // Every user's directory is on the node's own disk.
             "hostPath" => Reach {
-                index: SHARED_SUBPATH,
+                setting: &SHARED_SUBPATH,
                 detail: Some(format!("{what} per user, every home on the node's disk")),
                 by: grade::origin(pod, &format!("{}/path", m.vol_ptr)),
             },
             k if DISKS.contains(&k) => Reach {
-                index: BLOCK,
+                setting: &BLOCK,
                 detail: Some(format!("{what} per user")),
                 by: grade::origin(pod, &m.vol_ptr),
             },
             _ => Reach {
-                index: NFS_PER_USER,
+                setting: &NFS_PER_USER,
                 detail: Some(format!("{what} per user")),
                 by: grade::origin(pod, &format!("{}/path", m.vol_ptr))
                     .or_else(|| grade::origin(pod, &m.vol_ptr)),
@@ -788,7 +783,7 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
     }
     if m.per_user_sub {
         return Some(Reach {
-            index: SHARED_SUBPATH,
+            setting: &SHARED_SUBPATH,
             detail: Some(format!(
                 "{what}, subPath `{}` per user",
                 raw(pod, &sub_ptr, sub.unwrap_or_default())
@@ -801,7 +796,7 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
         // of a volume the pod also mounts per user: every home, readable.
         let homes = all.iter().any(|o| o.vol_ptr == m.vol_ptr && o.per_user_sub);
         return (sub.is_none() && homes).then(|| Reach {
-            index: SHARED,
+            setting: &SHARED,
             detail: Some(format!(
                 "{what} mounted whole at `{at}`, read-only: every user reads every user's home"
             )),
@@ -832,7 +827,7 @@ fn reach(pod: &Pod, m: &Mount, all: &[Mount], nfs_classes: &[String]) -> Option<
         _ => grade::origin(pod, &m.ptr),
     };
     Some(Reach {
-        index: SHARED,
+        setting: &SHARED,
         detail: Some(detail),
         by,
     })
@@ -860,19 +855,18 @@ mod tests {
         json!({"singleuser": su})
     }
 
-    /// (index, detail, origin) of the weakest pod, or `None` when unknown.
-    fn read(v: &Value, classes: &[&str]) -> Option<(usize, Option<String>, Option<Origin>)> {
+    /// (setting name, detail, origin) of the weakest pod, or `None` when unknown.
+    fn read(v: &Value, classes: &[&str]) -> Option<(&'static str, Option<String>, Option<Origin>)> {
         let classes: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
         let d = Deployment::build(v, Some("4.4.0"), &[]);
-        let ranks: Vec<u8> = DEF.settings.iter().map(|s| s.rank).collect();
-        match grade::over_pods(&d, &ranks, |p, _| classify(p, &classes))? {
-            Verdict::Found(f) => Some((f.index, f.detail, f.by)),
+        match grade::over_pods(&d, DEF.weakest_rank(), |p, _| classify(p, &classes))? {
+            Verdict::Found(f) => Some((f.setting.name, f.detail, f.by)),
             Verdict::Unknown { .. } => None,
         }
     }
 
-    fn index(v: &Value) -> usize {
-        read(v, &[]).map_or(99, |r| r.0)
+    fn weakest(v: &Value) -> &'static str {
+        read(v, &[]).map_or("?", |r| r.0)
     }
 
     fn origin(path: &str) -> Option<Origin> {
@@ -883,16 +877,16 @@ mod tests {
     fn a_claim_per_user_is_block_unless_its_modes_or_class_say_nfs() {
         let v = values(json!({}));
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!((i, detail.as_deref()), (BLOCK, Some("10Gi")));
+        assert_eq!((i, detail.as_deref()), (BLOCK.name, Some("10Gi")));
         assert_eq!(by, origin("singleuser.storage.type"));
         let rwx =
             values(json!({"storage": {"dynamic": {"storageAccessModes": ["ReadWriteMany"]}}}));
         let (i, _, by) = read(&rwx, &[]).unwrap();
-        assert_eq!(i, NFS_PER_USER);
+        assert_eq!(i, NFS_PER_USER.name);
         assert_eq!(by, origin("singleuser.storage.dynamic.storageAccessModes"));
         let class = values(json!({"storage": {"dynamic": {"storageClass": "homes"}}}));
-        assert_eq!(index(&class), BLOCK);
-        assert_eq!(read(&class, &["homes"]).unwrap().0, NFS_PER_USER);
+        assert_eq!(weakest(&class), BLOCK.name);
+        assert_eq!(read(&class, &["homes"]).unwrap().0, NFS_PER_USER.name);
     }
 
     #[test]
@@ -900,7 +894,7 @@ mod tests {
         // `{pvc_name}` names the user only when its template does.
         let v = values(json!({"storage": {"dynamic": {"pvcNameTemplate": "course-home"}}}));
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert!(
             detail
                 .unwrap()
@@ -909,14 +903,14 @@ mod tests {
         assert_eq!(by, origin("singleuser.storage.dynamic.pvcNameTemplate"));
         let per_user =
             values(json!({"storage": {"dynamic": {"pvcNameTemplate": "home-{userid}"}}}));
-        assert_eq!(index(&per_user), BLOCK);
+        assert_eq!(weakest(&per_user), BLOCK.name);
     }
 
     #[test]
     fn a_shared_claim_with_a_per_user_subpath_cites_the_subpath() {
         let v = values(json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs"}}}));
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED_SUBPATH);
+        assert_eq!(i, SHARED_SUBPATH.name);
         assert_eq!(
             detail.as_deref(),
             Some("claim `home-nfs`, subPath `{username}` per user")
@@ -931,14 +925,14 @@ mod tests {
             let v = values(
                 json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": sub}}}),
             );
-            assert_eq!(index(&v), SHARED_SUBPATH, "{sub}");
+            assert_eq!(weakest(&v), SHARED_SUBPATH.name, "{sub}");
         }
         // The server's name, or braces escaped, are the same for every user.
         for sub in ["{servername}", "{{username}}", "shared"] {
             let v = values(
                 json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": sub}}}),
             );
-            assert_eq!(index(&v), SHARED, "{sub}");
+            assert_eq!(weakest(&v), SHARED.name, "{sub}");
         }
     }
 
@@ -948,7 +942,7 @@ mod tests {
             json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs", "subPath": ""}}}),
         );
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert_eq!(
             detail.as_deref(),
             Some(
@@ -956,7 +950,7 @@ mod tests {
             )
         );
         assert_eq!(by, origin("singleuser.storage.static.subPath"));
-        assert!(StorageControl.found_only().contains(&i));
+        assert!(StorageControl.found_only().iter().any(|s| s.name == i));
     }
 
     #[test]
@@ -965,13 +959,13 @@ mod tests {
             "extraVolumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "datasets"}}],
             "extraVolumeMounts": [{"name": "data", "mountPath": "/home/jovyan/data", "readOnly": true}],
         }});
-        assert_eq!(index(&values(data)), BLOCK);
+        assert_eq!(weakest(&values(data)), BLOCK.name);
         let all_homes = json!({"storage": {
             "type": "static", "static": {"pvcName": "home-nfs"},
             "extraVolumeMounts": [{"name": "home", "mountPath": "/srv/homes", "readOnly": true}],
         }});
         let (i, detail, by) = read(&values(all_homes), &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert!(
             detail
                 .unwrap()
@@ -983,14 +977,14 @@ mod tests {
             "type": "static", "static": {"pvcName": "home-nfs"},
             "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan/shared", "subPath": "_shared", "readOnly": true}],
         }});
-        assert_eq!(index(&values(shared_dir)), SHARED_SUBPATH);
+        assert_eq!(weakest(&values(shared_dir)), SHARED_SUBPATH.name);
         // Written to by everyone, it is shared.
         let writable = json!({"storage": {
             "type": "static", "static": {"pvcName": "home-nfs"},
             "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan/shared", "subPath": "_shared"}],
         }});
         let (i, _, by) = read(&values(writable), &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert_eq!(by, origin("singleuser.storage.extraVolumeMounts.0.subPath"));
     }
 
@@ -1002,25 +996,25 @@ mod tests {
                 "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}}))
         };
         let (i, _, by) = read(&host("/srv/homes/{username}"), &[]).unwrap();
-        assert_eq!(i, SHARED_SUBPATH);
+        assert_eq!(i, SHARED_SUBPATH.name);
         assert_eq!(
             by,
             origin("singleuser.storage.extraVolumes.0.hostPath.path")
         );
-        assert_eq!(index(&host("/srv/homes")), SHARED);
+        assert_eq!(weakest(&host("/srv/homes")), SHARED.name);
         let nfs = |path: &str| {
             values(json!({"storage": {"type": "none",
                 "extraVolumes": [{"name": "home", "nfs": {"server": "nfs.example.org", "path": path}}],
                 "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}}))
         };
-        assert_eq!(index(&nfs("/export/{username}")), NFS_PER_USER);
-        assert_eq!(index(&nfs("/export")), SHARED);
+        assert_eq!(weakest(&nfs("/export/{username}")), NFS_PER_USER.name);
+        assert_eq!(weakest(&nfs("/export")), SHARED.name);
         // Through extraPodConfig, which replaces the pod's volumes.
         let v = values(json!({"storage": {"type": "none",
             "extraVolumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]},
             "extraPodConfig": {"volumes": [{"name": "home", "hostPath": {"path": "/data"}}]}}));
         let (i, _, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert_eq!(by, origin("singleuser.storage.extraVolumeMounts.0"));
     }
 
@@ -1029,7 +1023,7 @@ mod tests {
         let v = values(json!({"storage": {"type": "none",
             "extraVolumes": [{"name": "scratch", "emptyDir": {}}],
             "extraVolumeMounts": [{"name": "scratch", "mountPath": "/home/jovyan"}]}}));
-        assert_eq!(read(&v, &[]).unwrap(), (NONE, None, None));
+        assert_eq!(read(&v, &[]).unwrap(), (NONE.name, None, None));
     }
 
     #[test]
@@ -1039,7 +1033,7 @@ mod tests {
         v["hub"] = json!({"config": {"KubeSpawner": {"extra_container_config": {"volumeMounts": [
             {"name": "home", "mountPath": "/home/jovyan", "subPath": "{username}"}]}}}});
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert!(
             detail
                 .unwrap()
@@ -1062,7 +1056,7 @@ mod tests {
             ],
         }));
         let (i, detail, by) = read(&v, &[]).unwrap();
-        assert_eq!(i, SHARED);
+        assert_eq!(i, SHARED.name);
         assert!(detail.unwrap().contains("whole and writable"));
         assert_eq!(
             by,
@@ -1081,6 +1075,6 @@ mod tests {
         let mut s =
             values(json!({"storage": {"type": "static", "static": {"pvcName": "home-nfs"}}}));
         s["hub"] = v["hub"].clone();
-        assert_eq!(index(&s), SHARED_SUBPATH);
+        assert_eq!(weakest(&s), SHARED_SUBPATH.name);
     }
 }

@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use super::cloud_metadata::every_user_container;
-use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, context_field, own_field};
 use crate::effective::Pointer;
@@ -40,6 +40,27 @@ pub(super) fn ctx_get<'a>(v: &'a ValuesView, base: &[&str], tail: &[&str]) -> Op
 
 pub struct IdentityControl;
 
+/// Settings of `user-identity`.
+pub(crate) mod identity {
+    use crate::controls::Setting;
+
+    pub static PER_USER: Setting = Setting {
+        name: "per-user",
+        rank: 0,
+        summary: "uid = perUserBase + the user's hub id, set by a KubeSpawner callable in hub.extraConfig",
+    };
+    pub static FIXED: Setting = Setting {
+        name: "fixed",
+        rank: 1,
+        summary: "every user runs as `uid` with group `fsGid`",
+    };
+    pub static IMAGE_DEFAULT: Setting = Setting {
+        name: "image-default",
+        rank: 2,
+        summary: "the image's USER decides (may be root)",
+    };
+}
+
 static IDENTITY: ControlDef = ControlDef {
     id: "user-identity",
     title: "User pod uid",
@@ -47,27 +68,17 @@ static IDENTITY: ControlDef = ControlDef {
     rationale: "With one uid for everyone, files on shared storage belong to every user alike; per-user uids let the \
         file system keep users apart, but images must work under any uid.",
     settings: &[
-        Setting {
-            name: "per-user",
-            rank: 0,
-            summary: "uid = perUserBase + the user's hub id, set by a KubeSpawner callable in hub.extraConfig",
-        },
-        Setting {
-            name: "fixed",
-            rank: 1,
-            summary: "every user runs as `uid` with group `fsGid`",
-        },
-        Setting {
-            name: "image-default",
-            rank: 2,
-            summary: "the image's USER decides (may be root)",
-        },
+        &identity::PER_USER,
+        &identity::FIXED,
+        &identity::IMAGE_DEFAULT,
     ],
     values_keys: &[
         "singleuser.uid",
         "hub.config.KubeSpawner.uid",
         "hub.extraConfig",
+        "singleuser.fsGid",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.uid"],
     spawner_traits: &["uid"],
 };
 
@@ -78,9 +89,9 @@ impl Control for IdentityControl {
     fn selected(&self, p: &Policy) -> Selected {
         let id = &p.spec.user_pods.identity;
         match id.mode {
-            IdentityMode::PerUser => Selected::with(0, format!("base {}", id.per_user_base)),
-            IdentityMode::Fixed => Selected::with(1, format!("uid {}", id.uid)),
-            IdentityMode::ImageDefault => Selected::of(2),
+            IdentityMode::PerUser => identity::PER_USER.with(format!("base {}", id.per_user_base)),
+            IdentityMode::Fixed => identity::FIXED.with(format!("uid {}", id.uid)),
+            IdentityMode::ImageDefault => identity::IMAGE_DEFAULT.selected(),
         }
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
@@ -146,17 +157,17 @@ impl Control for IdentityControl {
                 };
             }
             if ours {
-                return ReadBack::Setting(Selected::of(0));
+                return ReadBack::Setting(identity::PER_USER.selected());
             }
             if let Some(uid) = v
                 .get(&["hub", "config", "KubeSpawner", "uid"])
                 .and_then(Value::as_u64)
             {
-                return ReadBack::Setting(Selected::with(1, format!("uid {uid}")));
+                return ReadBack::Setting(identity::FIXED.with(format!("uid {uid}")));
             }
             match v.get(&["singleuser", "uid"]).and_then(Value::as_u64) {
-                Some(uid) => ReadBack::Setting(Selected::with(1, format!("uid {uid}"))),
-                None => ReadBack::Setting(Selected::of(2)),
+                Some(uid) => ReadBack::Setting(identity::FIXED.with(format!("uid {uid}"))),
+                None => ReadBack::Setting(identity::IMAGE_DEFAULT.selected()),
             }
         })();
         if v.get(&["hub", "extraConfig", IDENTITY_KEY]).is_some() {
@@ -230,9 +241,9 @@ impl Control for IdentityControl {
         {
             id.fs_gid = g;
         }
-        match (got.index, uid) {
-            (0, _) => id.mode = IdentityMode::PerUser,
-            (1, Some(uid)) => {
+        match uid {
+            _ if got.is(&identity::PER_USER) => id.mode = IdentityMode::PerUser,
+            Some(uid) if got.is(&identity::FIXED) => {
                 id.mode = IdentityMode::Fixed;
                 id.uid = uid;
             }
@@ -246,28 +257,39 @@ impl Control for IdentityControl {
 
 pub struct RunAsNonRoot;
 
+/// Settings of `run-as-non-root`.
+pub(crate) mod non_root {
+    use crate::controls::Setting;
+
+    pub static REQUIRED: Setting = Setting {
+        name: "required",
+        rank: 0,
+        summary: "`runAsNonRoot: true` in the pod and notebook container security contexts",
+    };
+    pub static NOT_REQUIRED: Setting = Setting {
+        name: "not-required",
+        rank: 1,
+        summary: "no check; a root image runs as root",
+    };
+
+    /// The setting of `runAsNonRoot: on`.
+    pub fn of(on: bool) -> &'static Setting {
+        if on { &REQUIRED } else { &NOT_REQUIRED }
+    }
+}
+
 static NON_ROOT: ControlDef = ControlDef {
     id: "run-as-non-root",
     title: "Refuse to run user containers as root",
     field: "/spec/userPods/runAsNonRoot",
     rationale: "`runAsNonRoot: true` makes the kubelet refuse an image or setting that would run as uid 0; \
         required by the restricted Pod Security level.",
-    settings: &[
-        Setting {
-            name: "required",
-            rank: 0,
-            summary: "`runAsNonRoot: true` in the pod and notebook container security contexts",
-        },
-        Setting {
-            name: "not-required",
-            rank: 1,
-            summary: "no check; a root image runs as root",
-        },
-    ],
+    settings: &[&non_root::REQUIRED, &non_root::NOT_REQUIRED],
     values_keys: &[
         "hub.config.KubeSpawner.pod_security_context",
         "hub.config.KubeSpawner.container_security_context",
     ],
+    read_only_keys: &[],
     spawner_traits: &[
         "uid",
         "pod_security_context",
@@ -282,11 +304,7 @@ impl Control for RunAsNonRoot {
         &NON_ROOT
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(if p.spec.user_pods.run_as_non_root {
-            0
-        } else {
-            1
-        })
+        non_root::of(p.spec.user_pods.run_as_non_root).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.user_pods.run_as_non_root {
@@ -305,7 +323,7 @@ impl Control for RunAsNonRoot {
             let on = [POD_CTX, CTR_CTX]
                 .iter()
                 .any(|b| ctx_get(v, b, &["runAsNonRoot"]) == Some(&json!(true)));
-            ReadBack::Setting(Selected::of(if on { 0 } else { 1 }))
+            ReadBack::Setting(non_root::of(on).selected())
         };
         super::reconcile(
             keys,
@@ -324,7 +342,7 @@ impl Control for RunAsNonRoot {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.user_pods.run_as_non_root = got.index == 0;
+            p.spec.user_pods.run_as_non_root = got.is(&non_root::REQUIRED);
         }
         Vec::new()
     }
@@ -366,28 +384,39 @@ fn adds_none() -> String {
 
 pub struct PrivilegeEscalation;
 
+/// Settings of `privilege-escalation`.
+pub(crate) mod escalation {
+    use crate::controls::Setting;
+
+    pub static DENIED: Setting = Setting {
+        name: "denied",
+        rank: 0,
+        summary: "`allowPrivilegeEscalation: false` (explicit, as the restricted level requires)",
+    };
+    pub static ALLOWED: Setting = Setting {
+        name: "allowed",
+        rank: 1,
+        summary: "setuid binaries work (e.g. sudo in the image)",
+    };
+
+    /// The setting of `allowPrivilegeEscalation: allowed`.
+    pub fn of(allowed: bool) -> &'static Setting {
+        if allowed { &ALLOWED } else { &DENIED }
+    }
+}
+
 static APE: ControlDef = ControlDef {
     id: "privilege-escalation",
     title: "Privilege escalation (setuid binaries, sudo)",
     field: "/spec/userPods/allowPrivilegeEscalation",
     rationale: "With escalation allowed, setuid programs such as sudo can gain privileges the container did not start with.",
-    settings: &[
-        Setting {
-            name: "denied",
-            rank: 0,
-            summary: "`allowPrivilegeEscalation: false` (explicit, as the restricted level requires)",
-        },
-        Setting {
-            name: "allowed",
-            rank: 1,
-            summary: "setuid binaries work (e.g. sudo in the image)",
-        },
-    ],
+    settings: &[&escalation::DENIED, &escalation::ALLOWED],
     values_keys: &[
         "singleuser.allowPrivilegeEscalation",
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.privileged",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.privileged"],
     spawner_traits: &[
         "allow_privilege_escalation",
         "container_security_context",
@@ -401,7 +430,7 @@ impl Control for PrivilegeEscalation {
         &APE
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(usize::from(p.spec.user_pods.allow_privilege_escalation))
+        escalation::of(p.spec.user_pods.allow_privilege_escalation).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         let allow = p.spec.user_pods.allow_privilege_escalation;
@@ -419,9 +448,9 @@ impl Control for PrivilegeEscalation {
             let ctx = ctx_get(v, CTR_CTX, &["allowPrivilegeEscalation"]);
             let denied = ctx == Some(&json!(false)) || (ctx.is_none() && chart);
             if privileged(v) {
-                return ReadBack::Setting(Selected::with(1, "privileged"));
+                return ReadBack::Setting(escalation::ALLOWED.with("privileged"));
             }
-            ReadBack::Setting(Selected::of(if denied { 0 } else { 1 }))
+            ReadBack::Setting(escalation::of(!denied).selected())
         })();
         super::reconcile(
             keys,
@@ -447,7 +476,7 @@ impl Control for PrivilegeEscalation {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.user_pods.allow_privilege_escalation = got.index == 1;
+            p.spec.user_pods.allow_privilege_escalation = got.is(&escalation::ALLOWED);
         }
         Vec::new()
     }
@@ -457,27 +486,41 @@ impl Control for PrivilegeEscalation {
 
 pub struct CapabilitiesControl;
 
+/// Settings of `capabilities`.
+pub(crate) mod caps {
+    use crate::controls::Setting;
+    use crate::policy::Capabilities;
+
+    pub static DROP_ALL: Setting = Setting {
+        name: "drop-all",
+        rank: 0,
+        summary: "`capabilities.drop: [ALL]`",
+    };
+    pub static RUNTIME_DEFAULT: Setting = Setting {
+        name: "runtime-default",
+        rank: 1,
+        summary: "the container runtime's default capability set",
+    };
+
+    pub fn of(c: Capabilities) -> &'static Setting {
+        match c {
+            Capabilities::DropAll => &DROP_ALL,
+            Capabilities::RuntimeDefault => &RUNTIME_DEFAULT,
+        }
+    }
+}
+
 static CAPS: ControlDef = ControlDef {
     id: "capabilities",
     title: "Linux capabilities of the notebook container",
     field: "/spec/userPods/capabilities",
     rationale: "The runtime's default set includes capabilities such as CHOWN, SETUID and NET_RAW that a notebook does not need.",
-    settings: &[
-        Setting {
-            name: "drop-all",
-            rank: 0,
-            summary: "`capabilities.drop: [ALL]`",
-        },
-        Setting {
-            name: "runtime-default",
-            rank: 1,
-            summary: "the container runtime's default capability set",
-        },
-    ],
+    settings: &[&caps::DROP_ALL, &caps::RUNTIME_DEFAULT],
     values_keys: &[
         "hub.config.KubeSpawner.container_security_context",
         "hub.config.KubeSpawner.privileged",
     ],
+    read_only_keys: &["hub.config.KubeSpawner.privileged"],
     spawner_traits: &[
         "container_security_context",
         "privileged",
@@ -490,10 +533,7 @@ impl Control for CapabilitiesControl {
         &CAPS
     }
     fn selected(&self, p: &Policy) -> Selected {
-        Selected::of(match p.spec.user_pods.capabilities {
-            Capabilities::DropAll => 0,
-            Capabilities::RuntimeDefault => 1,
-        })
+        caps::of(p.spec.user_pods.capabilities).selected()
     }
     fn lower(&self, p: &Policy, cx: &mut Lowering) {
         if p.spec.user_pods.capabilities == Capabilities::DropAll {
@@ -512,9 +552,16 @@ impl Control for CapabilitiesControl {
                 .and_then(Value::as_array)
                 .is_some_and(|d| d.iter().any(|c| c == "ALL"));
             if privileged(v) {
-                return ReadBack::Setting(Selected::with(1, "privileged"));
+                return ReadBack::Setting(caps::RUNTIME_DEFAULT.with("privileged"));
             }
-            ReadBack::Setting(Selected::of(if drops_all { 0 } else { 1 }))
+            ReadBack::Setting(
+                if drops_all {
+                    &caps::DROP_ALL
+                } else {
+                    &caps::RUNTIME_DEFAULT
+                }
+                .selected(),
+            )
         })();
         super::reconcile(
             keys,
@@ -540,7 +587,7 @@ impl Control for CapabilitiesControl {
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         if let Some(got) = super::read_setting(self, v) {
-            p.spec.user_pods.capabilities = if got.index == 0 {
+            p.spec.user_pods.capabilities = if got.is(&caps::DROP_ALL) {
                 Capabilities::DropAll
             } else {
                 Capabilities::RuntimeDefault

@@ -1,6 +1,6 @@
 //! Reading a control's state off the effective pods: every container of
 //! every pod, the weakest one deciding, each verdict naming the field's
-//! origin. Graders return setting indices of the control they serve.
+//! origin. Graders return settings of the control they serve.
 
 use std::sync::Arc;
 
@@ -14,14 +14,37 @@ use super::origin::Origin;
 use super::pod::Pod;
 use super::profiles::FREE_FORM;
 use super::spawner::scalar_text;
+use crate::controls::Setting;
+use crate::controls::api_access::api;
+use crate::controls::images::{pin, pull};
+use crate::controls::isolation::read_only;
+use crate::controls::profiles::{Kind, Profiles, app_armor, seccomp};
+use crate::controls::resources;
+use crate::controls::user_pods::{caps, escalation, identity, non_root};
 
 /// A setting found, the pod it was found in and what decided it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Found {
-    pub index: usize,
+    pub setting: &'static Setting,
     pub detail: Option<String>,
     pub by: Option<Origin>,
     pub pod: String,
+}
+
+impl Found {
+    /// At setting `s` (the very setting, not one that looks alike).
+    pub fn is(&self, s: &Setting) -> bool {
+        std::ptr::eq(self.setting, s)
+    }
+}
+
+impl PartialEq for Found {
+    fn eq(&self, other: &Found) -> bool {
+        self.is(other.setting)
+            && self.detail == other.detail
+            && self.by == other.by
+            && self.pod == other.pod
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,9 +58,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn found(pod: &Pod, index: usize, detail: Option<String>, by: Option<Origin>) -> Verdict {
+    pub fn found(
+        pod: &Pod,
+        setting: &'static Setting,
+        detail: Option<String>,
+        by: Option<Origin>,
+    ) -> Verdict {
         Verdict::Found(Found {
-            index,
+            setting,
             detail,
             by,
             pod: pod.label.clone(),
@@ -46,16 +74,17 @@ impl Verdict {
 }
 
 /// The weakest verdict over all pods. An unknown pod makes the whole
-/// unknown, unless another pod is already at the weakest setting.
-pub fn weakest(verdicts: Vec<Verdict>, ranks: &[u8]) -> Option<Verdict> {
-    let rank = |i: usize| ranks.get(i).copied().unwrap_or(u8::MAX);
-    let max_rank = ranks.iter().copied().max().unwrap_or(0);
+/// unknown, unless another pod is already at the weakest setting (`max_rank`).
+pub fn weakest(verdicts: Vec<Verdict>, max_rank: u8) -> Option<Verdict> {
     let mut best: Option<Found> = None;
     let mut unknown: Option<Verdict> = None;
     for v in verdicts {
         match v {
             Verdict::Found(f) => {
-                if best.as_ref().is_none_or(|b| rank(f.index) > rank(b.index)) {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| f.setting.rank > b.setting.rank)
+                {
                     best = Some(f);
                 }
             }
@@ -65,7 +94,7 @@ pub fn weakest(verdicts: Vec<Verdict>, ranks: &[u8]) -> Option<Verdict> {
         }
     }
     match (best, unknown) {
-        (Some(b), _) if rank(b.index) >= max_rank => Some(Verdict::Found(b)),
+        (Some(b), _) if b.setting.rank >= max_rank => Some(Verdict::Found(b)),
         (_, Some(u)) => Some(u),
         (b, None) => b.map(Verdict::Found),
     }
@@ -74,19 +103,19 @@ pub fn weakest(verdicts: Vec<Verdict>, ranks: &[u8]) -> Option<Verdict> {
 /// Applies a grader to every pod and keeps the weakest.
 pub fn over_pods(
     d: &Deployment,
-    ranks: &[u8],
+    max_rank: u8,
     f: impl Fn(&Pod, &Network) -> Verdict,
 ) -> Option<Verdict> {
-    over(d.pods.iter(), ranks, f)
+    over(d.pods.iter(), max_rank, f)
 }
 
 /// Applies a grader to some pods and keeps the weakest.
 pub fn over<'p>(
     pods: impl Iterator<Item = &'p (Pod, Arc<Network>)>,
-    ranks: &[u8],
+    max_rank: u8,
     f: impl Fn(&Pod, &Network) -> Verdict,
 ) -> Option<Verdict> {
-    weakest(pods.map(|(p, n)| f(p, n)).collect(), ranks)
+    weakest(pods.map(|(p, n)| f(p, n)).collect(), max_rank)
 }
 
 pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
@@ -180,7 +209,6 @@ fn ctx_unknown(pod: &Pod) -> Option<Verdict> {
 // ------------------------------------------------------------------ graders
 
 /// `runAsNonRoot` enforced for every container, none running as uid 0.
-/// 0 required, 1 not required.
 pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
@@ -190,7 +218,7 @@ pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
         if uid.and_then(Value::as_i64) == Some(0) {
             return Verdict::found(
                 pod,
-                1,
+                &non_root::NOT_REQUIRED,
                 Some(format!("container `{}` runs as uid 0", c.name)),
                 origin(pod, &uid_ptr),
             );
@@ -200,7 +228,7 @@ pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
             let by = origin(pod, &ptr).or_else(|| origin(pod, &c.ptr));
             return Verdict::found(
                 pod,
-                1,
+                &non_root::NOT_REQUIRED,
                 Some(format!("container `{}` may run as root", c.name)),
                 by,
             );
@@ -208,14 +236,15 @@ pub fn run_as_non_root(pod: &Pod, _: &Network) -> Verdict {
     }
     Verdict::found(
         pod,
-        0,
+        &non_root::REQUIRED,
         None,
         origin(pod, "/spec/containers/0/securityContext/runAsNonRoot"),
     )
 }
 
-/// A privileged container: setting 1 of either control it undoes.
-fn privileged(pod: &Pod, c: &Ctr) -> Option<Verdict> {
+/// A privileged container: `allowed`, the setting of the control it undoes
+/// (privilege escalation or capabilities) that it stands for.
+fn privileged(pod: &Pod, c: &Ctr, allowed: &'static Setting) -> Option<Verdict> {
     if c.c.at("/securityContext/privileged") != Some(&Value::Bool(true)) {
         return None;
     }
@@ -225,16 +254,21 @@ fn privileged(pod: &Pod, c: &Ctr) -> Option<Verdict> {
         format!("container `{}` is privileged", c.name)
     };
     let ptr = format!("{}/securityContext/privileged", c.ptr);
-    Some(Verdict::found(pod, 1, Some(detail), origin(pod, &ptr)))
+    Some(Verdict::found(
+        pod,
+        allowed,
+        Some(detail),
+        origin(pod, &ptr),
+    ))
 }
 
-/// 0 denied, 1 allowed (privileged, or escalation not refused).
+/// Denied, or allowed (privileged, or escalation not refused).
 pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
     for c in user_containers(pod) {
-        if let Some(v) = privileged(pod, &c) {
+        if let Some(v) = privileged(pod, &c, &escalation::ALLOWED) {
             return v;
         }
     }
@@ -248,7 +282,7 @@ pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
             };
             return Verdict::found(
                 pod,
-                1,
+                &escalation::ALLOWED,
                 detail,
                 origin(pod, &ptr).or_else(|| origin(pod, &c.ptr)),
             );
@@ -256,7 +290,7 @@ pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
     }
     Verdict::found(
         pod,
-        0,
+        &escalation::DENIED,
         None,
         origin(
             pod,
@@ -265,14 +299,14 @@ pub fn privilege_escalation(pod: &Pod, _: &Network) -> Verdict {
     )
 }
 
-/// 0 drop-all (and nothing added), 1 otherwise.
+/// Drop-all (and nothing added), or the runtime's default.
 pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
     for c in user_containers(pod) {
         let caps_ptr = format!("{}/securityContext/capabilities", c.ptr);
-        if let Some(v) = privileged(pod, &c) {
+        if let Some(v) = privileged(pod, &c, &caps::RUNTIME_DEFAULT) {
             return v;
         }
         let added: Vec<String> =
@@ -283,7 +317,7 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
         if !added.is_empty() {
             return Verdict::found(
                 pod,
-                1,
+                &caps::RUNTIME_DEFAULT,
                 Some(format!("container `{}` adds {}", c.name, added.join(", "))),
                 origin(pod, &format!("{caps_ptr}/add/0")),
             );
@@ -296,7 +330,7 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
             let detail = (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name));
             return Verdict::found(
                 pod,
-                1,
+                &caps::RUNTIME_DEFAULT,
                 detail,
                 origin(pod, &caps_ptr).or_else(|| origin(pod, &c.ptr)),
             );
@@ -304,25 +338,25 @@ pub fn capabilities(pod: &Pod, _: &Network) -> Verdict {
     }
     Verdict::found(
         pod,
-        0,
+        &caps::DROP_ALL,
         None,
         origin(pod, "/spec/containers/0/securityContext/capabilities"),
     )
 }
 
-/// 0 every user container mounts its image read-only
-/// (`readOnlyRootFilesystem: true`, a container-only field), 1 one does not.
+/// Every user container mounts its image read-only
+/// (`readOnlyRootFilesystem: true`, a container-only field), or one does not.
 pub fn read_only_root(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
     for c in user_containers(pod) {
         let ptr = format!("{}/securityContext/readOnlyRootFilesystem", c.ptr);
-        if c.c.pointer("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)) {
+        if c.c.at("/securityContext/readOnlyRootFilesystem") != Some(&Value::Bool(true)) {
             let detail = (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name));
             return Verdict::found(
                 pod,
-                1,
+                &read_only::WRITABLE,
                 detail,
                 origin(pod, &ptr).or_else(|| origin(pod, &c.ptr)),
             );
@@ -330,7 +364,7 @@ pub fn read_only_root(pod: &Pod, _: &Network) -> Verdict {
     }
     Verdict::found(
         pod,
-        0,
+        &read_only::READ_ONLY,
         None,
         origin(
             pod,
@@ -339,12 +373,12 @@ pub fn read_only_root(pod: &Pod, _: &Network) -> Verdict {
     )
 }
 
-/// Seccomp: 0 RuntimeDefault, 1 Localhost, 2 unset or Unconfined.
+/// Seccomp: RuntimeDefault, Localhost, or unset (or Unconfined).
 pub fn seccomp(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
-    let mut worst: Option<(usize, Option<String>, Option<Origin>)> = None;
+    let mut worst: Option<(Kind, Option<String>, Option<Origin>)> = None;
     for c in user_containers(pod) {
         let (p, ptr) = ctx(pod, &c, "seccompProfile");
         let (i, detail) = profile_rank(p, &c.name);
@@ -352,17 +386,26 @@ pub fn seccomp(pod: &Pod, _: &Network) -> Verdict {
             worst = Some((i, detail, origin(pod, &ptr)));
         }
     }
-    let (i, d, o) = worst.unwrap_or((2, None, None));
-    Verdict::found(pod, i, d, o)
+    found_profile(pod, &seccomp::PROFILES, worst)
 }
 
-/// AppArmor: 0 RuntimeDefault, 1 Localhost, 2 unset; the field, else the
+/// The least confining profile found, as a setting of `profiles`' control.
+fn found_profile(
+    pod: &Pod,
+    profiles: &Profiles,
+    worst: Option<(Kind, Option<String>, Option<Origin>)>,
+) -> Verdict {
+    let (kind, d, o) = worst.unwrap_or((Kind::Unset, None, None));
+    Verdict::found(pod, profiles.of(kind), d, o)
+}
+
+/// AppArmor: RuntimeDefault, Localhost or unset; the field, else the
 /// beta annotation.
 pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod).or_else(|| unknown(pod, "/metadata")) {
         return u;
     }
-    let mut worst: Option<(usize, Option<String>, Option<Origin>)> = None;
+    let mut worst: Option<(Kind, Option<String>, Option<Origin>)> = None;
     for c in user_containers(pod) {
         let (p, ptr) = ctx(pod, &c, "appArmorProfile");
         let (i, detail, o) = match p {
@@ -385,12 +428,14 @@ pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
                     ),
                 );
                 match ann {
-                    Some("runtime/default") => (0, None, o),
-                    Some(s) if s.starts_with("localhost/") => {
-                        (1, Some(s["localhost/".len()..].to_string()), o)
-                    }
+                    Some("runtime/default") => (Kind::RuntimeDefault, None, o),
+                    Some(s) if s.starts_with("localhost/") => (
+                        Kind::Localhost,
+                        Some(s["localhost/".len()..].to_string()),
+                        o,
+                    ),
                     _ => (
-                        2,
+                        Kind::Unset,
                         (c.ptr != "/spec/containers/0").then(|| format!("container `{}`", c.name)),
                         o,
                     ),
@@ -401,27 +446,30 @@ pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
             worst = Some((i, detail, o));
         }
     }
-    let (i, d, o) = worst.unwrap_or((2, None, None));
-    Verdict::found(pod, i, d, o)
+    found_profile(pod, &app_armor::PROFILES, worst)
 }
 
-fn profile_rank(p: Option<&Value>, container: &str) -> (usize, Option<String>) {
+fn profile_rank(p: Option<&Value>, container: &str) -> (Kind, Option<String>) {
     let ty = p.and_then(|p| p.get("type")).and_then(Value::as_str);
     match ty {
-        Some("RuntimeDefault") => (0, None),
+        Some("RuntimeDefault") => (Kind::RuntimeDefault, None),
         Some("Localhost") => (
-            1,
+            Kind::Localhost,
             p.and_then(|p| p.get("localhostProfile")).map(scalar_text),
         ),
-        Some(other) => (2, Some(format!("`{other}` on container `{container}`"))),
+        Some(other) => (
+            Kind::Unset,
+            Some(format!("`{other}` on container `{container}`")),
+        ),
         None => (
-            2,
+            Kind::Unset,
             (container != "notebook").then(|| format!("container `{container}`")),
         ),
     }
 }
 
-/// The service-account token: 0 not mounted, 1 mounted (detail: account).
+/// The service-account token: `none` not mounted, `workload-identity`
+/// mounted (detail: the account; `api-access` works out what it may do).
 pub fn token(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = unknown(pod, "/spec/automountServiceAccountToken")
         .or_else(|| unknown(pod, "/spec/serviceAccountName"))
@@ -437,7 +485,7 @@ pub fn token(pod: &Pod, _: &Network) -> Verdict {
     if automount == Some(&Value::Bool(false)) {
         return Verdict::found(
             pod,
-            0,
+            &api::NONE,
             None,
             origin(pod, "/spec/automountServiceAccountToken"),
         );
@@ -447,26 +495,30 @@ pub fn token(pod: &Pod, _: &Network) -> Verdict {
         .or_else(|| origin(pod, "/spec/automountServiceAccountToken"));
     Verdict::found(
         pod,
-        1,
+        &api::WORKLOAD_IDENTITY,
         Some(sa.unwrap_or_else(|| "namespace default service account".into())),
         by,
     )
 }
 
-/// The notebook's uid: 1 fixed (detail `uid N`), 2 the image's own.
+/// The notebook's uid: fixed (detail `uid N`), or the image's own.
 pub fn uid(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = ctx_unknown(pod) {
         return u;
     }
     let ptr = "/spec/containers/0/securityContext/runAsUser";
     match pod.json.at(ptr).and_then(Value::as_i64) {
-        Some(u) => Verdict::found(pod, 1, Some(format!("uid {u}")), origin(pod, ptr)),
-        None => Verdict::found(pod, 2, None, origin(pod, ptr)),
+        Some(u) => Verdict::found(
+            pod,
+            &identity::FIXED,
+            Some(format!("uid {u}")),
+            origin(pod, ptr),
+        ),
+        None => Verdict::found(pod, &identity::IMAGE_DEFAULT, None, origin(pod, ptr)),
     }
 }
 
-/// Limits on the notebook container: 0 CPU and memory, 1 one of them,
-/// 2 none. Detail: the limits found.
+/// Limits on the notebook container: CPU and memory, one of them, or none.
 pub fn limits(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = unknown(pod, "/spec/containers/0/resources") {
         return u;
@@ -474,11 +526,7 @@ pub fn limits(pod: &Pod, _: &Network) -> Verdict {
     let l = pod.json.at("/spec/containers/0/resources/limits");
     let cpu = l.and_then(|l| l.get("cpu"));
     let mem = l.and_then(|l| l.get("memory"));
-    let i = match (cpu.is_some(), mem.is_some()) {
-        (true, true) => 0,
-        (false, false) => 2,
-        _ => 1,
-    };
+    let i = resources::classify(cpu.is_some(), mem.is_some());
     let missing = if cpu.is_none() { "cpu" } else { "memory" };
     let by = origin(
         pod,
@@ -487,8 +535,8 @@ pub fn limits(pod: &Pod, _: &Network) -> Verdict {
     Verdict::found(pod, i, None, by)
 }
 
-/// Pull policy as the kubelet applies it: 0 Always (set, or the default for
-/// `:latest` and untagged images), 1 IfNotPresent, 2 unset (the kubelet's
+/// Pull policy as the kubelet applies it: Always (set, or the default for
+/// `:latest` and untagged images), IfNotPresent, or unset (the kubelet's
 /// default for a tagged image).
 pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
     if let Some(u) = unknown(pod, "/spec/containers/0/imagePullPolicy") {
@@ -496,9 +544,14 @@ pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
     }
     let ptr = "/spec/containers/0/imagePullPolicy";
     match pod.json.at(ptr).and_then(Value::as_str) {
-        Some("Always") => Verdict::found(pod, 0, None, origin(pod, ptr)),
-        Some("IfNotPresent") => Verdict::found(pod, 1, None, origin(pod, ptr)),
-        Some(other) => Verdict::found(pod, 1, Some(other.to_string()), origin(pod, ptr)),
+        Some("Always") => Verdict::found(pod, &pull::ALWAYS, None, origin(pod, ptr)),
+        Some("IfNotPresent") => Verdict::found(pod, &pull::IF_NOT_PRESENT, None, origin(pod, ptr)),
+        Some(other) => Verdict::found(
+            pod,
+            &pull::IF_NOT_PRESENT,
+            Some(other.to_string()),
+            origin(pod, ptr),
+        ),
         None => {
             let image = pod
                 .json
@@ -508,12 +561,12 @@ pub fn pull_policy(pod: &Pod, _: &Network) -> Verdict {
             if !image.is_empty() && image_is_latest(image) {
                 Verdict::found(
                     pod,
-                    0,
+                    &pull::ALWAYS,
                     Some("the kubelet's default for a `:latest` or untagged image".into()),
                     origin(pod, "/spec/containers/0/image"),
                 )
             } else {
-                Verdict::found(pod, 2, None, origin(pod, ptr))
+                Verdict::found(pod, &pull::CHART_DEFAULT, None, origin(pod, ptr))
             }
         }
     }
@@ -531,7 +584,7 @@ pub fn image_is_latest(image: &str) -> bool {
     }
 }
 
-/// The notebook image: 0 digest, 1 tag, 2 the chart's default image or a
+/// The notebook image: by digest, by tag, or the chart's default image or a
 /// name the user types in.
 pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
     if let Some(u) = unknown(pod, "/spec/containers/0/image") {
@@ -541,7 +594,7 @@ pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
     if let Some((_, o)) = pod.free_form.iter().find(|(p, _)| p.starts_with(ptr)) {
         return Verdict::found(
             pod,
-            2,
+            &pin::CHART_DEFAULT,
             Some("any image a user types in (free-form choice)".into()),
             Some(o.clone()),
         );
@@ -550,7 +603,7 @@ pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
     if image.contains(FREE_FORM) {
         return Verdict::found(
             pod,
-            2,
+            &pin::CHART_DEFAULT,
             Some("any image a user types in".into()),
             origin(pod, ptr),
         );
@@ -560,12 +613,12 @@ pub fn pinning(pod: &Pod, default_image: Option<&str>) -> Verdict {
         let name = name
             .rsplit_once(':')
             .map_or(name, |(n, t)| if t.contains('/') { name } else { n });
-        return Verdict::found(pod, 0, Some(name.to_string()), origin(pod, ptr));
+        return Verdict::found(pod, &pin::DIGEST, Some(name.to_string()), origin(pod, ptr));
     }
     if default_image == Some(image) || image.is_empty() {
-        return Verdict::found(pod, 2, None, origin(pod, ptr));
+        return Verdict::found(pod, &pin::CHART_DEFAULT, None, origin(pod, ptr));
     }
-    Verdict::found(pod, 1, Some(image.to_string()), origin(pod, ptr))
+    Verdict::found(pod, &pin::TAG, Some(image.to_string()), origin(pod, ptr))
 }
 
 pub use super::reach::{blocks_metadata, egress, metadata};
@@ -588,14 +641,15 @@ mod tests {
         }})
     }
 
-    fn judge(v: &Value, f: impl Fn(&Pod, &Network) -> Verdict, ranks: &[u8]) -> Verdict {
-        over_pods(&Deployment::build(v, Some("4.4.0"), &[]), ranks, &f).unwrap()
+    fn judge(v: &Value, f: impl Fn(&Pod, &Network) -> Verdict, max_rank: u8) -> Verdict {
+        over_pods(&Deployment::build(v, Some("4.4.0"), &[]), max_rank, &f).unwrap()
     }
 
-    fn index(v: Verdict) -> (usize, Option<String>) {
+    /// The setting's name (`?` when unknown) and detail.
+    fn index(v: Verdict) -> (&'static str, Option<String>) {
         match v {
-            Verdict::Found(f) => (f.index, f.detail),
-            Verdict::Unknown { reason, .. } => (99, Some(reason)),
+            Verdict::Found(f) => (f.setting.name, f.detail),
+            Verdict::Unknown { reason, .. } => ("?", Some(reason)),
         }
     }
 
@@ -605,40 +659,43 @@ mod tests {
         v["singleuser"]["initContainers"] = json!([{"name": "setup", "image": "x",
             "securityContext": {"runAsUser": 0, "capabilities": {"add": ["NET_ADMIN"]}}}]);
         assert_eq!(
-            index(judge(&v, run_as_non_root, &[0, 1])),
-            (1, Some("container `setup` runs as uid 0".into()))
+            index(judge(&v, run_as_non_root, 1)),
+            (
+                "not-required",
+                Some("container `setup` runs as uid 0".into())
+            )
         );
         assert_eq!(
-            index(judge(&v, capabilities, &[0, 1])),
-            (1, Some("container `setup` adds NET_ADMIN".into()))
+            index(judge(&v, capabilities, 1)),
+            (
+                "runtime-default",
+                Some("container `setup` adds NET_ADMIN".into())
+            )
         );
     }
 
     #[test]
     fn the_chart_blocker_is_not_a_user_container_but_blocks_tcp_80() {
         let mut v = chart();
-        assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])), (0, None));
+        assert_eq!(index(judge(&v, privilege_escalation, 1)), ("denied", None));
         // The chart's own rules keep the metadata address out, but the
         // privileged blocker is there all the same.
-        let m = |v: &Value| {
-            index(judge(
-                v,
-                |p, n| metadata(p, n, "169.254.169.254"),
-                &[0, 1, 2],
-            ))
-            .0
-        };
-        assert_eq!(m(&v), 1);
+        let m = |v: &Value| index(judge(v, |p, n| metadata(p, n, "169.254.169.254"), 2)).0;
+        assert_eq!(m(&v), "iptables");
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(true);
         assert_eq!(
             m(&v),
-            1,
+            "iptables",
             "every port is open, but the iptables setting is TCP/80 only"
         );
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(false);
         v["singleuser"]["networkPolicy"]["egress"] =
             json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 80}]}]);
-        assert_eq!(m(&v), 1, "only TCP/80 is open and iptables drops it");
+        assert_eq!(
+            m(&v),
+            "iptables",
+            "only TCP/80 is open and iptables drops it"
+        );
     }
 
     #[test]
@@ -648,11 +705,10 @@ mod tests {
         v["singleuser"]["networkPolicy"]["egress"] = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
             "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
             "ports": [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]);
-        let Verdict::Found(f) = judge(&v, |p, n| metadata(p, n, "169.254.169.254"), &[0, 1, 2])
-        else {
+        let Verdict::Found(f) = judge(&v, |p, n| metadata(p, n, "169.254.169.254"), 2) else {
             panic!()
         };
-        assert_eq!(f.index, 2);
+        assert_eq!(f.setting.name, "allow");
         assert_eq!(
             f.by,
             Some(Origin::values(&[
@@ -673,18 +729,18 @@ mod tests {
         let mut v = chart();
         v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.privileged = True"}});
         assert_eq!(
-            index(judge(&v, privilege_escalation, &[0, 1])),
-            (1, Some("privileged".into()))
+            index(judge(&v, privilege_escalation, 1)),
+            ("allowed", Some("privileged".into()))
         );
         v["hub"] = json!({"extraConfig": {"a": "c.KubeSpawner.modify_pod_hook = add_root_init"}});
-        assert_eq!(index(judge(&v, privilege_escalation, &[0, 1])).0, 99);
+        assert_eq!(index(judge(&v, privilege_escalation, 1)).0, "?");
     }
 
     #[test]
     fn latest_is_pulled_always() {
         let mut v = chart();
         v["singleuser"]["image"]["tag"] = json!("latest");
-        assert_eq!(index(judge(&v, pull_policy, &[0, 1, 2])).0, 0);
+        assert_eq!(index(judge(&v, pull_policy, 2)).0, "always");
         assert!(image_is_latest("repo/img"));
         assert!(!image_is_latest("host:5000/img:1"));
         assert!(image_is_latest("host:5000/img"));
@@ -699,7 +755,7 @@ mod tests {
         let d = Deployment::build(&v, None, &[]);
         let (p, n) = d.first().unwrap();
         let (verdict, private) = egress(p, n);
-        assert_eq!(index(verdict).0, 3);
+        assert_eq!(index(verdict).0, "internet");
         assert!(private);
     }
 }

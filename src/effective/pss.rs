@@ -17,13 +17,13 @@ use super::network::Network;
 use super::pod::Pod;
 use super::spawner::scalar_text;
 
-/// A Pod Security Standards level, strongest first (the setting index of
-/// the `user-pod-level` control).
+/// A Pod Security Standards level, strongest first (each a setting of the
+/// `user-pod-level` control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    Restricted = 0,
-    Baseline = 1,
-    Privileged = 2,
+    Restricted,
+    Baseline,
+    Privileged,
 }
 
 impl Level {
@@ -122,7 +122,7 @@ pub fn level(breaches: &[Breach]) -> Level {
         .unwrap_or(Level::Restricted)
 }
 
-/// Grader: the level the pod meets (setting index), the first rule that
+/// Grader: the level the pod meets, the first rule that
 /// keeps it from the next level up as detail and origin.
 pub fn pod_level(pod: &Pod, _: &Network) -> Verdict {
     if let Some((_, w)) = pod.unknown.first() {
@@ -135,7 +135,7 @@ pub fn pod_level(pod: &Pod, _: &Network) -> Verdict {
     let at = level(&found);
     let deciding: Vec<&Breach> = found.iter().filter(|b| b.leaves == at).collect();
     let Some(first) = deciding.first() else {
-        return Verdict::found(pod, at as usize, None, None);
+        return Verdict::found(pod, crate::controls::pod_level::of(at), None, None);
     };
     let rules: std::collections::BTreeSet<&str> = deciding.iter().map(|b| b.rule).collect();
     let mut detail = first.what.clone();
@@ -143,7 +143,12 @@ pub fn pod_level(pod: &Pod, _: &Network) -> Verdict {
         let others: Vec<&str> = rules.into_iter().filter(|r| *r != first.rule).collect();
         detail.push_str(&format!("; also breaks {}", others.join(", ")));
     }
-    Verdict::found(pod, at as usize, Some(detail), origin(pod, &first.ptr))
+    Verdict::found(
+        pod,
+        crate::controls::pod_level::of(at),
+        Some(detail),
+        origin(pod, &first.ptr),
+    )
 }
 
 struct Ctr<'a> {

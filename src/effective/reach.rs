@@ -8,11 +8,19 @@ use super::network::{METADATA_V6, Network, Range, Ranges, Reach};
 use super::origin::Origin;
 use super::pod::Pod;
 use super::spawner::scalar_text;
+use crate::controls::Setting;
+use crate::controls::cloud_metadata::{ALLOW, IPTABLES, NETWORK_POLICY};
+use crate::controls::egress::{DNS_ONLY, HTTP_HTTPS, INTERNET, NONE};
 
-/// Who can reach the metadata server: 0 blocked by NetworkPolicy, 1 only
-/// the iptables rule stops it (TCP/80 on the IPv4 address), 2 reachable.
+/// Who can reach the metadata server: `network-policy` blocks it,
+/// `iptables` only the iptables rule stops it (TCP/80 on the IPv4 address),
+/// `allow` reachable.
 pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
-    if let Some(v) = on_node_network(pod, 2, "the metadata server is reachable as from the node") {
+    if let Some(v) = on_node_network(
+        pod,
+        &ALLOW,
+        "the metadata server is reachable as from the node",
+    ) {
         return v;
     }
     let dns = [("TCP", 53), ("UDP", 53)];
@@ -28,8 +36,13 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
             .find(|(p, c)| p.starts_with("/spec/initContainers/") && blocks_metadata(c, ip))
             .map(|(p, _)| pod.origin_of(&p).cloned());
         return match blocker {
-            Some(o) => Verdict::found(pod, 1, None, o),
-            None => Verdict::found(pod, 0, None, net.rules.first().map(|r| r.origin.clone())),
+            Some(o) => Verdict::found(pod, &IPTABLES, None, o),
+            None => Verdict::found(
+                pod,
+                &NETWORK_POLICY,
+                None,
+                net.rules.first().map(|r| r.origin.clone()),
+            ),
         };
     }
     if let Some(u) = unknown(pod, "/spec/initContainers") {
@@ -51,9 +64,14 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
         // Blocked by NetworkPolicy; a privileged iptables container beside
         // it is the weaker mode's cost all the same.
         if let Some(o) = blocker {
-            return Verdict::found(pod, 1, None, o);
+            return Verdict::found(pod, &IPTABLES, None, o);
         }
-        return Verdict::found(pod, 0, None, net.rules.first().map(|r| r.origin.clone()));
+        return Verdict::found(
+            pod,
+            &NETWORK_POLICY,
+            None,
+            net.rules.first().map(|r| r.origin.clone()),
+        );
     }
     let after_iptables = if blocker.is_some() {
         reach4.without(&[("TCP", 80)])
@@ -76,7 +94,7 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
                 reach6.describe()
             ))
         };
-        return Verdict::found(pod, 1, rest, o.clone());
+        return Verdict::found(pod, &IPTABLES, rest, o.clone());
     }
     let (what, r) = if !after_iptables.none() {
         let ports = if blocker.is_some() {
@@ -100,21 +118,21 @@ pub fn metadata(pod: &Pod, net: &Network, ip: &str) -> Verdict {
     } else {
         by(r)
     };
-    Verdict::found(pod, 2, Some(format!("reachable: {what}")), cause)
+    Verdict::found(pod, &ALLOW, Some(format!("reachable: {what}")), cause)
 }
 
 /// A pod on the node's network namespace (`hostNetwork: true`) is outside
 /// what NetworkPolicies govern (Kubernetes leaves their effect on such pods
 /// undefined and common plugins ignore them), and the chart's iptables
 /// blocker would rewrite the node's own tables: its reach is the node's.
-fn on_node_network(pod: &Pod, rank: usize, reach: &str) -> Option<Verdict> {
+fn on_node_network(pod: &Pod, setting: &'static Setting, reach: &str) -> Option<Verdict> {
     const PTR: &str = "/spec/hostNetwork";
     if pod.json.pointer(PTR) != Some(&Value::Bool(true)) {
         return unknown(pod, PTR);
     }
     Some(Verdict::found(
         pod,
-        rank,
+        setting,
         Some(format!(
             "the pod uses the node's network (hostNetwork): NetworkPolicies do not govern it; {reach}"
         )),
@@ -142,13 +160,13 @@ pub fn blocks_metadata(c: &Value, ip: &str) -> bool {
         && cmd.iter().any(|a| a == "DROP")
 }
 
-/// Egress: 0 nothing, 1 DNS only, 2 DNS + TCP 80/443 to public addresses,
-/// 3 more. Detail says what more is reachable; `private` tells whether
+/// Egress: `none`, `dns-only`, `http-https` (DNS + TCP 80/443 to public
+/// addresses), or `internet` (more). Detail says what more is reachable; `private` tells whether
 /// private addresses beyond DNS are reachable.
 pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
     if let Some(v) = on_node_network(
         pod,
-        3,
+        &INTERNET,
         "every address and port the node reaches, private ones included",
     ) {
         return (v, true);
@@ -164,7 +182,7 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
         return (
             Verdict::found(
                 pod,
-                3,
+                &INTERNET,
                 Some("no NetworkPolicy restricts user pods: every address and port, private ones included".into()),
                 Some(net.open_because.clone()),
             ),
@@ -175,7 +193,7 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
         return (
             Verdict::found(
                 pod,
-                3,
+                &INTERNET,
                 Some(format!("private addresses on {}", private.describe())),
                 private.opened_by().first().cloned(),
             ),
@@ -199,23 +217,23 @@ pub fn egress(pod: &Pod, net: &Network) -> (Verdict, bool) {
         });
         Verdict::found(
             pod,
-            if dns_any { 1 } else { 0 },
+            if dns_any { &DNS_ONLY } else { &NONE },
             None,
             net.rules.last().map(|r| r.origin.clone()),
         )
     } else if web_only && web {
-        Verdict::found(pod, 2, None, public.opened_by().first().cloned())
+        Verdict::found(pod, &HTTP_HTTPS, None, public.opened_by().first().cloned())
     } else if web_only {
         Verdict::found(
             pod,
-            1,
+            &DNS_ONLY,
             Some("port 53 to public addresses".into()),
             public.opened_by().first().cloned(),
         )
     } else {
         Verdict::found(
             pod,
-            3,
+            &INTERNET,
             Some(format!("public addresses on {}", public.describe())),
             public.opened_by().first().cloned(),
         )

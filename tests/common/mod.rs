@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
+// Test helpers, like tests, fail loudly.
+#![allow(clippy::unwrap_used)]
 
 pub mod binary;
 pub mod diff_cli;
@@ -104,25 +106,26 @@ pub fn check_file(path: &Path, actual: &str) -> Option<String> {
     }
     match std::fs::read_to_string(path) {
         Ok(expected) if expected == actual => None,
-        Ok(expected) => {
-            let first = expected
-                .lines()
-                .zip(actual.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(expected.lines().count().min(actual.lines().count()));
-            Some(format!(
-                "{}: differs from line {} (expected `{}`, got `{}`)",
-                path.display(),
-                first + 1,
-                expected.lines().nth(first).unwrap_or("<end>"),
-                actual.lines().nth(first).unwrap_or("<end>")
-            ))
-        }
+        Ok(expected) => Some(format!(
+            "{} differs from the output (`-` committed, `+` now):\n{}",
+            path.display(),
+            unified_diff(&expected, actual, &path.display().to_string())
+        )),
         Err(_) => Some(format!(
             "{}: missing (run `UPDATE_GOLDEN=1 cargo test --test golden`)",
             path.display()
         )),
     }
+}
+
+/// A unified diff of the committed text and the output, whole (three lines
+/// of context around each change).
+pub fn unified_diff(expected: &str, actual: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header(name, &format!("{name} (now)"))
+        .to_string()
 }
 
 /// Manifest objects of a compiled policy.
