@@ -453,7 +453,7 @@ impl<'a> Builder<'a> {
         resources.insert("limits".into(), Value::Object(limits));
         nb.insert("resources".into(), Value::Object(resources));
         if let Some(m) = self.v("volume_mounts") {
-            let mounts = self.expand_items("/spec/containers/0/volumeMounts", &m, 0);
+            let mounts = self.expand_items("/spec/containers/0/volumeMounts", m, 0);
             nb.insert("volumeMounts".into(), Value::Array(mounts));
         }
         self.item_origins("/spec/containers/0/volumeMounts", "volume_mounts");
@@ -494,19 +494,19 @@ impl<'a> Builder<'a> {
         }
         let mut containers = vec![Value::Object(nb)];
         if let Some(extra) = self.v("extra_containers") {
-            containers.extend(self.expand_items("/spec/containers", &extra, 1));
+            containers.extend(self.expand_items("/spec/containers", extra, 1));
             self.item_origins_from("/spec/containers", "extra_containers", 1);
         }
         spec.insert("containers".into(), Value::Array(containers));
         if let Some(init) = self.v("init_containers") {
-            let list = self.expand_items("/spec/initContainers", &init, 0);
+            let list = self.expand_items("/spec/initContainers", init, 0);
             if !list.is_empty() {
                 spec.insert("initContainers".into(), Value::Array(list));
             }
             self.item_origins("/spec/initContainers", "init_containers");
         }
         let vols: Vec<Value> = match self.v("volumes") {
-            Some(v) => self.expand_items("/spec/volumes", &v, 0),
+            Some(v) => self.expand_items("/spec/volumes", v, 0),
             None => Vec::new(),
         };
         spec.insert("volumes".into(), Value::Array(vols));
@@ -516,11 +516,11 @@ impl<'a> Builder<'a> {
             // it leaves out (a profile's `null` removes one).
             self.note(EXTRA_POD_CONFIG, "extra_pod_config");
             for (raw, x) in extra {
-                let k = camel(&raw);
+                let k = camel(raw);
                 let o = self.origin("extra_pod_config").child(&[&raw]);
                 let ptr = format!("/spec/{k}");
                 self.replaced(&ptr, o);
-                let x = self.expand_at(&ptr, &x);
+                let x = self.expand_at(&ptr, x);
                 if x.is_null() {
                     spec.remove(&k);
                 } else {
