@@ -627,6 +627,20 @@ mod tests {
         }
     }
 
+    /// A control built from another names one that exists.
+    #[test]
+    fn built_from_names_controls() {
+        for c in ALL {
+            for id in c.built_from() {
+                assert!(
+                    by_id(id).is_some(),
+                    "{}: built from `{id}`, which is no control",
+                    c.def().id
+                );
+            }
+        }
+    }
+
     /// No two controls share a setting: a setting named in one control's
     /// code cannot stand for another's.
     #[test]

@@ -210,3 +210,52 @@ impl Control for PodSecurityAdmission {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::{Control, by_id, judge};
+    use crate::parse::{Input, load};
+
+    /// `implied_level` reads the policy fields of the controls the user
+    /// pods' level is built from: weakening any one of them alone from the
+    /// restricted preset gives a reason, and that control reads the change
+    /// as weaker. A control added to `built_from` (or renamed) without
+    /// being weighed here fails.
+    #[test]
+    fn the_implied_level_weighs_every_control_the_user_pod_level_is_built_from() {
+        type Weaken = fn(&mut Policy);
+        let weaken: &[(&str, Weaken)] = &[
+            ("cloud-metadata", |p| {
+                p.spec.cloud_metadata.mode = MetadataMode::Iptables
+            }),
+            ("run-as-non-root", |p| {
+                p.spec.user_pods.run_as_non_root = false
+            }),
+            ("privilege-escalation", |p| {
+                p.spec.user_pods.allow_privilege_escalation = true
+            }),
+            ("capabilities", |p| {
+                p.spec.user_pods.capabilities = Capabilities::RuntimeDefault
+            }),
+            ("seccomp", |p| p.spec.user_pods.seccomp = Profile::Unset),
+        ];
+        let built = super::super::pod_level::UserPodLevel.built_from();
+        assert_eq!(
+            weaken.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            built.to_vec()
+        );
+        let base = load(&Input::Preset("restricted".into())).unwrap().policy;
+        assert_eq!(implied_level(&base), (PsaLevel::Restricted, Vec::new()));
+        for (id, f) in weaken {
+            let c = by_id(id).unwrap_or_else(|| panic!("no control `{id}`"));
+            let mut p = base.clone();
+            f(&mut p);
+            assert!(!implied_level(&p).1.is_empty(), "{id}");
+            assert!(
+                judge::weaker(c.def(), &c.selected(&base), &c.selected(&p)),
+                "{id}"
+            );
+        }
+    }
+}

@@ -70,3 +70,17 @@ pub fn of_values(before: &ValuesView, after: &ValuesView) -> Vec<PostureRow> {
         .map(|c| control_row(c, State::read_back(c, before), State::read_back(c, after)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row whose control was renamed or removed would drop silently.
+    #[test]
+    fn every_posture_row_names_a_control() {
+        for id in CONTROLS {
+            assert!(by_id(id).is_some(), "posture row `{id}` names no control");
+        }
+        assert_eq!(controls().count(), CONTROLS.len());
+    }
+}
