@@ -2,6 +2,7 @@
 //! system) read back from the effective user pods of real-shaped values:
 //! `check` against a policy that asks for them, with profiles that keep,
 //! change or remove the setting, on both chart lines.
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
