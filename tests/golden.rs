@@ -451,14 +451,7 @@ fn no_stale_golden_files() {
     }
     let mut all = Vec::new();
     files(Path::new("golden"), &mut all);
-    // Stale, left in place until removed on purpose (this test's outputs
-    // are unchanged by it): the case has compiled since `ingress` became a mode.
-    const KNOWN_STALE: &[&str] = &[
-        "golden/https-ingress/error-3.3.8.txt",
-        "golden/https-ingress/error-4.4.0.txt",
-    ];
     let mut stale = Vec::new();
-    let mut known = Vec::new();
     for p in all {
         let rel = p.to_string_lossy().replace('\\', "/");
         let parts: Vec<&str> = rel.split('/').collect();
@@ -489,17 +482,8 @@ fn no_stale_golden_files() {
         if ok {
             continue;
         }
-        if KNOWN_STALE.contains(&rel.as_str()) {
-            known.push(rel);
-        } else {
-            stale.push(rel);
-        }
+        stale.push(rel);
     }
-    assert_eq!(
-        known.len(),
-        KNOWN_STALE.len(),
-        "a known stale file is gone or in use again: update KNOWN_STALE"
-    );
     assert!(
         stale.is_empty(),
         "golden files no test writes or reads (remove them, or name them in a test):\n{}",
