@@ -21,6 +21,7 @@ fn check(doc: &Value) -> Result<(), String> {
         ServiceAccount,
     };
     use k8s_openapi::api::networking::v1::NetworkPolicy;
+    use k8s_openapi::api::node::v1::RuntimeClass;
     use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
     use k8s_openapi::api::storage::v1::StorageClass;
     let back = match doc["kind"].as_str().unwrap_or_default() {
@@ -36,6 +37,7 @@ fn check(doc: &Value) -> Result<(), String> {
         "PersistentVolumeClaim" => round::<PersistentVolumeClaim>(doc),
         "ResourceQuota" => round::<ResourceQuota>(doc),
         "LimitRange" => round::<LimitRange>(doc),
+        "RuntimeClass" => round::<RuntimeClass>(doc),
         other => Err(format!("no Kubernetes type mapped for kind {other}")),
     }?;
     if back == *doc {
