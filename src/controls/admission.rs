@@ -298,13 +298,6 @@ mod mapping_tests {
     /// Every setting is some mode's: the list of modes misses none.
     #[test]
     fn every_setting_maps_back_to_its_mode() {
-        for s in DEF.settings {
-            let v = super::super::value_of(&MODES, setting, &s.selected());
-            assert!(
-                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
-                "{}",
-                s.name
-            );
-        }
+        super::super::assert_every_setting_maps_back(&DEF, &MODES, setting);
     }
 }

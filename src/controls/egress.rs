@@ -393,13 +393,6 @@ mod mapping_tests {
     /// Every setting is some profile's: the list of profiles misses none.
     #[test]
     fn every_setting_maps_back_to_its_profile() {
-        for s in DEF.settings {
-            let v = super::super::value_of(&PROFILES, setting, &s.selected());
-            assert!(
-                v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
-                "{}",
-                s.name
-            );
-        }
+        super::super::assert_every_setting_maps_back(&DEF, &PROFILES, setting);
     }
 }

@@ -289,16 +289,9 @@ fn default_image(v: &ValuesView) -> Option<String> {
 mod mapping_tests {
     use super::*;
 
-    /// Every setting is some pull policy's: the list of pull policys misses none.
+    /// Every setting is some pull policy's: the list of pull policies misses none.
     #[test]
     fn every_setting_maps_back_to_its_pull_policy() {
-        for s in PULL.settings {
-            let v = super::super::value_of(&pull::POLICIES, pull::of, &s.selected());
-            assert!(
-                v.is_some_and(|v| std::ptr::eq(pull::of(v), *s)),
-                "{}",
-                s.name
-            );
-        }
+        super::super::assert_every_setting_maps_back(&PULL, &pull::POLICIES, pull::of);
     }
 }

@@ -145,6 +145,24 @@ pub fn value_of<E: Copy>(
     values.iter().copied().find(|v| s.is(setting(*v)))
 }
 
+/// Panics naming the first setting of `def` that no value of `values`
+/// maps to: a list of a policy enum's values that misses one (tests).
+#[cfg(test)]
+pub fn assert_every_setting_maps_back<E: Copy>(
+    def: &ControlDef,
+    values: &[E],
+    setting: impl Fn(E) -> &'static Setting,
+) {
+    for s in def.settings {
+        let v = value_of(values, &setting, &s.selected());
+        assert!(
+            v.is_some_and(|v| std::ptr::eq(setting(v), *s)),
+            "{}",
+            s.name
+        );
+    }
+}
+
 /// Splits a dotted values path into keys; `[…]` holds a key with dots.
 pub fn values_path(dotted: &str) -> Vec<String> {
     let mut out = Vec::new();
