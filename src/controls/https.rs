@@ -42,7 +42,7 @@ pub(super) static DISABLED: Setting = Setting {
     summary: "the proxy serves plain HTTP",
 };
 
-const MODES: [HttpsMode; 6] = [
+pub(super) const MODES: [HttpsMode; 6] = [
     HttpsMode::Letsencrypt,
     HttpsMode::Secret,
     HttpsMode::Manual,
@@ -52,7 +52,7 @@ const MODES: [HttpsMode; 6] = [
 ];
 
 /// The setting of each mode.
-fn setting(mode: HttpsMode) -> &'static Setting {
+pub(super) fn setting(mode: HttpsMode) -> &'static Setting {
     match mode {
         HttpsMode::Letsencrypt => &LETSENCRYPT,
         HttpsMode::Secret => &SECRET,

@@ -21,7 +21,7 @@ fn exposed(service_type: Option<&str>) -> bool {
 
 pub(super) fn lower(p: &Policy, cx: &mut Lowering) {
     let h = &p.spec.https;
-    let hosts: Vec<&str> = h.hosts.iter().map(|x| x.0.as_str()).collect();
+    let mut hosts: Vec<String> = h.hosts.iter().map(|x| x.0.clone()).collect();
     if hosts.is_empty() {
         cx.error(
             DEF.field,
@@ -39,6 +39,11 @@ pub(super) fn lower(p: &Policy, cx: &mut Lowering) {
     };
     if hosts.is_empty() {
         return;
+    }
+    // With a host per user the Ingress answers for each user's host too.
+    if p.spec.browser.origin == crate::policy::UserOrigin::PerUser {
+        let wildcard = format!("*.{}", hosts[0]);
+        hosts.push(wildcard);
     }
     // The chart's own TLS stays off: the Ingress terminates it.
     cx.set(&["proxy", "https", "enabled"], json!(false));

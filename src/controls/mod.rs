@@ -7,6 +7,8 @@
 mod admission;
 pub(crate) mod api_access;
 mod bandwidth;
+mod browser;
+mod browser_headers;
 mod chart_pods;
 pub(crate) mod cloud_metadata;
 pub(crate) mod egress;
@@ -546,6 +548,11 @@ pub static ALL: &[&dyn Control] = &[
     &storage::StorageControl,
     &https::HttpsControl,
     &exposure::ExposureControl,
+    &browser::OriginControl,
+    &browser::CookiesControl,
+    &browser_headers::HstsControl,
+    &browser_headers::FramingControl,
+    &browser::UrlTokensControl,
     &secrets::SecretsControl,
     &internal_tls::InternalTlsControl,
     &network_policy::NetworkPolicyControl,

@@ -283,14 +283,18 @@ fn secret_env_name(name: &str) -> bool {
 }
 
 /// A literal environment value that is not a credential: a path, a URL
-/// without user information, a reference to another variable.
+/// without user information, a reference to another variable, a flag
+/// (`JUPYTERHUB_ALLOW_TOKEN_IN_URL=0` names a token but holds none).
 fn harmless_env_value(v: &str) -> bool {
     let v = v.trim();
     v.is_empty()
         || v.starts_with('/')
         || (v.starts_with("$(") && v.ends_with(')'))
         || ((v.starts_with("http://") || v.starts_with("https://")) && !v.contains('@'))
-        || matches!(v, "true" | "false")
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "0" | "1"
+        )
 }
 
 /// Every credential written into the values, in a fixed order.

@@ -457,6 +457,7 @@ impl<'a> Builder<'a> {
             nb.insert("volumeMounts".into(), Value::Array(mounts));
         }
         self.item_origins("/spec/containers/0/volumeMounts", "volume_mounts");
+        self.environment(&mut nb);
         if !csc.is_empty() {
             nb.insert("securityContext".into(), Value::Object(csc));
         }
@@ -567,6 +568,43 @@ impl<'a> Builder<'a> {
         pod.insert("metadata".into(), Value::Object(metadata));
         pod.insert("spec".into(), Value::Object(spec));
         Value::Object(pod)
+    }
+
+    /// The notebook's environment (`environment`, from `extraEnv`): a
+    /// string is the value, a dict an env entry (`valueFrom`) less its name.
+    /// `extra_container_config.env`, applied after, replaces the list whole.
+    fn environment(&mut self, nb: &mut Map<String, Value>) {
+        const ENV: &str = "/spec/containers/0/env";
+        self.note(ENV, "environment");
+        let Some(Value::Object(m)) = self.v("environment") else {
+            return;
+        };
+        let base = self.origin("environment");
+        let mut env = Vec::with_capacity(m.len());
+        for (k, x) in m.iter().filter(|(_, x)| !x.is_null()) {
+            let i = env.len();
+            self.origins
+                .insert(format!("{ENV}/{i}"), base.child(&[k.as_str()]));
+            let entry = match x {
+                Value::Object(spec) => {
+                    let mut e = Map::with_capacity(spec.len() + 1);
+                    e.insert("name".into(), json!(k));
+                    for (a, b) in spec.iter().filter(|(a, _)| *a != "name") {
+                        e.insert(a.clone(), b.clone());
+                    }
+                    Value::Object(e)
+                }
+                other => {
+                    let value =
+                        self.expand_at(&format!("{ENV}/{i}/value"), &json!(scalar_text(other)));
+                    json!({"name": k, "value": value})
+                }
+            };
+            env.push(entry);
+        }
+        if !env.is_empty() {
+            nb.insert("env".into(), Value::Array(env));
+        }
     }
 
     /// A field replaced whole: what was recorded under it no longer holds.
@@ -874,5 +912,41 @@ mod tests {
         );
         assert_eq!(p.json.at("/spec/hostNetwork"), Some(&json!(true)));
         assert_eq!(p.json.at("/spec/hostPID"), Some(&json!(true)));
+    }
+
+    #[test]
+    fn extra_env_is_the_notebook_environment_until_extra_container_config_replaces_it() {
+        let p = pod_of(json!({"singleuser": {"extraEnv": {
+            "A": "{username}",
+            "B": {"valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+            "C": null,
+        }}}));
+        assert_eq!(
+            p.json.at("/spec/containers/0/env"),
+            Some(&json!([
+                {"name": "A", "value": "user1"},
+                {"name": "B", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
+            ]))
+        );
+        assert_eq!(
+            p.templates
+                .get("/spec/containers/0/env/0/value")
+                .map(String::as_str),
+            Some("{username}")
+        );
+        assert!(
+            p.origin_of("/spec/containers/0/env/1")
+                .is_some_and(|o| o.describe().contains("extraEnv.B")),
+            "{:?}",
+            p.origin_of("/spec/containers/0/env/1")
+        );
+        let p = pod_of(json!({
+            "singleuser": {"extraEnv": {"A": "1"}},
+            "hub": {"config": {"KubeSpawner": {"extra_container_config": {"env": [{"name": "Z", "value": "2"}]}}}},
+        }));
+        assert_eq!(
+            p.json.at("/spec/containers/0/env"),
+            Some(&json!([{"name": "Z", "value": "2"}]))
+        );
     }
 }

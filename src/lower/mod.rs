@@ -62,12 +62,16 @@ pub fn lower(loaded: &Loaded) -> Plan {
 /// Warns where a policy sets a control weaker than the policy it extends.
 fn weakenings(loaded: &Loaded, plan: &mut Plan) {
     let Some(parent) = &loaded.parent else { return };
+    // Both read for the chart and cluster this policy targets: a setting
+    // that follows the chart (`chart-default`) is no weaker for moving.
+    let mut before = parent.policy.clone();
+    before.chart.clone_from(&loaded.policy.chart);
+    before
+        .kubernetes_version
+        .clone_from(&loaded.policy.kubernetes_version);
     for control in ALL {
         let def = control.def();
-        let (old, new) = (
-            control.selected(&parent.policy),
-            control.selected(&loaded.policy),
-        );
+        let (old, new) = (control.selected(&before), control.selected(&loaded.policy));
         // A derived (`auto`) setting weakens only through the fields it is
         // derived from, and those are warned about themselves.
         if old.detail.as_deref() == Some("auto") && new.detail.as_deref() == Some("auto") {

@@ -37,6 +37,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("label-value", label_value),
     ("cloud-identity", cloud_identity),
     ("sub-path", sub_path),
+    ("frame-ancestor", frame_ancestor),
 ];
 
 fn err<T>(msg: &str) -> Result<T, String> {
@@ -334,6 +335,29 @@ pub fn hostname(s: &str) -> Result<(), String> {
             && !l.ends_with('-')
     });
     if ok && s.contains('.') {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
+}
+
+/// A `frame-ancestors` source a policy may list: `self`, or an `https://`
+/// origin. Anything else (a scheme alone, `*`, a path, a quote) would
+/// widen or break the header it is written into.
+pub fn frame_ancestor(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "`self` or an https origin like `https://lms.example.org` or `https://lms.example.org:8443` (no path, no wildcard)";
+    if s == "self" {
+        return Ok(());
+    }
+    let Some(rest) = s.strip_prefix("https://") else {
+        return err(EXPECTED);
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (rest, None),
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    if hostname(host).is_ok() && port_ok {
         Ok(())
     } else {
         err(EXPECTED)
@@ -715,6 +739,30 @@ mod tests {
             "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n",
         ] {
             assert!(cloud_identity(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn frame_ancestors_are_self_or_https_origins() {
+        for ok in [
+            "self",
+            "https://lms.example.org",
+            "https://lms.example.org:8443",
+        ] {
+            assert!(frame_ancestor(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "'self'",
+            "*",
+            "https:",
+            "http://lms.example.org",
+            "https://*.example.org",
+            "https://lms.example.org/path",
+            "https://lms.example.org:0",
+            "https://lms.example.org; script-src *",
+            "https://lms.example.org 'unsafe-inline'",
+        ] {
+            assert!(frame_ancestor(bad).is_err(), "{bad:?}");
         }
     }
 

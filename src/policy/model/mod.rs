@@ -72,6 +72,7 @@ pub struct Spec {
     pub storage: Storage,
     pub https: Https,
     pub exposure: Exposure,
+    pub browser: Browser,
     pub secrets: Secrets,
     pub internal_tls: InternalTls,
     pub network_policy: NetworkPolicies,
@@ -85,12 +86,14 @@ pub struct Spec {
 }
 
 mod access;
+mod browser;
 mod exposure;
 mod limits;
 mod network;
 mod storage;
 
 pub use access::*;
+pub use browser::*;
 pub use exposure::*;
 pub use limits::*;
 pub use network::*;
