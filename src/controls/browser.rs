@@ -147,6 +147,13 @@ impl Control for OriginControl {
                     "the Ingress also answers for `*.{host}`, and its TLS Secret must hold a certificate for both names"
                 ),
             ),
+            HttpsMode::Gateway => cx.note(
+                field,
+                format!(
+                    "the HTTPRoute takes only the hub's hosts: attach users' hosts with a route of your own for `*.{host}`, on a \
+                     Gateway listener whose certificate covers them"
+                ),
+            ),
             HttpsMode::Offload => cx.note(
                 field,
                 format!(

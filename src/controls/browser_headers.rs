@@ -134,6 +134,9 @@ fn found_hsts(v: &ValuesView) -> Result<Option<(u64, bool, String)>, String> {
             "TLS ends at an Ingress controller, which decides whether HSTS is sent (ingress-nginx sends it by default)"
                 .into(),
         ),
+        Some(HttpsMode::Gateway) => Err(
+            "TLS ends at a Gateway, whose implementation decides whether HSTS is sent".into(),
+        ),
         Some(HttpsMode::Disabled) => Ok(None),
         Some(_) => Ok(Some((0, false, "nothing: the proxy and the hub send no such header".into()))),
         None => Err("how the hub is served could not be read".into()),

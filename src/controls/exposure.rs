@@ -69,12 +69,16 @@ fn everyone(range: &str) -> bool {
     range.trim().ends_with("/0")
 }
 
+/// HTTPS modes that reach the proxy through a route object of the chart
+/// (an Ingress, an HTTPRoute) and keep `proxy-public` inside the cluster.
+fn routed(mode: HttpsMode) -> bool {
+    matches!(mode, HttpsMode::Ingress | HttpsMode::Gateway)
+}
+
 /// The Service type the policy asks for, `auto` resolved from `https.mode`.
 fn service(p: &Policy) -> ServiceExposure {
     match p.spec.exposure.service {
-        ServiceExposure::Auto if p.spec.https.mode == HttpsMode::Ingress => {
-            ServiceExposure::ClusterIp
-        }
+        ServiceExposure::Auto if routed(p.spec.https.mode) => ServiceExposure::ClusterIp,
         ServiceExposure::Auto => ServiceExposure::LoadBalancer,
         other => other,
     }
@@ -120,10 +124,10 @@ impl Control for ExposureControl {
         let e = &p.spec.exposure;
         let https = p.spec.https.mode;
         let svc = service(p);
-        if https == HttpsMode::Ingress && svc != ServiceExposure::ClusterIp {
+        if routed(https) && svc != ServiceExposure::ClusterIp {
             cx.error(
                 DEF.field,
-                "`https.mode: ingress` serves the hub through the Ingress and makes `proxy-public` a ClusterIP Service; \
+                "`https.mode: ingress` and `gateway` serve the hub through a route and make `proxy-public` a ClusterIP Service; \
                  `exposure.service` asks to publish it as well",
                 "set `exposure.service: cluster-ip` (or `auto`), or choose an HTTPS mode served by the proxy",
             );
@@ -144,7 +148,7 @@ impl Control for ExposureControl {
                 // A ClusterIP Service refuses node ports; none may come from other values files.
                 cx.set(&["proxy", "service", "nodePorts", "http"], Value::Null);
                 cx.set(&["proxy", "service", "nodePorts", "https"], Value::Null);
-                if https != HttpsMode::Ingress {
+                if !routed(https) {
                     cx.note(
                         DEF.field,
                         "`proxy-public` is reachable only inside the cluster: route users to it through an Ingress or a Gateway \
@@ -289,7 +293,7 @@ impl Control for ExposureControl {
         };
         let e = &mut p.spec.exposure;
         e.source_ranges.clear();
-        let ingress = p.spec.https.mode == HttpsMode::Ingress;
+        let ingress = routed(p.spec.https.mode);
         e.service = match got.setting {
             s if std::ptr::eq(s, &service::CLUSTER_IP) && ingress => ServiceExposure::Auto,
             s if std::ptr::eq(s, &service::CLUSTER_IP) => ServiceExposure::ClusterIp,

@@ -31,6 +31,11 @@ pub(super) static INGRESS: Setting = Setting {
     rank: 0,
     summary: "an Ingress the chart creates serves a certificate from a TLS Secret; `proxy-public` is not exposed",
 };
+pub(super) static GATEWAY: Setting = Setting {
+    name: "gateway",
+    rank: 0,
+    summary: "an HTTPRoute the chart creates attaches the hosts to a Gateway listener that terminates TLS; `proxy-public` is not exposed",
+};
 static OFFLOAD: Setting = Setting {
     name: "offload",
     rank: 1,
@@ -42,11 +47,12 @@ pub(super) static DISABLED: Setting = Setting {
     summary: "the proxy serves plain HTTP",
 };
 
-pub(super) const MODES: [HttpsMode; 6] = [
+pub(super) const MODES: [HttpsMode; 7] = [
     HttpsMode::Letsencrypt,
     HttpsMode::Secret,
     HttpsMode::Manual,
     HttpsMode::Ingress,
+    HttpsMode::Gateway,
     HttpsMode::Offload,
     HttpsMode::Disabled,
 ];
@@ -58,6 +64,7 @@ pub(super) fn setting(mode: HttpsMode) -> &'static Setting {
         HttpsMode::Secret => &SECRET,
         HttpsMode::Manual => &MANUAL,
         HttpsMode::Ingress => &INGRESS,
+        HttpsMode::Gateway => &GATEWAY,
         HttpsMode::Offload => &OFFLOAD,
         HttpsMode::Disabled => &DISABLED,
     }
@@ -73,6 +80,7 @@ pub(super) static DEF: ControlDef = ControlDef {
         &SECRET,
         &MANUAL,
         &INGRESS,
+        &GATEWAY,
         &OFFLOAD,
         &DISABLED,
     ],
@@ -90,6 +98,7 @@ pub(super) static DEF: ControlDef = ControlDef {
         "ingress.hosts",
         "ingress.ingressClassName",
         "ingress.annotations",
+        "httpRoute",
     ],
     read_only_keys: &[],
     spawner_traits: &[],
@@ -214,6 +223,7 @@ impl Control for HttpsControl {
                 ),
             },
             HttpsMode::Ingress => super::https_ingress::lower(p, cx),
+            HttpsMode::Gateway => super::https_gateway::lower(p, cx),
             HttpsMode::Offload => {
                 on(cx, "offload");
                 cx.note(DEF.field, "the load balancer in front of `proxy-public` must terminate TLS on 443; put its annotations (certificate ARN etc.) in `proxy.service.annotations`");
@@ -223,6 +233,18 @@ impl Control for HttpsControl {
                 cx.warn(DEF.field, "the hub serves plain HTTP", "only acceptable behind a gateway or proxy that terminates TLS; otherwise choose `letsencrypt`, `secret`, `manual`, `ingress` or `offload`");
             }
         }
+    }
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let mut j = super::Judgement::plain(self.read_back(v));
+        // A Gateway's verdict is about the route's attachment: cite it.
+        if super::https_gateway::decides(v) {
+            j.by = Some(crate::effective::Origin::values(&[
+                "httpRoute",
+                "gateway",
+                "name",
+            ]));
+        }
+        j
     }
     fn read_back(&self, v: &ValuesView) -> ReadBack {
         if v.bool(&["proxy", "https", "enabled"]) != Some(true) {
@@ -296,6 +318,7 @@ impl Control for HttpsControl {
                 HttpsMode::Offload
             }
             HttpsMode::Ingress => super::https_ingress::propose(v, h, &mut lost),
+            HttpsMode::Gateway => super::https_gateway::propose(v, h),
             HttpsMode::Offload => HttpsMode::Offload,
             HttpsMode::Disabled => HttpsMode::Disabled,
         };

@@ -121,9 +121,7 @@ pub(super) fn read_back(v: &ValuesView) -> super::ReadBack {
         return ReadBack::Setting(got);
     }
     if v.bool(&["httpRoute", "enabled"]) == Some(true) && !exposed(service_type) {
-        return ReadBack::CannotVerify {
-            reason: "TLS is configured on the Gateway the HTTPRoute attaches to, outside the chart's values".into(),
-        };
+        return super::https_gateway::read_back(v);
     }
     // Not exposed by the chart at all: whatever serves the hub (an
     // ingress controller's own route objects, a mesh gateway) lives

@@ -14,6 +14,7 @@ pub(crate) mod cloud_metadata;
 pub(crate) mod egress;
 mod exposure;
 mod https;
+mod https_gateway;
 mod https_ingress;
 pub(crate) mod images;
 mod internal_tls;

@@ -78,6 +78,27 @@ pub fn cases() -> Vec<String> {
     v
 }
 
+/// Whether compiling `case` for chart `version` must fail: an `error-*`
+/// case, or a release older than the case's own `minimumChart` (which
+/// compile refuses).
+pub fn expects_error(case: &str, version: &str) -> bool {
+    use z2jh_policy::chart::version::Version;
+    if case.starts_with("error-") {
+        return true;
+    }
+    let text = std::fs::read_to_string(policy_path(case)).unwrap_or_default();
+    let minimum = z2jh_policy::yaml::parse(&text).ok().and_then(|d| {
+        d.value
+            .get("minimumChart")?
+            .as_str()
+            .and_then(Version::parse)
+    });
+    match (minimum, Version::parse(version)) {
+        (Some(min), Some(v)) => v < min,
+        _ => false,
+    }
+}
+
 pub fn policy_path(case: &str) -> PathBuf {
     PathBuf::from(format!("golden/{case}/policy.yaml"))
 }
@@ -131,6 +152,23 @@ pub fn unified_diff(expected: &str, actual: &str, name: &str) -> String {
 /// Manifest objects of a compiled policy.
 pub fn manifests(c: &Compiled) -> Vec<Value> {
     c.rendered.manifest_objects()
+}
+
+/// What reading a compiled policy back sees: its manifests, plus the
+/// objects it expects the cluster to hold — a Gateway whose listener
+/// terminates TLS where the values attach an HTTPRoute to one.
+pub fn read_back_manifests(c: &Compiled) -> Vec<Value> {
+    let mut out = manifests(c);
+    if let Some(gw) = c.rendered.values.pointer("/httpRoute/gateway") {
+        let section = gw["sectionName"].as_str().unwrap_or("https");
+        out.push(serde_json::json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "Gateway",
+            "metadata": {"name": gw["name"], "namespace": gw["namespace"]},
+            "spec": {"listeners": [{"name": section, "protocol": "HTTPS", "port": 443}]},
+        }));
+    }
+    out
 }
 
 /// Equal as Helm and Python hold values: numbers by their value (`2.0`

@@ -141,6 +141,26 @@ pub struct Https {
     /// `mode: ingress`: the Ingress the chart creates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<IngressTls>,
+    /// `mode: gateway`: the Gateway the chart's HTTPRoute attaches to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayRef>,
+}
+
+/// A Gateway (Gateway API) and, optionally, one of its listeners.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GatewayRef {
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub name: String,
+    /// The Gateway's namespace; omit for the hub's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-name"))]
+    pub namespace: Option<String>,
+    /// The listener (`sectionName`) to attach to, e.g. `https`; omit to
+    /// attach to every listener that accepts the hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-subdomain"))]
+    pub section_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -151,6 +171,9 @@ pub enum HttpsMode {
     Manual,
     /// TLS ends at an Ingress the chart creates; the proxy is not exposed.
     Ingress,
+    /// TLS ends at a Gateway (Gateway API) listener; the chart's HTTPRoute
+    /// (chart 4.3.0 and later) sends the hosts to the proxy.
+    Gateway,
     /// TLS ends at a cloud load balancer in front of the proxy.
     Offload,
     /// Plain HTTP from the proxy; only behind something else that terminates TLS.
