@@ -37,6 +37,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("label-value", label_value),
     ("cloud-identity", cloud_identity),
     ("sub-path", sub_path),
+    ("hub-name", hub_name),
 ];
 
 fn err<T>(msg: &str) -> Result<T, String> {
@@ -858,4 +859,15 @@ mod tests {
         assert!(image_tag("2025-01-06").is_ok());
         assert!(image_tag("a:b").is_err());
     }
+}
+
+/// A JupyterHub user or group name as an allow list holds it: no blanks,
+/// which JupyterHub never produces, so a name with one could never match.
+pub fn hub_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str =
+        "a JupyterHub user or group name: 1 to 255 characters, no spaces or control characters";
+    if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return err(EXPECTED);
+    }
+    Ok(())
 }

@@ -73,6 +73,7 @@ pub struct Spec {
     pub https: Https,
     pub exposure: Exposure,
     pub secrets: Secrets,
+    pub access: Access,
     pub internal_tls: InternalTls,
     pub network_policy: NetworkPolicies,
     pub egress: Egress,
@@ -87,11 +88,13 @@ pub struct Spec {
 mod access;
 mod exposure;
 mod limits;
+mod login;
 mod network;
 mod storage;
 
 pub use access::*;
 pub use exposure::*;
 pub use limits::*;
+pub use login::*;
 pub use network::*;
 pub use storage::*;
