@@ -153,7 +153,8 @@ fn every_control_reads_back_what_it_compiled() {
                             && got.setting.rank < want.setting.rank => {}
                     // The authenticator is the site's: the chart's default
                     // `dummy` admits any name where the policy lists nobody
-                    // it reads (`open`; groups alone on JupyterHub 4).
+                    // it reads (`open`; groups alone on JupyterHub 4), as
+                    // the compiler warns.
                     ReadBack::Setting(got)
                         if control.def().id == "access"
                             && got.setting.name == "anyone"

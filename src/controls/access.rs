@@ -40,11 +40,9 @@ pub(crate) mod allow {
     pub static ANYONE: Setting = Setting {
         name: "anyone",
         rank: 2,
-        summary: "the authenticator checks nothing: any name logs in without a password (`dummy` without a password, `tmp`)",
+        summary: "nothing is required: with the chart's `dummy` authenticator (no password) or `tmp`, any name logs in without a password",
     };
 }
-
-static FOUND_ONLY: &[&Setting] = &[&allow::ANYONE];
 
 static DEF: ControlDef = ControlDef {
     id: "access",
@@ -82,10 +80,11 @@ fn setting(mode: AllowMode) -> &'static Setting {
     match mode {
         AllowMode::Listed => &allow::LISTED,
         AllowMode::Open => &allow::OPEN,
+        AllowMode::Anyone => &allow::ANYONE,
     }
 }
 
-const MODES: [AllowMode; 2] = [AllowMode::Listed, AllowMode::Open];
+const MODES: [AllowMode; 3] = [AllowMode::Listed, AllowMode::Open, AllowMode::Anyone];
 
 impl Control for AccessControl {
     fn def(&self) -> &'static ControlDef {
@@ -93,9 +92,6 @@ impl Control for AccessControl {
     }
     fn admission_gap(&self) -> Option<&'static str> {
         Some("who may log in is the hub's authenticator configuration, not a pod's")
-    }
-    fn found_only(&self) -> &'static [&'static Setting] {
-        FOUND_ONLY
     }
     fn selected(&self, p: &Policy) -> Selected {
         setting(p.spec.access.allow).selected()
@@ -115,22 +111,32 @@ impl Control for AccessControl {
                 }
                 lower_listed(&users, &groups, cx);
             }
-            AllowMode::Open => {
+            AllowMode::Open | AllowMode::Anyone => {
                 if !users.is_empty() || !groups.is_empty() {
                     let field = if users.is_empty() { "groups" } else { "users" };
                     cx.warn(
                         &format!("{PTR}/{field}"),
-                        "`access.users` and `access.groups` are not used: `access.allow: open` admits every user the authenticator accepts",
+                        "`access.users` and `access.groups` are not used: only `access.allow: listed` admits by list",
                         "remove them, or set `access.allow: listed`",
                     );
                 }
-                cx.set(&key("allow_all"), json!(true));
-                cx.warn(
-                    DEF.field,
-                    "every user the authenticator accepts may log in: with GitHub, Google or another public identity provider that is \
-                     everyone with an account there, and with the chart's default `dummy` authenticator everyone, under any name and password",
-                    "set `access.allow: listed` with `users` or `groups`",
-                );
+                if a.allow == AllowMode::Open {
+                    cx.set(&key("allow_all"), json!(true));
+                    cx.warn(
+                        DEF.field,
+                        "every user the authenticator accepts may log in: with GitHub, Google or another public identity provider \
+                         that is everyone with an account there, and with the chart's default `dummy` authenticator everyone, under \
+                         any name and password",
+                        "set `access.allow: listed` with `users` or `groups`",
+                    );
+                } else {
+                    cx.warn(
+                        DEF.field,
+                        "the policy requires nothing of who logs in: the chart's default `dummy` authenticator admits every name \
+                         without a password, so whoever reaches the hub runs code in it",
+                        "configure an authenticator (`hub.config.JupyterHub.authenticator_class`) and set `access.allow: listed`",
+                    );
+                }
             }
         }
         if let Some(admins) = &a.admins {
@@ -198,27 +204,42 @@ impl Control for AccessControl {
             && v.get(&key("admin_users")) != crate::values::get(v.defaults, &key("admin_users"));
         a.admins = own_admins.then(|| valid(&key("admin_users")));
         let mut out = read::deprecated(v);
-        let want = super::value_of(&MODES, setting, &got);
-        a.allow = match want {
+        // What decides, without the deprecated keys `judge` appends.
+        let why = read::admits(v).0.detail.unwrap_or_default();
+        a.allow = match super::value_of(&MODES, setting, &got) {
             Some(AllowMode::Listed) if a.users.is_empty() && a.groups.is_empty() => {
+                // Admins are admitted anyway: listing them widens nothing.
+                match a.admins.clone().filter(|x| !x.is_empty()) {
+                    Some(admins) => {
+                        out.push(format!(
+                            "the values admit users through the authenticator's own configuration ({why}), which the policy \
+                             language does not state: the proposal lists the admins in `access.users` so that it says `listed`; \
+                             keep that configuration in your values"
+                        ));
+                        a.users = admins;
+                        AllowMode::Listed
+                    }
+                    None => {
+                        out.push(format!(
+                            "the values admit users through the authenticator's own configuration ({why}), which the policy \
+                             language does not state: the proposal says `open`, which compiles to `allow_all: true` and admits \
+                             everyone the authenticator accepts; list users or groups in `access.users` / `access.groups` first"
+                        ));
+                        AllowMode::Open
+                    }
+                }
+            }
+            Some(AllowMode::Anyone) => {
                 out.push(format!(
-                    "the values admit users through the authenticator's own configuration ({}), which the policy language does not state: \
-                     the proposal says `open`; list the users or groups in `access.users` / `access.groups` to say `listed`",
-                    got.detail.as_deref().unwrap_or("no allow list")
+                    "anyone may log in ({why}): the proposal says `anyone`; configure an authenticator that checks credentials \
+                     and set `access.allow: listed`"
                 ));
-                AllowMode::Open
+                AllowMode::Anyone
             }
             Some(m) => m,
-            None => {
-                out.push(format!(
-                    "anyone may log in ({}): the proposal says `open`, the weakest the policy language states; configure an \
-                     authenticator that checks credentials",
-                    got.detail.as_deref().unwrap_or("no password")
-                ));
-                AllowMode::Open
-            }
+            None => AllowMode::Anyone,
         };
-        if a.allow == AllowMode::Open {
+        if a.allow != AllowMode::Listed {
             a.users.clear();
             a.groups.clear();
         }
@@ -288,14 +309,6 @@ mod tests {
 
     #[test]
     fn every_setting_maps_back() {
-        let policy_settings: Vec<&Setting> = DEF
-            .settings
-            .iter()
-            .copied()
-            .filter(|s| !FOUND_ONLY.iter().any(|f| std::ptr::eq(*f, *s)))
-            .collect();
-        for s in policy_settings {
-            assert!(super::super::value_of(&MODES, setting, &s.selected()).is_some(), "{}", s.name);
-        }
+        super::super::assert_every_setting_maps_back(&DEF, &MODES, setting);
     }
 }

@@ -164,7 +164,7 @@ fn filled(v: &Value) -> bool {
 }
 
 /// Who the values admit, and the key that decides it.
-fn admits(v: &ValuesView) -> (Selected, Origin) {
+pub fn admits(v: &ValuesView) -> (Selected, Origin) {
     let values = v.values;
     let auth = authenticator(values);
     let class_origin = Origin::values(&CLASS_KEY);

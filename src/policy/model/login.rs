@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Access {
-    /// Which authenticated users the hub admits: only those `users` and
-    /// `groups` name (`listed`), or everyone the authenticator accepts
-    /// (`open`, compiled to `Authenticator.allow_all: true`).
+    /// Which users the hub admits: only those `users` and `groups` name
+    /// (`listed`), everyone the authenticator accepts (`open`, compiled to
+    /// `Authenticator.allow_all: true`), or whoever the values let in
+    /// (`anyone`: nothing is required, the chart's default).
     pub allow: AllowMode,
     /// User names admitted (`hub.config.Authenticator.allowed_users`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -40,6 +41,10 @@ pub enum AllowMode {
     Listed,
     /// Every user the authenticator accepts.
     Open,
+    /// No requirement at all: the allow configuration and the authenticator
+    /// are left as the values have them (the chart's `dummy` admits any
+    /// name without a password).
+    Anyone,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
