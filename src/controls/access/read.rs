@@ -65,9 +65,12 @@ const ALIASES: &[(&str, &str)] = &[
 
 const CLASS_KEY: [&str; 4] = ["hub", "config", "JupyterHub", "authenticator_class"];
 
-fn authenticator(values: &Value) -> Authenticator {
-    // JupyterHub's own default is PAM; the chart's values default to `dummy`.
-    let raw = crate::values::get_str(values, &CLASS_KEY).unwrap_or("pam");
+fn authenticator(values: &Value, defaults: &Value) -> Authenticator {
+    // A missing key is the chart's default, `dummy` in every 3.x and 4.x
+    // release (read-backs without chart defaults assume them).
+    let raw = crate::values::get_str(values, &CLASS_KEY)
+        .or_else(|| crate::values::get_str(defaults, &CLASS_KEY))
+        .unwrap_or("dummy");
     let local = raw.strip_prefix("local-");
     let alias = local.unwrap_or(raw);
     let mut class = ALIASES
@@ -166,7 +169,7 @@ fn filled(v: &Value) -> bool {
 /// Who the values admit, and the key that decides it.
 pub fn admits(v: &ValuesView) -> (Selected, Origin) {
     let values = v.values;
-    let auth = authenticator(values);
+    let auth = authenticator(values, v.defaults);
     let class_origin = Origin::values(&CLASS_KEY);
     let lists = auth.lists(values);
     let list_names: Vec<String> = lists.iter().map(|(n, _)| format!("`{n}`")).collect();
@@ -352,6 +355,14 @@ mod tests {
         match r {
             ReadBack::Setting(s) => s.setting.name,
             ReadBack::CannotVerify { .. } => "cannot-verify",
+        }
+    }
+
+    #[test]
+    fn every_release_defaults_to_dummy() {
+        for r in crate::chart::releases::all() {
+            let d = r.defaults();
+            assert_eq!(crate::values::get_str(&d, &CLASS_KEY), Some("dummy"), "{}", r.version);
         }
     }
 
