@@ -141,11 +141,7 @@ impl Control for AccessControl {
         }
         if let Some(admins) = &a.admins {
             let admins = names(admins);
-            cx.set_at(
-                &format!("{PTR}/admins"),
-                &key("admin_users"),
-                json!(admins),
-            );
+            cx.set_at(&format!("{PTR}/admins"), &key("admin_users"), json!(admins));
             if admins.is_empty() {
                 cx.note(
                     &format!("{PTR}/admins"),
@@ -250,11 +246,7 @@ impl Control for AccessControl {
 fn lower_listed(users: &[&str], groups: &[&str], cx: &mut Lowering) {
     // Always written, `[]` included: an empty list of another values file
     // must not survive, and a list of one must not be extended.
-    cx.set_at(
-        &format!("{PTR}/users"),
-        &key("allowed_users"),
-        json!(users),
-    );
+    cx.set_at(&format!("{PTR}/users"), &key("allowed_users"), json!(users));
     if !groups.is_empty() {
         cx.set_at(
             &format!("{PTR}/groups"),

@@ -676,6 +676,17 @@ pub fn sub_path(s: &str) -> Result<(), String> {
     sub_path_fields(s).map(|_| ())
 }
 
+/// A JupyterHub user or group name as an allow list holds it: no blanks,
+/// which JupyterHub never produces, so a name with one could never match.
+pub fn hub_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str =
+        "a JupyterHub user or group name: 1 to 255 characters, no spaces or control characters";
+    if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return err(EXPECTED);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -859,15 +870,4 @@ mod tests {
         assert!(image_tag("2025-01-06").is_ok());
         assert!(image_tag("a:b").is_err());
     }
-}
-
-/// A JupyterHub user or group name as an allow list holds it: no blanks,
-/// which JupyterHub never produces, so a name with one could never match.
-pub fn hub_name(s: &str) -> Result<(), String> {
-    const EXPECTED: &str =
-        "a JupyterHub user or group name: 1 to 255 characters, no spaces or control characters";
-    if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return err(EXPECTED);
-    }
-    Ok(())
 }

@@ -77,12 +77,7 @@ fn authenticator(values: &Value, defaults: &Value) -> Authenticator {
         .iter()
         .find(|(a, _)| *a == alias)
         .map(|(_, c)| c.to_string())
-        .unwrap_or_else(|| {
-            raw.rsplit(['.', ':'])
-                .next()
-                .unwrap_or(raw)
-                .to_string()
-        });
+        .unwrap_or_else(|| raw.rsplit(['.', ':']).next().unwrap_or(raw).to_string());
     if local.is_some() {
         class = format!("Local{class}");
     }
@@ -134,10 +129,15 @@ impl Authenticator {
     fn lists(&self, values: &Value) -> Vec<(String, Vec<String>)> {
         let mut names: Vec<String> = Vec::new();
         for s in &self.sections {
-            if let Some(m) = crate::values::get(values, &["hub", "config", s]).and_then(Value::as_object) {
+            if let Some(m) =
+                crate::values::get(values, &["hub", "config", s]).and_then(Value::as_object)
+            {
                 for k in m.keys() {
                     let allow_list = k.starts_with("allowed_")
-                        || matches!(k.as_str(), "whitelist" | "group_whitelist" | "hosted_domain");
+                        || matches!(
+                            k.as_str(),
+                            "whitelist" | "group_whitelist" | "hosted_domain"
+                        );
                     if allow_list && !names.contains(k) {
                         names.push(k.clone());
                     }
@@ -180,11 +180,18 @@ pub fn admits(v: &ValuesView) -> (Selected, Origin) {
     let explicit_all = auth.get(values, "allow_all");
     let allow_all = explicit_all.as_ref().and_then(|(v, _)| v.as_bool());
     let all_origin = explicit_all.map(|(_, p)| Origin::values(&p));
-    let listed = |detail: String| (LISTED.with(detail), list_origin.clone().unwrap_or(class_origin.clone()));
+    let listed = |detail: String| {
+        (
+            LISTED.with(detail),
+            list_origin.clone().unwrap_or(class_origin.clone()),
+        )
+    };
     let class = &auth.class;
     match auth.kind {
         Kind::Tmp => (
-            ANYONE.with(format!("`{class}`: every visitor gets a new user without logging in")),
+            ANYONE.with(format!(
+                "`{class}`: every visitor gets a new user without logging in"
+            )),
             class_origin,
         ),
         Kind::Null => (
@@ -207,7 +214,9 @@ pub fn admits(v: &ValuesView) -> (Selected, Origin) {
                     by,
                 ),
                 (true, true) => (
-                    OPEN.with(format!("`{class}`: everyone with the shared password, under any name")),
+                    OPEN.with(format!(
+                        "`{class}`: everyone with the shared password, under any name"
+                    )),
                     by,
                 ),
                 (false, false) => listed(format!(
@@ -223,7 +232,9 @@ pub fn admits(v: &ValuesView) -> (Selected, Origin) {
                 all_origin.unwrap_or(class_origin),
             ),
             _ if lists.is_empty() => (
-                LISTED.with(format!("`{class}` with no allow list: only `admin_users` log in")),
+                LISTED.with(format!(
+                    "`{class}` with no allow list: only `admin_users` log in"
+                )),
                 class_origin,
             ),
             _ => listed(list_names.join(", ")),
@@ -285,8 +296,16 @@ const DEPRECATED: &[(&str, &str, &str)] = &[
         "admin_access",
         "no effect since JupyterHub 2.0: admins reach user servers through the `admin` role's scopes",
     ),
-    ("Authenticator", "whitelist", "renamed `allowed_users` in JupyterHub 1.2"),
-    ("Authenticator", "blacklist", "renamed `blocked_users` in JupyterHub 1.2"),
+    (
+        "Authenticator",
+        "whitelist",
+        "renamed `allowed_users` in JupyterHub 1.2",
+    ),
+    (
+        "Authenticator",
+        "blacklist",
+        "renamed `blocked_users` in JupyterHub 1.2",
+    ),
     (
         "Authenticator",
         "group_whitelist",
@@ -301,7 +320,9 @@ pub fn deprecated(v: &ValuesView) -> Vec<String> {
         let path = ["hub", "config", section, name];
         let got = v.get(&path);
         if got.is_some_and(|g| !g.is_null()) && got != crate::values::get(v.defaults, &path) {
-            out.push(format!("`hub.config.{section}.{name}` is deprecated: {why}"));
+            out.push(format!(
+                "`hub.config.{section}.{name}` is deprecated: {why}"
+            ));
         }
     }
     out
@@ -311,7 +332,11 @@ pub fn judge(v: &ValuesView) -> Judgement {
     let (mut got, by) = admits(v);
     let old = deprecated(v);
     if !old.is_empty() {
-        let d = got.detail.take().map(|d| format!("{d}; ")).unwrap_or_default();
+        let d = got
+            .detail
+            .take()
+            .map(|d| format!("{d}; "))
+            .unwrap_or_default();
         got.detail = Some(format!("{d}{}", old.join("; ")));
     }
     let mut j = Judgement {
@@ -362,7 +387,12 @@ mod tests {
     fn every_release_defaults_to_dummy() {
         for r in crate::chart::releases::all() {
             let d = r.defaults();
-            assert_eq!(crate::values::get_str(&d, &CLASS_KEY), Some("dummy"), "{}", r.version);
+            assert_eq!(
+                crate::values::get_str(&d, &CLASS_KEY),
+                Some("dummy"),
+                "{}",
+                r.version
+            );
         }
     }
 

@@ -92,7 +92,11 @@ fn grants(values: &Value) -> Vec<Grant> {
     if let Some(m) = crate::values::get(values, &["hub", "loadRoles"]).and_then(Value::as_object) {
         for (key, role) in m {
             let name = role.get("name").and_then(Value::as_str).unwrap_or(key);
-            roles.push((name.to_string(), role, vec!["hub".into(), "loadRoles".into(), key.clone()]));
+            roles.push((
+                name.to_string(),
+                role,
+                vec!["hub".into(), "loadRoles".into(), key.clone()],
+            ));
         }
     }
     if let Some(a) = crate::values::get(values, &["hub", "config", "JupyterHub", "load_roles"])
@@ -101,7 +105,11 @@ fn grants(values: &Value) -> Vec<Grant> {
         for (i, role) in a.iter().enumerate() {
             let name = role.get("name").and_then(Value::as_str).unwrap_or("");
             let path = ["hub", "config", "JupyterHub", "load_roles", &i.to_string()];
-            roles.push((name.to_string(), role, path.iter().map(|s| s.to_string()).collect()));
+            roles.push((
+                name.to_string(),
+                role,
+                path.iter().map(|s| s.to_string()).collect(),
+            ));
         }
     }
     let mut out = Vec::new();
@@ -119,8 +127,16 @@ fn grants(values: &Value) -> Vec<Grant> {
             continue;
         }
         let mut holders: Vec<String> = Vec::new();
-        holders.extend(strs(role.get("services")).iter().map(|s| format!("service `{s}`")));
-        holders.extend(strs(role.get("groups")).iter().map(|g| format!("group `{g}`")));
+        holders.extend(
+            strs(role.get("services"))
+                .iter()
+                .map(|s| format!("service `{s}`")),
+        );
+        holders.extend(
+            strs(role.get("groups"))
+                .iter()
+                .map(|g| format!("group `{g}`")),
+        );
         holders.extend(
             strs(role.get("users"))
                 .iter()
@@ -158,7 +174,8 @@ fn grants(values: &Value) -> Vec<Grant> {
         && crate::values::get_bool(values, &["cull", "users"]) == Some(true)
     {
         out.push(Grant {
-            what: "`cull.users: true` gives the `jupyterhub-idle-culler` service `admin:users`".into(),
+            what: "`cull.users: true` gives the `jupyterhub-idle-culler` service `admin:users`"
+                .into(),
             path: vec!["cull".into(), "users".into()],
         });
     }
