@@ -339,11 +339,14 @@ pub fn judge(v: &ValuesView) -> Judgement {
             .unwrap_or_default();
         got.detail = Some(format!("{d}{}", old.join("; ")));
     }
+    // Admitting more than a list hands the hub, and code execution in it,
+    // to everyone who can log in: high whatever the rank gap.
+    let exposes = !DEF.is_strongest(got.setting);
     let mut j = Judgement {
         read_back: ReadBack::Setting(got.clone()),
         by: Some(by),
         unverified: None,
-        exposes: false,
+        exposes,
     };
     if let Some(line) = python_lines(v.values).into_iter().next() {
         let origin = Origin::Python(line);

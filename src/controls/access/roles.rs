@@ -243,7 +243,8 @@ impl Control for HubRoles {
             read_back: ReadBack::Setting(breadth::BROAD.with(what.join("; "))),
             by: Some(Origin::values(&first.path)),
             unverified: python.map(|o| ("the hub's Python changes roles or services".into(), o)),
-            exposes: false,
+            // Such a token or group reaches every user's account and server.
+            exposes: true,
         }
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
