@@ -195,9 +195,14 @@ fn read_back_mismatches(
         let want = control.selected(&c.loaded.policy);
         match control.read_back(&view) {
             ReadBack::Setting(got) if got.is(want.setting) => {}
-            // Allowing literal credentials asks for none.
             ReadBack::Setting(got)
-                if control.def().id == "secrets" && got.setting.rank < want.setting.rank => {}
+                if common::read_back_may_differ(
+                    control.def().id,
+                    want.setting,
+                    got.setting,
+                    version,
+                    &c.loaded.policy,
+                ) => {}
             ReadBack::CannotVerify { .. } if control.def().id == "pid-limit" => {}
             ReadBack::CannotVerify { .. }
                 if control.def().id == "pod-security-admission"
