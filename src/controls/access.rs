@@ -256,9 +256,9 @@ fn lower_listed(users: &[&str], groups: &[&str], cx: &mut Lowering) {
         cx.note(
             &format!("{PTR}/groups"),
             "`allowed_groups` is read only by authenticators that know groups: PAM and LDAP, GenericOAuthenticator and \
-             OpenShiftOAuthenticator, and (chart 4.x, OAuthenticator 17) every OAuthenticator with `manage_groups` or \
-             `auth_state_groups_key`; GitHub organisations and Google groups have their own lists (`allowed_organizations`, \
-             `allowed_google_groups`) in the authenticator's section",
+             OpenShiftOAuthenticator, and on chart 4.x (OAuthenticator 17) every OAuthenticator, which refuses to start unless \
+             `manage_groups: true` is set in its section (with `auth_state_groups_key` naming the claim); GitHub organisations \
+             and Google groups have their own lists (`allowed_organizations`, `allowed_google_groups`) in the authenticator's section",
         );
     }
     // The defaults an upgrade would change, stated: JupyterHub 5 turns

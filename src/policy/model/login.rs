@@ -17,7 +17,7 @@ pub struct Access {
     /// Groups whose members are admitted
     /// (`hub.config.Authenticator.allowed_groups`); read only by
     /// authenticators that know groups (PAM, LDAP, GenericOAuthenticator,
-    /// every OAuthenticator from 17 with `manage_groups`).
+    /// every OAuthenticator from 17, which also needs `manage_groups: true`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<HubName>,
     /// The hub's administrators (`hub.config.Authenticator.admin_users`);
