@@ -221,3 +221,68 @@ fn exposure_is_read_from_the_proxy_service() {
     let (_, holds) = exposure(&own);
     assert!(holds.is_null(), "{holds:#}");
 }
+
+/// Who may log in, read back against the site policy (`alice` and `bob`,
+/// admin `carol`): a hand-added user and admin, an `allow_all` in the
+/// authenticator's own section, and the policy's own output. The client
+/// secret beside them is never printed.
+#[test]
+fn access_is_read_from_the_authenticator_config() {
+    const POLICY: &str = "golden/restricted/policy.yaml";
+    let access = |values: &str| {
+        let o = run(&[
+            "check",
+            POLICY,
+            "--values",
+            values,
+            "--chart-version",
+            "4.4.0",
+            "--format",
+            "json",
+        ]);
+        let text = out(&o);
+        assert!(!text.contains("fortestsonly"), "{text}");
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["control"] == "access")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        (o.status.code(), f)
+    };
+    let (code, extra) = access("golden/check/access/extra-user.yaml");
+    assert_eq!(code, Some(1));
+    assert_eq!(extra["found"]["name"], "listed");
+    assert_eq!(extra["status"], "violated");
+    let message = extra["message"].as_str().unwrap();
+    assert!(
+        message.contains("`mallory` is in `Authenticator.allowed_users` but not in `access.users`")
+            && message.contains(
+                "`mallory` is an administrator (`Authenticator.admin_users`) but not in `access.admins`"
+            ),
+        "{extra:#}"
+    );
+
+    let (_, open) = access("golden/check/access/allow-all.yaml");
+    assert_eq!(open["found"]["name"], "open");
+    assert_eq!(open["severity"], "high");
+    assert_eq!(
+        open["evidence"]["file"],
+        "golden/check/access/allow-all.yaml"
+    );
+    assert_eq!(open["evidence"]["line"], 9);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().display().to_string();
+    assert_eq!(
+        run(&["compile", POLICY, "-o", &out_dir, "-q"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let own = dir.path().join("values.yaml").display().to_string();
+    let (_, holds) = access(&own);
+    assert!(holds.is_null(), "{holds:#}");
+}

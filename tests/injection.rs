@@ -82,6 +82,7 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "label-value" => "gvisor",
         "cloud-identity" => "hub-users@my-project.iam.gserviceaccount.com",
         "sub-path" => "home/{username}",
+        "hub-name" => "alice",
         _ => return None,
     })
 }

@@ -18,6 +18,7 @@ chart: 4.4.0
 kubernetesVersion: \"1.33\"
 spec:
   https: {hosts: [hub.example.org], letsencrypt: {contactEmail: admin@example.org}}
+  access: {users: [alice]}
 ";
 
 /// `check` of `values` against the restricted preset plus `user_pods`

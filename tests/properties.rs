@@ -73,6 +73,7 @@ fn samples(format: &str) -> &'static [&'static str] {
             "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
         ],
         "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
+        "hub-name" => &["alice", "physics", "carol@example.org"],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }

@@ -75,6 +75,30 @@ fn fill_site(loaded: &mut Loaded, merged: &serde_json::Value) {
     }
 }
 
+/// The users and groups the values list, so that the preset's `listed`
+/// compiles; a placeholder when they list none (the values are then graded
+/// as admitting more than a list).
+fn fill_access(loaded: &mut Loaded, merged: &serde_json::Value) {
+    use crate::policy::HubName;
+    use crate::validate::formats::hub_name;
+    let a = &mut loaded.policy.spec.access;
+    if !a.users.is_empty() || !a.groups.is_empty() {
+        return;
+    }
+    let listed = |name: &str| -> Vec<HubName> {
+        values::get_strs(merged, &["hub", "config", "Authenticator", name])
+            .into_iter()
+            .filter(|n| hub_name(n).is_ok())
+            .map(|n| HubName(n.to_string()))
+            .collect()
+    };
+    a.users = listed("allowed_users");
+    a.groups = listed("allowed_groups");
+    if a.users.is_empty() && a.groups.is_empty() {
+        a.users = vec![HubName("hub-user".into())];
+    }
+}
+
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let policy = match &a.policy {
         Some(p) => match load(&Input::File(p.clone())) {
@@ -90,6 +114,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             None => {
                 let mut loaded = load(&Input::Preset("restricted".into()))?;
                 fill_site(&mut loaded, &inst.merged());
+                fill_access(&mut loaded, &inst.merged());
                 ("preset `restricted`".to_string(), loaded)
             }
         };

@@ -4,6 +4,7 @@
 //! chart line, and how its state is read back from a values file.
 //! Compile, explain, diff, check and audit all go through [`ALL`].
 
+mod access;
 mod admission;
 pub(crate) mod api_access;
 mod bandwidth;
@@ -555,6 +556,8 @@ pub static ALL: &[&dyn Control] = &[
     &browser_headers::FramingControl,
     &browser::UrlTokensControl,
     &secrets::SecretsControl,
+    &access::AccessControl,
+    &access::HubRoles,
     &internal_tls::InternalTlsControl,
     &network_policy::NetworkPolicyControl,
     &egress::EgressControl,

@@ -150,6 +150,20 @@ fn functions(stmts: &[Statement]) -> std::collections::BTreeMap<String, i64> {
     out
 }
 
+/// The statements of `code` whose code (string contents blanked) `pred`
+/// accepts, each as a citable line.
+pub fn lines_where(path: &[String], code: &str, pred: impl Fn(&str) -> bool) -> Vec<PyLine> {
+    statements(code)
+        .into_iter()
+        .filter(|s| pred(&without_strings(&s.text)))
+        .map(|s| PyLine {
+            path: path.to_vec(),
+            line: s.line,
+            text: s.first_line.trim().chars().take(160).collect(),
+        })
+        .collect()
+}
+
 /// A logical statement: physical lines joined while brackets are open,
 /// a string is open, or a line ends in a backslash.
 struct Statement {

@@ -552,6 +552,15 @@ fn apply_python(effects: &[Effect], cfg: &mut SpawnerConfig) {
 /// mounted into `jupyterhub_config.d` (by file name), then
 /// `hub.extraConfig` (by key).
 pub fn python_effects(v: &Value) -> Vec<Effect> {
+    hub_python(v)
+        .into_iter()
+        .flat_map(|(path, code)| python::scan(&path, code))
+        .collect()
+}
+
+/// The hub's Python, each piece with the values path that holds it, in the
+/// order the chart's `jupyterhub_config.py` runs them.
+pub fn hub_python(v: &Value) -> Vec<(Vec<String>, &str)> {
     let mut out = Vec::new();
     let mut files: Vec<(String, Vec<String>, &str)> = Vec::new();
     if let Some(Value::Object(m)) = values::get(v, &["hub", "extraFiles"]) {
@@ -580,16 +589,14 @@ pub fn python_effects(v: &Value) -> Vec<Effect> {
         }
     }
     files.sort();
-    for (_, path, code) in files {
-        out.extend(python::scan(&path, code));
-    }
+    out.extend(files.into_iter().map(|(_, path, code)| (path, code)));
     if let Some(Value::Object(m)) = values::get(v, &["hub", "extraConfig"]) {
         let mut keys: Vec<&String> = m.keys().collect();
         keys.sort();
         for k in keys {
             if let Some(code) = m[k].as_str() {
                 let path = vec!["hub".to_string(), "extraConfig".to_string(), k.clone()];
-                out.extend(python::scan(&path, code));
+                out.push((path, code));
             }
         }
     }

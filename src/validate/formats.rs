@@ -38,6 +38,7 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("cloud-identity", cloud_identity),
     ("sub-path", sub_path),
     ("frame-ancestor", frame_ancestor),
+    ("hub-name", hub_name),
 ];
 
 fn err<T>(msg: &str) -> Result<T, String> {
@@ -697,6 +698,17 @@ pub fn sub_path_fields(s: &str) -> Result<Vec<&str>, String> {
 
 pub fn sub_path(s: &str) -> Result<(), String> {
     sub_path_fields(s).map(|_| ())
+}
+
+/// A JupyterHub user or group name as an allow list holds it: no blanks,
+/// which JupyterHub never produces, so a name with one could never match.
+pub fn hub_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str =
+        "a JupyterHub user or group name: 1 to 255 characters, no spaces or control characters";
+    if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return err(EXPECTED);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

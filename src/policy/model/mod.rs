@@ -74,6 +74,7 @@ pub struct Spec {
     pub exposure: Exposure,
     pub browser: Browser,
     pub secrets: Secrets,
+    pub access: Access,
     pub internal_tls: InternalTls,
     pub network_policy: NetworkPolicies,
     pub egress: Egress,
@@ -89,6 +90,7 @@ mod access;
 mod browser;
 mod exposure;
 mod limits;
+mod login;
 mod network;
 mod storage;
 
@@ -96,5 +98,6 @@ pub use access::*;
 pub use browser::*;
 pub use exposure::*;
 pub use limits::*;
+pub use login::*;
 pub use network::*;
 pub use storage::*;
