@@ -81,6 +81,7 @@ pub struct Spec {
     pub quota: Quota,
     pub pids: Pids,
     pub images: Images,
+    pub profiles: Profiles,
     pub admission: Admission,
 }
 
@@ -88,10 +89,12 @@ mod access;
 mod exposure;
 mod limits;
 mod network;
+mod profiles;
 mod storage;
 
 pub use access::*;
 pub use exposure::*;
 pub use limits::*;
 pub use network::*;
+pub use profiles::*;
 pub use storage::*;
