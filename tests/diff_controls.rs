@@ -22,9 +22,15 @@ use z2jh_policy::yaml;
 // ------------------------------------------------------------ generated control cases
 
 /// Controls whose field states a level the rest of the policy must meet
-/// (or, for `secrets`, what values files of one's own may hold), without
-/// output of its own.
-const STATED_FLOORS: &[&str] = &["user-pod-level", "pid-limit", "secrets"];
+/// (or, for `secrets` and the profile controls, what values files and
+/// profile lists of one's own may hold), without output of its own.
+const STATED_FLOORS: &[&str] = &[
+    "user-pod-level",
+    "pid-limit",
+    "secrets",
+    "profile-images",
+    "profile-weakening",
+];
 
 /// Where generated policies start from: the `restricted` site policy, or
 /// the `baseline` preset (chart defaults) for settings restricted rules out.

@@ -230,9 +230,10 @@ fn misses(p: &Policy, pod: &Pod) -> Vec<String> {
                 Some(l) if l > max => out.push(format!(
                     "{}: container `{name}` has a {key} limit of {}{}, above `{field}: {shown}`",
                     pod.label,
-                    c.pointer(&format!("/resources/limits/{key}"))
-                        .map(crate::effective::pod::show)
-                        .unwrap_or_default(),
+                    match (key, c.pointer(&format!("/resources/limits/{key}"))) {
+                        ("memory", Some(Value::Number(n))) => format!("{n} bytes"),
+                        (_, v) => v.map(crate::effective::pod::show).unwrap_or_default(),
+                    },
                     at(&lim_ptr),
                 )),
                 Some(_) => {}
@@ -495,18 +496,22 @@ impl Control for ProfileWeakening {
     }
     fn judge(&self, v: &ValuesView) -> Judgement {
         let pods = v.pods();
-        if let Some((_, w)) = pods
+        let cannot = |w: &crate::effective::spawner::Wildcard| Judgement {
+            read_back: ReadBack::CannotVerify {
+                reason: format!("{}: {}", w.what, w.origin.describe()),
+            },
+            by: Some(w.origin.clone()),
+            unverified: None,
+            exposes: false,
+        };
+        // Code that replaces the whole pod (a computed profile list, a hook).
+        let whole: Vec<&crate::effective::spawner::Wildcard> = pods
             .iter()
-            .find_map(|(p, _)| p.unknown.iter().find(|(k, _)| k.is_empty()))
-        {
-            return Judgement {
-                read_back: ReadBack::CannotVerify {
-                    reason: format!("{}: {}", w.what, w.origin.describe()),
-                },
-                by: Some(w.origin.clone()),
-                unverified: None,
-                exposes: false,
-            };
+            .flat_map(|(p, _)| p.unknown.iter().filter(|(k, _)| k.is_empty()))
+            .map(|(_, w)| w)
+            .collect();
+        if let Some(w) = whole.iter().find(|w| w.what.contains("profile list")) {
+            return cannot(w);
         }
         if pods
             .iter()
@@ -514,12 +519,17 @@ impl Control for ProfileWeakening {
         {
             return Judgement::plain(ReadBack::Setting(weaken::NONE.with("no profiles")));
         }
+        if let Some(w) = whole.first() {
+            return cannot(w);
+        }
         let base = v.base_deployment();
         let base_pods: Vec<_> = base.pods.iter().collect();
+        // Every other control: one that does not read pods reads the same
+        // on both sides.
         let controls: Vec<&dyn Control> = ALL
             .iter()
             .copied()
-            .filter(|c| !c.def().spawner_traits.is_empty())
+            .filter(|c| !matches!(c.def().id, "profile-images" | "profile-weakening"))
             .collect();
         let mut found: Vec<(String, Option<Origin>)> = Vec::new();
         for c in &controls {
