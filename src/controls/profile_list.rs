@@ -589,3 +589,75 @@ mod mapping_tests {
         super::super::assert_every_setting_maps_back(&WEAKEN, &weaken::MODES, weaken::of);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effective::Deployment;
+    use serde_json::json;
+
+    /// The free-form setting of each pod of a one-profile list whose image
+    /// option has an unlisted choice with `regex` (none when `None`).
+    fn read(regex: Option<&str>, image: &str) -> Vec<(String, &'static str)> {
+        let mut unlisted = json!({"enabled": true, "kubespawner_override": {"image": image}});
+        if let Some(r) = regex {
+            unlisted["validation_regex"] = json!(r);
+        }
+        let v = json!({"singleuser": {"image": {"name": "quay.io/jupyter/base-notebook", "tag": "1"},
+            "profileList": [{"display_name": "Env", "slug": "env", "profile_options": {"image": {
+                "choices": {"scipy": {"kubespawner_override": {"image": "quay.io/jupyter/scipy-notebook:1"}}},
+                "unlisted_choice": unlisted}}}]}});
+        Deployment::build(&v, Some("4.4.0"), &[])
+            .pods
+            .iter()
+            .map(|(p, _)| match grade(p) {
+                Verdict::Found(f) => (p.label.clone(), f.setting.name),
+                Verdict::Unknown { .. } => (p.label.clone(), "?"),
+            })
+            .collect()
+    }
+
+    fn weakest(regex: Option<&str>, image: &str) -> &'static str {
+        let all = read(regex, image);
+        ["?", "any", "pattern", "refuse"]
+            .into_iter()
+            .find(|s| all.iter().any(|(_, x)| x == s))
+            .unwrap_or("none")
+    }
+
+    #[test]
+    fn typed_images_are_read_by_how_kubespawner_checks_them() {
+        assert_eq!(weakest(None, "{value}"), "any");
+        assert_eq!(
+            weakest(Some(r"^quay\.io/jupyter/.+$"), "{value}"),
+            "pattern"
+        );
+        // `re.match` anchors the start itself; only a missing end is open.
+        assert_eq!(weakest(Some(r"quay\.io/jupyter/.+$"), "{value}"), "pattern");
+        assert_eq!(weakest(Some(r"^quay\.io/jupyter/"), "{value}"), "any");
+        assert_eq!(weakest(Some(r"^quay\.io/jupyter/.+|^x$"), "{value}"), "any");
+        // A template that puts the typed text into the tag is still typed.
+        assert_eq!(
+            weakest(None, "quay.io/jupyter/scipy-notebook:{value}"),
+            "any"
+        );
+        // Look-around is not read: the reading says so rather than guess.
+        assert_eq!(weakest(Some(r"^(?=quay).+$"), "{value}"), "?");
+    }
+
+    #[test]
+    fn an_unlisted_choice_that_types_no_image_is_no_free_form_image() {
+        let v = json!({"singleuser": {"profileList": [{"display_name": "Env", "profile_options": {"tag": {
+            "choices": {"a": {"kubespawner_override": {"default_url": "/lab"}}},
+            "unlisted_choice": {"enabled": true, "kubespawner_override": {"default_url": "/{value}"}}}}}]}});
+        let d = Deployment::build(&v, Some("4.4.0"), &[]);
+        assert!(d.pods.len() >= 2);
+        for (p, _) in &d.pods {
+            assert!(
+                matches!(grade(p), Verdict::Found(f) if f.is(&free_form::REFUSE)),
+                "{}",
+                p.label
+            );
+        }
+    }
+}
