@@ -553,6 +553,11 @@ pub trait Control: Sync {
     fn remedy(&self, _p: &Policy, _v: &ValuesView) -> Option<Value> {
         None
     }
+    /// The control is about the profile list itself: `init` reads it on
+    /// the values with their profiles, not on the pod without one.
+    fn reads_profiles(&self) -> bool {
+        false
+    }
     /// The values this control reads are credentials: reports cite their
     /// keys, never what they hold.
     fn hides_values(&self) -> bool {

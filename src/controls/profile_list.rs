@@ -164,6 +164,15 @@ fn user_image_fits(p: &Policy, cx: &mut Lowering) {
     }
 }
 
+/// A deployment's `validation_regex` as the policy writes it: `re.match`
+/// anchors the start itself, the policy states it.
+fn policy_pattern(re: &str) -> String {
+    match regex_anchors(re) {
+        Ok((true, _)) => re.to_string(),
+        _ => format!("^(?:{re})"),
+    }
+}
+
 /// A limit of a container in cores or bytes: KubeSpawner's numbers as the
 /// effective pod holds them, Kubernetes quantities as written.
 fn limit(c: &Value, key: &str) -> Option<f64> {
@@ -247,7 +256,7 @@ fn misses(p: &Policy, pod: &Pod) -> Vec<String> {
     if g.free_form_images == FreeFormImages::Pattern
         && let (Some(want), Some((got, by))) = (&g.pattern, typed_image(pod))
         && !got.is_empty()
-        && got != want
+        && policy_pattern(got) != *want
     {
         out.push(format!(
             "{}: `validation_regex: {got}` ({}) is not the policy's pattern `{want}`",
@@ -259,6 +268,9 @@ fn misses(p: &Policy, pod: &Pod) -> Vec<String> {
 }
 
 impl Control for ProfileImages {
+    fn reads_profiles(&self) -> bool {
+        true
+    }
     fn def(&self) -> &'static ControlDef {
         &IMAGES
     }
@@ -404,20 +416,25 @@ impl Control for ProfileImages {
         g.free_form_images =
             super::value_of(&free_form::MODES, free_form::of, &got).unwrap_or(FreeFormImages::Any);
         g.pattern = None;
-        if got.is(&free_form::PATTERN) {
-            match got
-                .detail
-                .filter(|re| crate::validate::formats::anchored_regex(re).is_ok())
+        if !got.is(&free_form::PATTERN) {
+            return Vec::new();
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (pod, _) in v.pods() {
+            if let Some((re, _)) = typed_image(pod)
+                && !re.is_empty()
+                && !seen.contains(&re)
             {
-                Some(re) => g.pattern = Some(re),
-                None => {
-                    g.free_form_images = FreeFormImages::Any;
-                    return vec![
-                        "a profile's `validation_regex` does not anchor its start (`^`); the proposal says `freeFormImages: any`"
-                            .into(),
-                    ];
-                }
+                seen.push(re);
             }
+        }
+        g.pattern = seen.first().map(|re| policy_pattern(re));
+        if seen.len() > 1 {
+            return vec![format!(
+                "profiles check typed images with {} different `validation_regex`es; the proposal takes the first, `{}`",
+                seen.len(),
+                seen[0]
+            )];
         }
         Vec::new()
     }
@@ -473,6 +490,9 @@ fn reading(c: &dyn Control, view: &ValuesView) -> Option<(&'static Setting, Opti
 }
 
 impl Control for ProfileWeakening {
+    fn reads_profiles(&self) -> bool {
+        true
+    }
     fn def(&self) -> &'static ControlDef {
         &WEAKEN
     }
@@ -643,6 +663,15 @@ mod tests {
         );
         // Look-around is not read: the reading says so rather than guess.
         assert_eq!(weakest(Some(r"^(?=quay).+$"), "{value}"), "?");
+    }
+
+    #[test]
+    fn a_deployment_regex_becomes_an_anchored_policy_pattern() {
+        assert_eq!(policy_pattern(r"^a\.b/.+$"), r"^a\.b/.+$");
+        // As `re.match` reads it: the start is anchored, alternatives too.
+        assert_eq!(policy_pattern(r"a/.+$|b/.+$"), r"^(?:a/.+$|b/.+$)");
+        let p = policy_pattern(r"quay\.io/.+$");
+        assert!(crate::validate::formats::anchored_regex(&p).is_ok(), "{p}");
     }
 
     #[test]
