@@ -82,6 +82,8 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "label-value" => "gvisor",
         "cloud-identity" => "hub-users@my-project.iam.gserviceaccount.com",
         "sub-path" => "home/{username}",
+        "image-prefix" => "quay.io/jupyter",
+        "anchored-regex" => r"^quay\.io/jupyter/[a-z-]+:[0-9.-]+$",
         _ => return None,
     })
 }
@@ -194,6 +196,7 @@ const BASES: &[&str] = &[
     include_str!("injection/hub-b.yaml"),
     include_str!("injection/hub-c.yaml"),
     include_str!("injection/hub-d.yaml"),
+    include_str!("injection/hub-e.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.

@@ -73,6 +73,12 @@ fn samples(format: &str) -> &'static [&'static str] {
             "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
         ],
         "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
+        "image-prefix" => &["quay.io/jupyterhub", "registry.example.org/", "ghcr.io"],
+        "anchored-regex" => &[
+            r"^quay\.io/jupyterhub/[a-z-]+:[0-9.-]+$",
+            r"^(a|b)$",
+            r"\A[a-z]+\z",
+        ],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }
