@@ -73,7 +73,8 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
         let mut lossy = Vec::new();
         for c in ALL {
             let def = c.def();
-            let judged = c.judge(&view);
+            let view = if c.reads_profiles() { &full } else { &view };
+            let judged = c.judge(view);
             if let ReadBack::CannotVerify { reason } = &judged.read_back {
                 lost.push(format!(
                     "`{}` cannot be read from the values ({reason}); `{}` stays `{}` as in preset `{preset}`",
@@ -88,8 +89,8 @@ pub fn propose(installed: &Installed, opts: &Options) -> Result<Proposal, Vec<Di
                     by.describe()
                 ));
             }
-            let said = c.propose(&view, &mut p);
-            if !said.is_empty() || weakened_by_profiles(*c, &view, &full) {
+            let said = c.propose(view, &mut p);
+            if !said.is_empty() || weakened_by_profiles(*c, view, &full) {
                 lossy.push(def.id);
             }
             lost.extend(said);

@@ -814,6 +814,90 @@ fn each_violation_of_other_settings_is_refused_by_its_validation() {
             ],
         ),
         (
+            "profiles-registries-digest",
+            &[
+                (
+                    "an image from a registry not listed",
+                    |p| {
+                        p["spec"]["containers"][0]["image"] =
+                            json!("docker.io/rocker/geospatial:4.4.2")
+                    },
+                    &[
+                        "profile-images (spec.profiles.images.registries)",
+                        "profile-images (spec.profiles.images.requireDigest)",
+                        "image-pinning (spec.images.userImage)",
+                    ],
+                ),
+                (
+                    "a registry that only starts with an allowed name",
+                    |p| {
+                        p["spec"]["containers"][0]["image"] = json!(format!(
+                            "quay.io/jupyter-mirror/scipy-notebook@sha256:{}",
+                            "ab".repeat(32)
+                        ))
+                    },
+                    &["profile-images (spec.profiles.images.registries)"],
+                ),
+                (
+                    "an allowed registry, pinned",
+                    |p| {
+                        p["spec"]["containers"][0]["image"] = json!(format!(
+                            "registry.example.org/team/r-notebook:1@sha256:{}",
+                            "ab".repeat(32)
+                        ))
+                    },
+                    &[],
+                ),
+                (
+                    "a debug container from Docker Hub",
+                    |p| {
+                        let mut c = p["spec"]["containers"][0].clone();
+                        c["name"] = json!("debugger");
+                        c["image"] = json!(format!("busybox@sha256:{}", "ab".repeat(32)));
+                        c.as_object_mut().unwrap().remove("resources");
+                        debug_container(p, c);
+                    },
+                    &["profile-images (spec.profiles.images.registries)"],
+                ),
+                (
+                    "a CPU limit above the profile ceiling",
+                    |p| p["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("3"),
+                    &["profile-images (spec.profiles.maxCpu)"],
+                ),
+                // The default limit (2) is a default: a profile may go up to the ceiling.
+                (
+                    "a CPU limit above the default, at the ceiling",
+                    |p| p["spec"]["containers"][0]["resources"]["limits"]["cpu"] = json!("2500m"),
+                    &[],
+                ),
+                (
+                    "no CPU limit",
+                    |p| {
+                        p["spec"]["containers"][0]["resources"]["limits"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("cpu");
+                    },
+                    &["profile-images (spec.profiles.maxCpu)"],
+                ),
+            ],
+        ),
+        (
+            "profiles-pattern",
+            &[
+                (
+                    "a memory limit above the profile ceiling",
+                    |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("32Gi"),
+                    &["profile-images (spec.profiles.maxMemory)"],
+                ),
+                (
+                    "a memory limit above the default, below the ceiling",
+                    |p| p["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("8Gi"),
+                    &[],
+                ),
+            ],
+        ),
+        (
             "api-pod-creator",
             &[(
                 "another service account",

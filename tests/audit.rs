@@ -135,6 +135,37 @@ fn real_world_values_in_every_format() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Profile overrides are findings only where the policy says no profile
+/// may weaken a control; `mayWeaken: any` accepts them, and says so through
+/// `profile-weakening` alone.
+#[test]
+fn profile_overrides_are_findings_only_when_the_policy_forbids_them() {
+    let audit = |policy: &str| -> Value {
+        let o = run(&[
+            "audit",
+            &format!("{REAL}/config.yaml"),
+            &format!("{REAL}/secrets.yaml"),
+            "--chart-version",
+            "4.4.0",
+            "--policy",
+            policy,
+            "--format",
+            "json",
+        ]);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let forbid = audit("golden/diff/controls/profile-weakening/strong.yaml");
+    let accept = audit("golden/diff/controls/profile-weakening/weak.yaml");
+    let overrides = |r: &Value| {
+        ids(r)
+            .iter()
+            .filter(|id| *id == "Z2JH-profile-override")
+            .count()
+    };
+    assert!(overrides(&forbid) > 0, "{:?}", ids(&forbid));
+    assert_eq!(overrides(&accept), 0, "{:?}", ids(&accept));
+}
+
 #[test]
 fn real_world_values_are_judged_only_on_controls() {
     let report: Value = serde_json::from_slice(&real_world("json").stdout).unwrap();

@@ -22,9 +22,16 @@ use z2jh_policy::yaml;
 // ------------------------------------------------------------ generated control cases
 
 /// Controls whose field states a level the rest of the policy must meet
-/// (or, for `secrets` and `hub-roles`, what values files of one's own may
-/// hold), without output of its own.
-const STATED_FLOORS: &[&str] = &["user-pod-level", "pid-limit", "secrets", "hub-roles"];
+/// (or, for `secrets`, `hub-roles` and the profile controls, what values
+/// files and profile lists of one's own may hold), without output of its own.
+const STATED_FLOORS: &[&str] = &[
+    "user-pod-level",
+    "pid-limit",
+    "secrets",
+    "hub-roles",
+    "profile-images",
+    "profile-weakening",
+];
 
 /// Where generated policies start from: the `restricted` site policy, or
 /// the `baseline` preset (chart defaults) for settings restricted rules out.

@@ -83,6 +83,9 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "cloud-identity" => "hub-users@my-project.iam.gserviceaccount.com",
         "sub-path" => "home/{username}",
         "hub-name" => "alice",
+        "frame-ancestor" => "https://lms.example.org",
+        "image-prefix" => "quay.io/jupyter",
+        "anchored-regex" => r"^quay\.io/jupyter/[a-z-]+:[0-9.-]+$",
         _ => return None,
     })
 }
@@ -195,6 +198,8 @@ const BASES: &[&str] = &[
     include_str!("injection/hub-b.yaml"),
     include_str!("injection/hub-c.yaml"),
     include_str!("injection/hub-d.yaml"),
+    include_str!("injection/hub-e.yaml"),
+    include_str!("injection/hub-f.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.

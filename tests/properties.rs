@@ -74,6 +74,13 @@ fn samples(format: &str) -> &'static [&'static str] {
         ],
         "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
         "hub-name" => &["alice", "physics", "carol@example.org"],
+        "frame-ancestor" => &["self", "https://lms.example.org", "https://lms.example.org:8443"],
+        "image-prefix" => &["quay.io/jupyterhub", "registry.example.org/", "ghcr.io"],
+        "anchored-regex" => &[
+            r"^quay\.io/jupyterhub/[a-z-]+:[0-9.-]+$",
+            r"^(a|b)$",
+            r"\A[a-z]+\z",
+        ],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }

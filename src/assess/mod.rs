@@ -601,7 +601,10 @@ pub fn assess(
             tradeoffs: reference.tradeoffs_of(def.id),
         });
     }
-    if scope == Scope::WithProfiles {
+    // A policy that lets profiles weaken controls accepts their overrides.
+    if scope == Scope::WithProfiles
+        && policy.spec.profiles.may_weaken == crate::policy::MayWeaken::None
+    {
         let more = profiles::findings(reference, installed, &merged, &findings, view.deployment());
         findings.extend(more);
     }

@@ -388,7 +388,7 @@ impl Control for UserNamespaces {
             IdentityMode::PerUser if id.per_user_base > USERNS_MAX_ID - 1 => {
                 cx.error(
                     "/spec/userPods/identity/perUserBase",
-                    out_of_range("every per-user uid from", id.per_user_base + 1),
+                    out_of_range("every per-user uid from", id.per_user_base.saturating_add(1)),
                     "lower `perUserBase` (e.g. 10000: uids stay unique per pod, and the user namespace already keeps them apart from the node's), or keep `hostUsers: true`",
                 );
                 refused = true;

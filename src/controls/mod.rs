@@ -25,6 +25,7 @@ mod network_policy;
 mod pids;
 pub(crate) mod pod_level;
 pub mod pod_security;
+pub(crate) mod profile_list;
 pub(crate) mod profiles;
 mod quota;
 pub(crate) mod resources;
@@ -294,30 +295,64 @@ impl ValuesView<'_> {
     /// (controls read [`Self::pods`], which a view may narrow).
     pub fn deployment(&self) -> &crate::effective::Deployment {
         self.more.deployment.get_or_init(|| {
-            let manifests: Vec<crate::effective::Manifest> = self
-                .manifests
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .map(|(i, doc)| {
-                    let (file, index) = self.manifest_place(i);
-                    crate::effective::Manifest {
-                        file,
-                        index,
-                        doc: doc.clone(),
-                    }
-                })
-                .collect();
-            let version = self
-                .more
-                .chart_version
-                .map(str::to_string)
-                .unwrap_or_else(|| match self.chart {
-                    ChartLine::V3 => "3.3.8".into(),
-                    ChartLine::V4 => "4.4.0".into(),
-                });
-            crate::effective::Deployment::build(self.values, Some(&version), &manifests)
+            crate::effective::Deployment::build(
+                self.values,
+                Some(&self.version()),
+                &self.effective_manifests(),
+            )
         })
+    }
+
+    /// The manifests as the effective deployment reads them.
+    fn effective_manifests(&self) -> Vec<crate::effective::Manifest> {
+        self.manifests
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, doc)| {
+                let (file, index) = self.manifest_place(i);
+                crate::effective::Manifest {
+                    file,
+                    index,
+                    doc: doc.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The chart version the deployment is read for.
+    fn version(&self) -> String {
+        self.more
+            .chart_version
+            .map(str::to_string)
+            .unwrap_or_else(|| match self.chart {
+                ChartLine::V3 => "3.3.8".into(),
+                ChartLine::V4 => "4.4.0".into(),
+            })
+    }
+
+    /// The deployment without its profile lists: the pod a user gets when
+    /// no profile overrides anything.
+    pub fn base_deployment(&self) -> crate::effective::Deployment {
+        crate::effective::Deployment::build(
+            &crate::assess::without_profiles(self.values),
+            Some(&self.version()),
+            &self.effective_manifests(),
+        )
+    }
+
+    /// The same values, read on `pods` only.
+    pub fn narrowed<'b>(&'b self, pods: Vec<&'b PodAndNetwork>) -> ValuesView<'b> {
+        let mut more = ViewMore::new(self.more.manifest_files, self.more.chart_version);
+        more.sanctioned_egress = self.more.sanctioned_egress.clone();
+        more.set_pods(pods);
+        ValuesView {
+            values: self.values,
+            defaults: self.defaults,
+            manifests: self.manifests,
+            chart: self.chart,
+            more,
+        }
     }
 
     /// The file of the `i`-th manifest document and its index in that file.
@@ -522,6 +557,11 @@ pub trait Control: Sync {
     fn remedy(&self, _p: &Policy, _v: &ValuesView) -> Option<Value> {
         None
     }
+    /// The control is about the profile list itself: `init` reads it on
+    /// the values with their profiles, not on the pod without one.
+    fn reads_profiles(&self) -> bool {
+        false
+    }
     /// The values this control reads are credentials: reports cite their
     /// keys, never what they hold.
     fn hides_values(&self) -> bool {
@@ -567,6 +607,8 @@ pub static ALL: &[&dyn Control] = &[
     &pids::PidsControl,
     &images::PullPolicyControl,
     &images::ImagePinning,
+    &profile_list::ProfileImages,
+    &profile_list::ProfileWeakening,
     &admission::AdmissionControl,
 ];
 

@@ -106,7 +106,7 @@ fn policy_memory(v: &Value) -> Option<String> {
 }
 
 /// CEL over `c`: a limit on `resource` that is not above `max` (a quantity).
-fn limit_at_most(resource: &str, max: &str) -> String {
+pub(crate) fn limit_at_most(resource: &str, max: &str) -> String {
     let key = cel::string(resource);
     format!(
         "has(c.resources) && has(c.resources.limits) && {key} in c.resources.limits && !quantity(string(c.resources.limits[{key}])).isGreaterThan(quantity({}))",
@@ -115,7 +115,7 @@ fn limit_at_most(resource: &str, max: &str) -> String {
 }
 
 /// The policy's CPU limit as a quantity (`2`, `0.5`, `500m`).
-fn cpu_quantity(c: &Cpu) -> String {
+pub(crate) fn cpu_quantity(c: &Cpu) -> String {
     match c {
         Cpu::Cores(n) => n.to_string(),
         Cpu::Text(s) => s.clone(),
@@ -262,12 +262,21 @@ impl Control for ResourcesControl {
                 .map(|m| m / 1000.0)
                 .or_else(|| t.parse().ok()),
         };
-        let max_cpu = r.cpu.limit.as_ref().and_then(cores);
+        // With a profile ceiling, `profile-images` holds profiles to it; the
+        // default limit is only the default.
+        let g = &p.spec.profiles;
+        let max_cpu = r
+            .cpu
+            .limit
+            .as_ref()
+            .and_then(cores)
+            .filter(|_| g.max_cpu.is_none());
         let max_mem = r
             .memory
             .limit
             .as_deref()
-            .and_then(crate::effective::pod::bytes_of);
+            .and_then(crate::effective::pod::bytes_of)
+            .filter(|_| g.max_memory.is_none());
         let mut out = Vec::new();
         for (pod, _) in v.pods() {
             let l = pod.json.at("/spec/containers/0/resources/limits");
@@ -296,16 +305,23 @@ impl Control for ResourcesControl {
     }
     fn admission(&self, p: &Policy) -> Vec<Validation> {
         let r = &p.spec.resources;
+        // A profile ceiling replaces the default limit as the most a
+        // container may have (`profile-images` states that validation).
+        let g = &p.spec.profiles;
         let limits: [(&'static str, &str, Option<String>); 3] = [
             (
                 "/spec/resources/cpu/limit",
                 "cpu",
-                r.cpu.limit.as_ref().map(cpu_quantity),
+                r.cpu
+                    .limit
+                    .as_ref()
+                    .map(cpu_quantity)
+                    .filter(|_| g.max_cpu.is_none()),
             ),
             (
                 "/spec/resources/memory/limit",
                 "memory",
-                r.memory.limit.clone(),
+                r.memory.limit.clone().filter(|_| g.max_memory.is_none()),
             ),
             (
                 "/spec/resources/ephemeralStorage/limit",

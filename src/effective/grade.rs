@@ -147,7 +147,7 @@ fn user_containers(pod: &Pod) -> Vec<Ctr<'_>> {
         .collect()
 }
 
-fn is_chart_blocker(pod: &Pod, ptr: &str) -> bool {
+pub(crate) fn is_chart_blocker(pod: &Pod, ptr: &str) -> bool {
     ptr.starts_with("/spec/initContainers/")
         && pod.origins.get(ptr)
             == Some(&Origin::values(&[

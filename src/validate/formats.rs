@@ -32,6 +32,8 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("image-name", image_name),
     ("image-tag", image_tag),
     ("image-digest", image_digest),
+    ("image-prefix", image_prefix),
+    ("anchored-regex", anchored_regex),
     ("parameter-key", parameter_key),
     ("qualified-name", qualified_name),
     ("label-value", label_value),
@@ -519,6 +521,58 @@ pub fn image_digest(s: &str) -> Result<(), String> {
     }
 }
 
+/// A registry host, optionally with a repository path, that images may
+/// start with; a trailing `/` changes nothing.
+pub fn image_prefix(s: &str) -> Result<(), String> {
+    match image_name(s.strip_suffix('/').unwrap_or(s)) {
+        Ok(()) if !s.contains('@') => Ok(()),
+        _ => err(
+            "an image prefix like `quay.io/jupyter` or `registry.example.org/` (lower case, no tag or digest)",
+        ),
+    }
+}
+
+/// `image` starts with `prefix` on a whole path segment: the prefix is the
+/// whole repository, or followed by `/`, `:` (a tag or a port) or `@`.
+pub fn image_has_prefix(image: &str, prefix: &str) -> bool {
+    let p = prefix.trim_end_matches('/');
+    image
+        .strip_prefix(p)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', ':', '@']))
+}
+
+/// A regular expression that only whole values can match. KubeSpawner
+/// checks a typed choice with Python's `re.match`, which anchors the start
+/// only: without `$` every text that begins with a match passes.
+pub fn anchored_regex(s: &str) -> Result<(), String> {
+    printable(s)?;
+    match regex_anchors(s) {
+        Err(why) => Err(format!(
+            "a regular expression (Python `re` and RE2 syntax, no look-around or back-references); this one does not parse: {why}"
+        )),
+        Ok((true, true)) => Ok(()),
+        Ok(_) => err(
+            "a pattern anchored at both ends, `^…$` (on every alternative): KubeSpawner checks typed values with Python's `re.match`, which anchors only the start, so without `$` any text after a matching prefix passes",
+        ),
+    }
+}
+
+/// Whether every match of `re` starts at the start and ends at the end of
+/// the text, or why `re` does not parse.
+pub fn regex_anchors(re: &str) -> Result<(bool, bool), String> {
+    use regex_syntax::hir::Look;
+    let hir = regex_syntax::Parser::new().parse(re).map_err(|e| match e {
+        regex_syntax::Error::Parse(e) => e.kind().to_string(),
+        regex_syntax::Error::Translate(e) => e.kind().to_string(),
+        other => other.to_string(),
+    })?;
+    let props = hir.properties();
+    Ok((
+        props.look_set_prefix().contains(Look::Start),
+        props.look_set_suffix().contains(Look::End),
+    ))
+}
+
 /// The kind of cloud identity a string names, by its form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloudIdentity {
@@ -870,6 +924,42 @@ mod tests {
         assert!(!cidr_contains("0.0.0.0/0", "::/0"));
         assert!(!cidr_contains("::/0", "10.0.0.0/8"));
         assert!(!cidr_contains("10.0.0.0/16", "10.2.0.0/16"));
+    }
+
+    #[test]
+    fn image_prefixes_match_whole_segments() {
+        assert!(image_prefix("quay.io/jupyter").is_ok());
+        assert!(image_prefix("registry.example.org/").is_ok());
+        assert!(image_prefix("quay.io/Jupyter").is_err());
+        assert!(image_prefix("quay.io/jupyter@sha256").is_err());
+        assert!(image_has_prefix(
+            "quay.io/jupyter/scipy:1",
+            "quay.io/jupyter"
+        ));
+        assert!(image_has_prefix(
+            "quay.io/jupyter/scipy:1",
+            "quay.io/jupyter/"
+        ));
+        assert!(image_has_prefix("quay.io/jupyter:1", "quay.io/jupyter"));
+        assert!(!image_has_prefix(
+            "quay.io/jupyter-evil/x:1",
+            "quay.io/jupyter"
+        ));
+        assert!(!image_has_prefix("quay.io.evil.org/jupyter/x", "quay.io"));
+    }
+
+    #[test]
+    fn patterns_must_be_anchored_on_every_alternative() {
+        assert!(anchored_regex(r"^quay\.io/jupyter/[a-z-]+:[0-9.]+$").is_ok());
+        assert!(anchored_regex(r"\Aquay\.io/.+\z").is_ok());
+        assert!(anchored_regex(r"^(a|b)$").is_ok());
+        // `^a|b$` is `(^a)|(b$)`: neither end is anchored for every match.
+        assert!(anchored_regex(r"^a|b$").is_err());
+        assert!(anchored_regex(r"^quay\.io/.+").is_err());
+        assert!(anchored_regex(r"(?m)^a$").is_err());
+        let bad = anchored_regex(r"^(quay$").unwrap_err();
+        assert!(bad.contains("does not parse"), "{bad}");
+        assert_eq!(regex_anchors("quay.io/.*$"), Ok((false, true)));
     }
 
     #[test]

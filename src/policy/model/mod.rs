@@ -83,6 +83,7 @@ pub struct Spec {
     pub quota: Quota,
     pub pids: Pids,
     pub images: Images,
+    pub profiles: Profiles,
     pub admission: Admission,
 }
 
@@ -92,6 +93,7 @@ mod exposure;
 mod limits;
 mod login;
 mod network;
+mod profiles;
 mod storage;
 
 pub use access::*;
@@ -100,4 +102,5 @@ pub use exposure::*;
 pub use limits::*;
 pub use login::*;
 pub use network::*;
+pub use profiles::*;
 pub use storage::*;
