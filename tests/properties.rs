@@ -388,6 +388,7 @@ fn whatever_compiles_parses_back_and_passes_the_chart_schema() {
         for version in ["4.4.0", "3.3.8"] {
             let opts = Options {
                 chart_version: Some(version.into()),
+                ..Default::default()
             };
             let Ok(c) = compile(&input, &opts) else {
                 continue;

@@ -65,6 +65,8 @@ pub struct Args {
     /// Target chart version for both sides, overriding the policies' `chart:`.
     #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -192,6 +194,7 @@ fn rerun(a: &Args) -> String {
 fn compile_with(input: Input, files: &dyn Files, a: &Args) -> Result<Compiled, Vec<Diagnostic>> {
     let opts = Options {
         chart_version: a.chart_version.clone(),
+        today: a.today.today,
     };
     compile_from(&input, files, &opts)
 }
@@ -201,6 +204,7 @@ fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
         &Input::File(a.policy.clone()),
         &Options {
             chart_version: a.chart_version.clone(),
+            today: a.today.today,
         },
     )?;
     if let Some(dir) = &a.against {

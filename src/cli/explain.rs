@@ -26,6 +26,8 @@ pub struct Args {
     /// Target chart version, overriding the policy's `chart:`.
     #[arg(long)]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -33,6 +35,7 @@ pub struct Args {
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let opts = Options {
         chart_version: a.chart_version.clone(),
+        today: a.today.today,
     };
     let compiled = match compile(&Input::File(a.policy.clone()), &opts) {
         Ok(c) => c,

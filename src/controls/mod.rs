@@ -254,7 +254,7 @@ pub struct ViewMore<'a> {
 }
 
 /// A pod with the network it sees.
-type PodAndNetwork = (
+pub type PodAndNetwork = (
     crate::effective::Pod,
     std::sync::Arc<crate::effective::network::Network>,
 );

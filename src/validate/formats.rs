@@ -37,7 +37,25 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("label-value", label_value),
     ("cloud-identity", cloud_identity),
     ("sub-path", sub_path),
+    ("calendar-date", date),
+    ("one-line-text", one_line_text),
 ];
+
+/// A calendar day, `YYYY-MM-DD`.
+pub fn date(s: &str) -> Result<(), String> {
+    crate::exceptions::Date::parse(s).map(|_| ())
+}
+
+/// Words on one line: not blank, no control characters (they end up in
+/// reports and SARIF justifications).
+pub fn one_line_text(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "text on one line, not blank";
+    printable(s).map_err(|_| EXPECTED.to_string())?;
+    if s.trim().is_empty() || s.len() > 1000 {
+        return err(EXPECTED);
+    }
+    Ok(())
+}
 
 fn err<T>(msg: &str) -> Result<T, String> {
     Err(msg.to_string())
