@@ -16,6 +16,9 @@ pub struct Options {
     /// The day exceptions are judged on; `None`: `SOURCE_DATE_EPOCH` when
     /// set, else the system clock (see [`Date::today`]).
     pub today: Option<Date>,
+    /// An expired exception is a warning instead of an error: for the old
+    /// side of a `diff`, which is compared, not deployed.
+    pub expired_is_warning: bool,
 }
 
 /// A successful compilation.
@@ -59,7 +62,16 @@ pub fn compile_from(
     let mut plan = lower::lower(&loaded);
     if !loaded.policy.exceptions.is_empty() {
         let today = resolve_today(opts.today).map_err(|d| vec![d])?;
-        plan.diagnostics.extend(exceptions::expired(&loaded, today));
+        plan.diagnostics.extend(
+            exceptions::expired(&loaded, today)
+                .into_iter()
+                .map(|mut d| {
+                    if opts.expired_is_warning {
+                        d.severity = Severity::Warning;
+                    }
+                    d
+                }),
+        );
         plan.diagnostics.extend(exceptions::notes(&loaded, today));
     }
     if plan.has_errors() {

@@ -77,6 +77,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let opts = Options {
         chart_version: a.chart_version.clone(),
         today: a.today.today,
+        expired_is_warning: false,
     };
     let results = compile_all(&files, &opts, a.annotate);
 
