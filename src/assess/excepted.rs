@@ -87,11 +87,11 @@ pub fn apply(reference: &Reference, view: &ValuesView, findings: &mut Vec<Findin
             required: SettingView::of(l.def, &want),
             found: None,
             message: format!(
-                "the exception for {} owned by `{}` expired on {} ({} days ago) and covers nothing: meet the policy and remove it, or renew it",
+                "the exception for {} owned by `{}` expired on {} ({} ago) and covers nothing: meet the policy and remove it, or renew it",
                 l.name(),
                 l.exception.owner,
                 l.expires,
-                -l.days_left(today)
+                exceptions::days(-l.days_left(today))
             ),
             evidence: reference
                 .loaded

@@ -154,11 +154,9 @@ pub fn text(r: &Report) -> String {
 
 /// An exception in one line: scope, allowed setting, owner, expiry, reason.
 fn exception_line(e: &crate::exceptions::View) -> String {
-    let left = match e.days_left {
-        Some(d) if d < 0 => format!(", expired {} days ago", -d),
-        Some(d) => format!(", {d} days left"),
-        None => String::new(),
-    };
+    let left = e.days_left.map_or(String::new(), |d| {
+        format!(", {}", crate::exceptions::left(d))
+    });
     format!(
         "{} may be `{}` for {}, owner `{}`, until {}{left}: {}",
         e.control, e.allow, e.scope, e.owner, e.expires, e.reason

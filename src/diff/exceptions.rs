@@ -143,12 +143,7 @@ pub fn expiring(policy: &Policy, today: Date, days: i64) -> Vec<View> {
 
 /// `capabilities` for the whole hub, `until 2027-01-31 (12 days left)`.
 pub fn describe(e: &View) -> String {
-    let left = e.days_left.unwrap_or_default();
-    let when = if left < 0 {
-        format!("expired {} days ago", -left)
-    } else {
-        format!("{left} days left")
-    };
+    let when = exceptions::left(e.days_left.unwrap_or_default());
     format!(
         "`{}` for {}: `{}` until {} ({when}), owner `{}`",
         e.control, e.scope, e.allow, e.expires, e.owner

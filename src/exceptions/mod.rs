@@ -29,6 +29,24 @@ pub const DEFAULT_EXPIRING_WITHIN: i64 = 30;
 /// in `kubespawner_override.extra_labels`: how admission recognises them.
 pub const PROFILE_LABEL: &str = "z2jh-policy/profile";
 
+/// `1 day`, `30 days`.
+pub fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// `30 days left`, `expired 2 days ago` (`expires` is the last good day).
+pub fn left(n: i64) -> String {
+    if n < 0 {
+        format!("expired {} ago", days(-n))
+    } else {
+        format!("{} left", days(n))
+    }
+}
+
 /// An exception of a policy with its control and dates resolved.
 #[derive(Debug, Clone)]
 pub struct Listed<'a> {
@@ -195,11 +213,11 @@ pub fn expired(loaded: &Loaded, today: Date) -> Vec<Diagnostic> {
         .filter(|l| l.expired(today))
         .map(|l| {
             Diagnostic::error(format!(
-                "the exception for {} owned by `{}` expired on {} ({} days ago)",
+                "the exception for {} owned by `{}` expired on {} ({} ago)",
                 l.name(),
                 l.exception.owner,
                 l.expires,
-                -l.days_left(today)
+                days(-l.days_left(today))
             ))
             .control(l.def.id)
             .at_opt(loaded.prov.loc(&l.pointer("expires")))
@@ -218,12 +236,12 @@ pub fn notes(loaded: &Loaded, today: Date) -> Vec<Diagnostic> {
         .filter(|l| !l.expired(today))
         .map(|l| {
             Diagnostic::note(format!(
-                "exception: {} may be as weak as `{}` for {} until {} ({} days left), owned by `{}`: {}",
-                l.name(),
+                "exception: `{}` may be as weak as `{}` for {} until {} ({} left), owned by `{}`: {}",
+                l.def.id,
                 l.allow.name,
                 l.scope_label(),
                 l.expires,
-                l.days_left(today),
+                days(l.days_left(today)),
                 l.exception.owner,
                 l.exception.reason
             ))

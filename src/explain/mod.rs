@@ -299,12 +299,7 @@ pub fn exceptions_text(views: &[crate::exceptions::View]) -> String {
         let _ = writeln!(out, "  allow:     {}", e.allow);
         let _ = writeln!(out, "  reason:    {}", e.reason);
         let _ = writeln!(out, "  owner:     {}", e.owner);
-        let left = e.days_left.unwrap_or_default();
-        let when = if left < 0 {
-            format!("expired {} days ago", -left)
-        } else {
-            format!("{left} days left")
-        };
+        let when = crate::exceptions::left(e.days_left.unwrap_or_default());
         let _ = writeln!(out, "  expires:   {} ({when})", e.expires);
         out.push('\n');
     }

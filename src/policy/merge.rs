@@ -175,6 +175,8 @@ fn append(base: &mut Map<String, Value>, key: &str, v: &Value, src: usize, prov:
     for (i, item) in more.iter().enumerate() {
         let at = format!("/{}/{}", escape_pointer(key), items.len());
         prov.record_all(item, &at, src);
+        // The item itself too: its parent list is a leaf of an earlier file.
+        prov.origin.insert(at.clone(), src);
         prov.moved
             .insert(at, format!("/{}/{i}", escape_pointer(key)));
         items.push(item.clone());
@@ -278,5 +280,6 @@ mod tests {
         assert_eq!(at("/exceptions/0/control"), ("parent".into(), 2));
         assert_eq!(at("/exceptions/1/control"), ("child".into(), 2));
         assert_eq!(at("/exceptions/2/expires"), ("child".into(), 3));
+        assert_eq!(at("/exceptions/2"), ("child".into(), 3));
     }
 }

@@ -88,6 +88,7 @@ pub fn compile_case(case: &str, version: &str) -> Result<Compiled, Vec<Diagnosti
         &Options {
             chart_version: Some(version.into()),
             today: Some(golden_today()),
+            ..Default::default()
         },
     )
 }
