@@ -221,3 +221,125 @@ fn exposure_is_read_from_the_proxy_service() {
     let (_, holds) = exposure(&own);
     assert!(holds.is_null(), "{holds:#}");
 }
+
+// ------------------------------------------------------------ exceptions
+
+const EXCEPTIONS: &str = "golden/check/exceptions";
+
+fn check_exceptions(config: &str, today: &str, format: &str) -> Output {
+    run(&[
+        "check",
+        &format!("{EXCEPTIONS}/policy.yaml"),
+        "--values",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/{config}"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        today,
+        "--format",
+        format,
+    ])
+}
+
+/// `security.yaml` is the exceptions policy's own compiled values.
+#[test]
+fn exception_fixtures_are_the_compiled_policy() {
+    let c = z2jh_policy::compile::compile(
+        &z2jh_policy::parse::Input::File(format!("{EXCEPTIONS}/policy.yaml").into()),
+        &z2jh_policy::compile::Options {
+            today: Some(common::golden_today()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let values = z2jh_policy::yaml::to_string(&c.rendered.values);
+    if let Some(e) = check_file(&Path::new(EXCEPTIONS).join("security.yaml"), &values) {
+        panic!("{e}");
+    }
+}
+
+/// A profile-scoped exception in force turns that profile's findings into
+/// excepted ones, which do not fail the run; the same weakness in a second
+/// profile is still a finding; once the exception has expired it covers
+/// nothing and is a finding itself.
+#[test]
+fn exceptions_excuse_only_what_they_name_and_only_until_they_expire() {
+    let today = common::GOLDEN_TODAY;
+    let mut failures = Vec::new();
+    for (config, day, code, file) in [
+        ("gpu.yaml", today, 0, "gpu.txt"),
+        ("legacy.yaml", today, 1, "legacy.txt"),
+        ("gpu.yaml", "2027-03-01", 1, "expired.txt"),
+    ] {
+        let o = check_exceptions(config, day, "text");
+        assert_eq!(o.status.code(), Some(code), "{config} {day}: {}", out(&o));
+        failures.extend(check_file(&Path::new(EXCEPTIONS).join(file), &out(&o)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let json = |config: &str, day: &str| -> serde_json::Value {
+        serde_json::from_slice(&check_exceptions(config, day, "json").stdout).unwrap()
+    };
+    let status = |r: &serde_json::Value, id: &str| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let gpu = json("gpu.yaml", today);
+    assert_eq!(status(&gpu, "Z2JH-seccomp"), ["excepted"]);
+    assert_eq!(status(&gpu, "Z2JH-user-pod-level"), ["excepted"]);
+    assert_eq!(gpu["summary"]["violations"], 0);
+    assert_eq!(gpu["summary"]["excepted"], 2);
+    let seccomp = gpu["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(seccomp["exception"]["owner"], "research-computing");
+    assert_eq!(seccomp["exception"]["profile"], "gpu");
+    assert_eq!(seccomp["exception"]["daysLeft"], 89);
+
+    let legacy = json("legacy.yaml", today);
+    assert_eq!(status(&legacy, "Z2JH-seccomp"), ["violated"]);
+
+    let expired = json("gpu.yaml", "2027-03-01");
+    assert_eq!(status(&expired, "Z2JH-seccomp"), ["violated"]);
+    assert_eq!(
+        status(&expired, "Z2JH-exception-expired"),
+        ["violated", "violated"]
+    );
+}
+
+/// SARIF keeps an excepted result, suppressed as accepted with the reason.
+#[test]
+fn excepted_results_are_suppressed_in_sarif() {
+    let o = check_exceptions("gpu.yaml", common::GOLDEN_TODAY, "sarif");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let seccomp = results
+        .iter()
+        .find(|r| r["ruleId"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(seccomp["suppressions"][0]["kind"], "external");
+    assert_eq!(seccomp["suppressions"][0]["status"], "accepted");
+    assert!(
+        seccomp["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .starts_with("the GPU profile's profiler needs perf_event_open")
+    );
+    // Findings no exception covers carry no suppression.
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] != "Z2JH-seccomp" && r["ruleId"] != "Z2JH-user-pod-level")
+            .all(|r| r.get("suppressions").is_none())
+    );
+}

@@ -70,6 +70,12 @@ pub fn apply(reference: &Reference, view: &ValuesView, findings: &mut Vec<Findin
                         l.name(),
                         l.allow.name
                     );
+                } else if let Some(l) = active.first() {
+                    f.message = format!(
+                        "{}; the exception for {} covers only that profile's pods, and others fall short too",
+                        f.message,
+                        l.name()
+                    );
                 }
             }
         }

@@ -60,7 +60,7 @@ pub fn changes(base: &Policy, head: &Policy, today: Date) -> Vec<ExceptionChange
                 before: None,
                 after: Some(n.view(Some(today))),
                 what: vec![format!(
-                    "added: `{}` allowed until {}",
+                    "added, allows `{}` until {}",
                     n.allow.name, n.expires
                 )],
             }),
