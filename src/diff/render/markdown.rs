@@ -317,6 +317,9 @@ mod tests {
                 direction: Some(Direction::Weakens),
             }],
             controls: vec![],
+            exceptions: vec![],
+            expiring: vec![],
+            expiring_within: 30,
             files: (0..files)
                 .map(|i| FileChange {
                     path: format!("f{i}.yaml"),
