@@ -343,3 +343,92 @@ fn excepted_results_are_suppressed_in_sarif() {
             .all(|r| r.get("suppressions").is_none())
     );
 }
+
+/// `audit --policy`: a profile override is excepted only for the profile
+/// its exception names.
+#[test]
+fn audit_excepts_only_the_named_profiles_override() {
+    let o = run(&[
+        "audit",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/legacy-first.yaml"),
+        "--policy",
+        &format!("{EXCEPTIONS}/policy.yaml"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        common::GOLDEN_TODAY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let of = |id: &str| -> Vec<(String, String)> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| {
+                (
+                    f["status"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // The legacy profile decides the control's own finding: not excepted.
+    let seccomp = of("Z2JH-seccomp");
+    assert_eq!(seccomp.len(), 1);
+    assert_eq!(seccomp[0].0, "violated");
+    assert!(seccomp[0].1.contains("covers only that profile's pods"));
+    // The GPU profile's override is excepted.
+    let overrides = of("Z2JH-profile-override");
+    assert!(
+        overrides
+            .iter()
+            .any(|(s, m)| s == "excepted" && m.starts_with("profile `GPU`")),
+        "{overrides:?}"
+    );
+    assert!(
+        overrides
+            .iter()
+            .all(|(s, m)| s == "excepted" || !m.starts_with("profile `GPU`")),
+        "{overrides:?}"
+    );
+}
+
+/// An exception never covers a setting weaker than its `allow`.
+#[test]
+fn a_setting_weaker_than_allow_is_still_a_finding() {
+    let o = run(&[
+        "check",
+        &format!("{EXCEPTIONS}/narrow.yaml"),
+        "--values",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/gpu.yaml"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        common::GOLDEN_TODAY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(f["status"], "violated");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("the exception for `seccomp` allows `localhost` at most"),
+        "{f}"
+    );
+    assert!(f.get("exception").is_none());
+}

@@ -71,11 +71,13 @@ pub fn apply(reference: &Reference, view: &ValuesView, findings: &mut Vec<Findin
                         l.allow.name
                     );
                 } else if let Some(l) = active.first() {
-                    f.message = format!(
-                        "{}; the exception for {} covers only that profile's pods, and others fall short too",
-                        f.message,
-                        l.name()
-                    );
+                    let why = match (f.status, &f.profile) {
+                        (Status::ProfileOverride, Some(p)) => {
+                            format!("does not cover profile `{p}`")
+                        }
+                        _ => "covers only that profile's pods, and others fall short too".into(),
+                    };
+                    f.message = format!("{}; the exception for {} {why}", f.message, l.name());
                 }
             }
         }
