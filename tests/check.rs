@@ -432,3 +432,33 @@ fn a_setting_weaker_than_allow_is_still_a_finding() {
     );
     assert!(f.get("exception").is_none());
 }
+
+/// A profile-scoped exception whose profile's pods lack the label is still
+/// excepted by `check`, which warns that admission will refuse those pods.
+#[test]
+fn an_unlabelled_profile_is_excepted_with_a_warning_about_admission() {
+    let o = check_exceptions("unlabelled.yaml", common::GOLDEN_TODAY, "json");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = |id: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        msg("Z2JH-seccomp").ends_with(
+            "admission cannot tell the profile's pods apart and still refuses them: add `z2jh-policy/profile: gpu` to the profile's `kubespawner_override.extra_labels`"
+        ),
+        "{}",
+        msg("Z2JH-seccomp")
+    );
+    // With the label (gpu.yaml), no such warning.
+    let o = check_exceptions("gpu.yaml", common::GOLDEN_TODAY, "json");
+    assert!(!out(&o).contains("cannot tell the profile's pods apart"));
+}

@@ -60,6 +60,16 @@ pub fn apply(reference: &Reference, view: &ValuesView, findings: &mut Vec<Findin
                     l.exception.reason
                 );
                 f.exception = Some(l.view(Some(today)));
+                if let Some(slug) = l.profile()
+                    && admission_checks(control, policy)
+                    && !labelled(view, slug)
+                {
+                    f.message = format!(
+                        "{}; but admission cannot tell the profile's pods apart and still refuses them: add `{}: {slug}` to the profile's `kubespawner_override.extra_labels`",
+                        f.message,
+                        exceptions::PROFILE_LABEL
+                    );
+                }
             }
             None => {
                 // Say why an exception for the control did not cover it.
@@ -119,6 +129,31 @@ pub fn apply(reference: &Reference, view: &ValuesView, findings: &mut Vec<Findin
             profile: None,
         });
     }
+}
+
+/// The control has user-pod validations under the policy (and
+/// `admission.mode` emits them).
+fn admission_checks(
+    control: &dyn crate::controls::Control,
+    policy: &crate::policy::Policy,
+) -> bool {
+    policy.spec.admission.mode != crate::policy::AdmissionMode::Off
+        && control
+            .admission(policy)
+            .iter()
+            .any(|v| v.target == crate::admission::Target::UserPods)
+}
+
+/// Every pod of profile `slug` carries the label admission recognises it by.
+fn labelled(view: &ValuesView, slug: &str) -> bool {
+    let key = format!(
+        "/metadata/labels/{}",
+        crate::yaml::escape_pointer(exceptions::PROFILE_LABEL)
+    );
+    view.pods()
+        .iter()
+        .filter(|(p, _)| p.slug.as_deref() == Some(slug))
+        .all(|(p, _)| p.json.pointer(&key).and_then(Value::as_str) == Some(slug))
 }
 
 fn setting(def: &ControlDef, name: &str) -> Option<&'static Setting> {
