@@ -82,6 +82,8 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "label-value" => "gvisor",
         "cloud-identity" => "hub-users@my-project.iam.gserviceaccount.com",
         "sub-path" => "home/{username}",
+        "calendar-date" => "2027-02-28",
+        "one-line-text" => "research computing",
         _ => return None,
     })
 }
@@ -194,6 +196,7 @@ const BASES: &[&str] = &[
     include_str!("injection/hub-b.yaml"),
     include_str!("injection/hub-c.yaml"),
     include_str!("injection/hub-d.yaml"),
+    include_str!("injection/hub-e.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.
@@ -217,8 +220,14 @@ fn bases(dir: &Path) -> Vec<Value> {
                 text: text.to_string(),
                 base: dir.to_path_buf(),
             };
-            let c = z2jh_policy::compile::compile(&input, &Default::default())
-                .unwrap_or_else(|e| panic!("base policy does not compile: {e:#?}"));
+            let c = z2jh_policy::compile::compile(
+                &input,
+                &z2jh_policy::compile::Options {
+                    today: Some(common::golden_today()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("base policy does not compile: {e:#?}"));
             serde_json::to_value(&c.loaded.policy).unwrap()
         })
         .collect()

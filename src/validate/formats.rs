@@ -51,7 +51,9 @@ pub fn date(s: &str) -> Result<(), String> {
 pub fn one_line_text(s: &str) -> Result<(), String> {
     const EXPECTED: &str = "text on one line, not blank";
     printable(s).map_err(|_| EXPECTED.to_string())?;
-    if s.trim().is_empty() || s.len() > 1000 {
+    // Line and paragraph separators break lines for YAML 1.1 readers (Helm),
+    // and the owner is written into a comment of the admission manifest.
+    if s.trim().is_empty() || s.len() > 1000 || s.contains(['\u{2028}', '\u{2029}']) {
         return err(EXPECTED);
     }
     Ok(())

@@ -100,6 +100,8 @@ pub fn golden_today() -> z2jh_policy::exceptions::Date {
 }
 
 pub const GOLDEN_TODAY: &str = "2026-12-01";
+/// [`GOLDEN_TODAY`] at 00:00 UTC, for `SOURCE_DATE_EPOCH`.
+pub const GOLDEN_EPOCH: &str = "1796083200";
 
 pub fn render_diags(diags: &[Diagnostic]) -> String {
     diags.iter().map(|d| render_human(d) + "\n").collect()
