@@ -73,6 +73,12 @@ fn samples(format: &str) -> &'static [&'static str] {
             "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
         ],
         "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
+        // Before and after the day the properties are compiled on.
+        "calendar-date" => &["2026-11-30", "2026-12-01", "2028-02-29"],
+        "one-line-text" => &[
+            "research-computing",
+            "the GPU profile's profiler needs perf_event_open",
+        ],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
 }
@@ -388,6 +394,7 @@ fn whatever_compiles_parses_back_and_passes_the_chart_schema() {
         for version in ["4.4.0", "3.3.8"] {
             let opts = Options {
                 chart_version: Some(version.into()),
+                today: Some(common::golden_today()),
                 ..Default::default()
             };
             let Ok(c) = compile(&input, &opts) else {
