@@ -274,3 +274,84 @@ pub fn for_profiles<'a>(policy: &'a Policy, control: &str) -> Vec<Listed<'a>> {
         .filter(|l| l.def.id == control && l.profile().is_some())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Input, load};
+
+    fn loaded(exceptions: &str) -> Loaded {
+        let text = format!(
+            "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {{name: p, namespace: jhub}}\nchart: 4.4.0\nkubernetesVersion: \"1.30\"\nexceptions:\n{exceptions}"
+        );
+        load(&Input::Inline {
+            name: "p.yaml".into(),
+            text,
+            base: Default::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e:#?}"))
+    }
+
+    fn day(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn an_exception_holds_through_its_last_day_and_allows_no_weaker_setting() {
+        let l = loaded(
+            "- {control: seccomp, allow: localhost, reason: r, owner: o, expires: 2027-01-31}\n",
+        );
+        let all = listed(&l.policy);
+        let e = &all[0];
+        assert!(!e.expired(day("2027-01-31")));
+        assert!(e.expired(day("2027-02-01")));
+        assert_eq!(e.days_left(day("2027-01-30")), 1);
+        let def = e.def;
+        let named = |n: &str| *def.settings.iter().find(|s| s.name == n).unwrap();
+        assert!(e.allows(named("runtime-default")));
+        assert!(e.allows(named("localhost")));
+        assert!(!e.allows(named("unset")));
+        assert_eq!(active(&l.policy, "seccomp", day("2027-02-01")).len(), 0);
+        assert_eq!(expired(&l, day("2027-02-01")).len(), 1);
+        assert!(expired(&l, day("2027-01-31")).is_empty());
+        assert_eq!(notes(&l, day("2027-01-31")).len(), 1);
+    }
+
+    #[test]
+    fn without_allow_any_setting_is_allowed_and_scope_is_the_hub() {
+        let l = loaded("- {control: egress, reason: r, owner: o, expires: 2027-01-31}\n");
+        let e = &listed(&l.policy)[0];
+        assert_eq!(e.allow.name, "internet");
+        assert_eq!(e.scope_label(), "the whole hub");
+        assert_eq!(hub_wide(&l.policy, "egress").len(), 1);
+        assert!(for_profiles(&l.policy, "egress").is_empty());
+    }
+
+    #[test]
+    fn an_unknown_allowed_setting_is_located_and_the_settings_listed() {
+        let l = loaded(
+            "- {control: seccomp, allow: unconfind, reason: r, owner: o, expires: 2027-01-31}\n",
+        );
+        let d = check(&l);
+        assert_eq!(d.len(), 1);
+        let loc = d[0].location.as_ref().unwrap();
+        assert_eq!((loc.file.as_str(), loc.line), ("p.yaml", 7));
+        assert_eq!(
+            d[0].help.as_deref(),
+            Some("`seccomp` has the settings `runtime-default`, `localhost`, `unset`")
+        );
+        assert!(listed(&l.policy).is_empty());
+        let l = loaded(
+            "- {control: seccomp, allow: unset, reason: r, owner: o, expires: 2027-01-31}\n",
+        );
+        assert!(check(&l).is_empty());
+    }
+
+    #[test]
+    fn days_are_counted_in_words() {
+        assert_eq!(left(1), "1 day left");
+        assert_eq!(left(0), "0 days left");
+        assert_eq!(left(-1), "expired 1 day ago");
+        assert_eq!(left(-3), "expired 3 days ago");
+    }
+}
