@@ -188,10 +188,16 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
     out
 }
 
+/// The control's warnings, and the notes of its exceptions (so `explain
+/// KEY` shows an exception beside the values it concerns).
 fn tradeoffs(diags: &[Diagnostic], control: &str) -> Vec<String> {
     diags
         .iter()
-        .filter(|d| d.control == Some(control) && d.severity == Severity::Warning)
+        .filter(|d| {
+            d.control == Some(control)
+                && (d.severity == Severity::Warning
+                    || (d.severity == Severity::Note && d.message.starts_with("exception: ")))
+        })
         .map(|d| d.message.clone())
         .collect()
 }
