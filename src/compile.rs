@@ -2,6 +2,7 @@
 
 use crate::diag::{Diagnostic, Loc, Severity};
 use crate::emit::{self, HeaderInfo, Output};
+use crate::exceptions::{self, Date};
 use crate::lower::{self};
 use crate::parse::{self, Input, Loaded};
 use crate::plan::Plan;
@@ -12,6 +13,12 @@ use crate::validate::formats::chart_version;
 pub struct Options {
     /// Overrides the policy's `chart:`.
     pub chart_version: Option<String>,
+    /// The day exceptions are judged on; `None`: `SOURCE_DATE_EPOCH` when
+    /// set, else the system clock (see [`Date::today`]).
+    pub today: Option<Date>,
+    /// An expired exception is a warning instead of an error: for the old
+    /// side of a `diff`, which is compared, not deployed.
+    pub expired_is_warning: bool,
 }
 
 /// A successful compilation.
@@ -52,7 +59,21 @@ pub fn compile_from(
         })?;
         loaded.policy.chart = v.clone();
     }
-    let plan = lower::lower(&loaded);
+    let mut plan = lower::lower(&loaded);
+    if !loaded.policy.exceptions.is_empty() {
+        let today = resolve_today(opts.today).map_err(|d| vec![d])?;
+        plan.diagnostics.extend(
+            exceptions::expired(&loaded, today)
+                .into_iter()
+                .map(|mut d| {
+                    if opts.expired_is_warning {
+                        d.severity = Severity::Warning;
+                    }
+                    d
+                }),
+        );
+        plan.diagnostics.extend(exceptions::notes(&loaded, today));
+    }
     if plan.has_errors() {
         // Notes describe output that will not be written; keep errors and warnings.
         return Err(plan
@@ -74,6 +95,16 @@ pub fn compile_from(
         rendered,
         output,
     })
+}
+
+/// `today`, or the day `SOURCE_DATE_EPOCH` or the clock gives.
+pub fn resolve_today(today: Option<Date>) -> Result<Date, Diagnostic> {
+    match today {
+        Some(t) => Ok(t),
+        None => Date::today()
+            .map(|(d, _)| d)
+            .map_err(|e| Diagnostic::error(e).help("or pass --today YYYY-MM-DD")),
+    }
 }
 
 /// Location of a loaded policy's file, for messages about the whole file.

@@ -294,6 +294,7 @@ fn changes(text: &str, installed: &Installed, merged: &Value) -> Vec<String> {
         },
         &crate::compile::Options {
             chart_version: installed.chart_version.clone(),
+            ..Default::default()
         },
     ) else {
         return Vec::new();

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod diff;
 pub mod effective;
 pub mod emit;
+pub mod exceptions;
 pub mod explain;
 pub mod init;
 pub mod lower;

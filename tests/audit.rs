@@ -323,6 +323,29 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
             "--format",
             "sarif",
         ]),
+        // Excepted results carry suppressions; an expired exception is a result.
+        run(&[
+            "check",
+            "golden/check/exceptions/policy.yaml",
+            "--values",
+            "golden/check/exceptions/security.yaml",
+            "golden/check/exceptions/gpu.yaml",
+            "--today",
+            "2027-03-01",
+            "--format",
+            "sarif",
+        ]),
+        run(&[
+            "check",
+            "golden/check/exceptions/policy.yaml",
+            "--values",
+            "golden/check/exceptions/security.yaml",
+            "golden/check/exceptions/gpu.yaml",
+            "--today",
+            "2026-12-01",
+            "--format",
+            "sarif",
+        ]),
     ] {
         let log: Value = serde_json::from_slice(&o.stdout).unwrap();
         let errors: Vec<String> = validator

@@ -286,3 +286,244 @@ fn access_is_read_from_the_authenticator_config() {
     let (_, holds) = access(&own);
     assert!(holds.is_null(), "{holds:#}");
 }
+
+// ------------------------------------------------------------ exceptions
+
+const EXCEPTIONS: &str = "golden/check/exceptions";
+
+fn check_exceptions(config: &str, today: &str, format: &str) -> Output {
+    run(&[
+        "check",
+        &format!("{EXCEPTIONS}/policy.yaml"),
+        "--values",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/{config}"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        today,
+        "--format",
+        format,
+    ])
+}
+
+/// `security.yaml` is the exceptions policy's own compiled values.
+#[test]
+fn exception_fixtures_are_the_compiled_policy() {
+    let c = z2jh_policy::compile::compile(
+        &z2jh_policy::parse::Input::File(format!("{EXCEPTIONS}/policy.yaml").into()),
+        &z2jh_policy::compile::Options {
+            today: Some(common::golden_today()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let values = z2jh_policy::yaml::to_string(&c.rendered.values);
+    if let Some(e) = check_file(&Path::new(EXCEPTIONS).join("security.yaml"), &values) {
+        panic!("{e}");
+    }
+}
+
+/// A profile-scoped exception in force turns that profile's findings into
+/// excepted ones, which do not fail the run; the same weakness in a second
+/// profile is still a finding; once the exception has expired it covers
+/// nothing and is a finding itself.
+#[test]
+fn exceptions_excuse_only_what_they_name_and_only_until_they_expire() {
+    let today = common::GOLDEN_TODAY;
+    let mut failures = Vec::new();
+    for (config, day, code, file) in [
+        ("gpu.yaml", today, 0, "gpu.txt"),
+        ("legacy.yaml", today, 1, "legacy.txt"),
+        ("gpu.yaml", "2027-03-01", 1, "expired.txt"),
+    ] {
+        let o = check_exceptions(config, day, "text");
+        assert_eq!(o.status.code(), Some(code), "{config} {day}: {}", out(&o));
+        failures.extend(check_file(&Path::new(EXCEPTIONS).join(file), &out(&o)));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    let json = |config: &str, day: &str| -> serde_json::Value {
+        serde_json::from_slice(&check_exceptions(config, day, "json").stdout).unwrap()
+    };
+    let status = |r: &serde_json::Value, id: &str| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let gpu = json("gpu.yaml", today);
+    assert_eq!(status(&gpu, "Z2JH-seccomp"), ["excepted"]);
+    assert_eq!(status(&gpu, "Z2JH-user-pod-level"), ["excepted"]);
+    assert_eq!(gpu["summary"]["violations"], 0);
+    assert_eq!(gpu["summary"]["excepted"], 2);
+    let seccomp = gpu["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(seccomp["exception"]["owner"], "research-computing");
+    assert_eq!(seccomp["exception"]["profile"], "gpu");
+    assert_eq!(seccomp["exception"]["daysLeft"], 89);
+
+    let legacy = json("legacy.yaml", today);
+    assert_eq!(status(&legacy, "Z2JH-seccomp"), ["violated"]);
+
+    let expired = json("gpu.yaml", "2027-03-01");
+    assert_eq!(status(&expired, "Z2JH-seccomp"), ["violated"]);
+    assert_eq!(
+        status(&expired, "Z2JH-exception-expired"),
+        ["violated", "violated"]
+    );
+}
+
+/// SARIF keeps an excepted result, suppressed as accepted with the reason.
+#[test]
+fn excepted_results_are_suppressed_in_sarif() {
+    let o = check_exceptions("gpu.yaml", common::GOLDEN_TODAY, "sarif");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let seccomp = results
+        .iter()
+        .find(|r| r["ruleId"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(seccomp["suppressions"][0]["kind"], "external");
+    assert_eq!(seccomp["suppressions"][0]["status"], "accepted");
+    assert!(
+        seccomp["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .starts_with("the GPU profile's profiler needs perf_event_open")
+    );
+    // Findings no exception covers carry no suppression.
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] != "Z2JH-seccomp" && r["ruleId"] != "Z2JH-user-pod-level")
+            .all(|r| r.get("suppressions").is_none())
+    );
+}
+
+/// `audit --policy`: a profile override is excepted only for the profile
+/// its exception names.
+#[test]
+fn audit_excepts_only_the_named_profiles_override() {
+    let o = run(&[
+        "audit",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/legacy-first.yaml"),
+        "--policy",
+        &format!("{EXCEPTIONS}/policy.yaml"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        common::GOLDEN_TODAY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let of = |id: &str| -> Vec<(String, String)> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"] == id)
+            .map(|f| {
+                (
+                    f["status"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // The legacy profile decides the control's own finding: not excepted.
+    let seccomp = of("Z2JH-seccomp");
+    assert_eq!(seccomp.len(), 1);
+    assert_eq!(seccomp[0].0, "violated");
+    assert!(seccomp[0].1.contains("covers only that profile's pods"));
+    // The GPU profile's override is excepted.
+    let overrides = of("Z2JH-profile-override");
+    assert!(
+        overrides
+            .iter()
+            .any(|(s, m)| s == "excepted" && m.starts_with("profile `GPU`")),
+        "{overrides:?}"
+    );
+    assert!(
+        overrides
+            .iter()
+            .all(|(s, m)| s == "excepted" || !m.starts_with("profile `GPU`")),
+        "{overrides:?}"
+    );
+}
+
+/// An exception never covers a setting weaker than its `allow`.
+#[test]
+fn a_setting_weaker_than_allow_is_still_a_finding() {
+    let o = run(&[
+        "check",
+        &format!("{EXCEPTIONS}/narrow.yaml"),
+        "--values",
+        &format!("{EXCEPTIONS}/security.yaml"),
+        &format!("{EXCEPTIONS}/gpu.yaml"),
+        "--chart-version",
+        "4.4.0",
+        "--today",
+        common::GOLDEN_TODAY,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "Z2JH-seccomp")
+        .unwrap();
+    assert_eq!(f["status"], "violated");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("the exception for `seccomp` allows `localhost` at most"),
+        "{f}"
+    );
+    assert!(f.get("exception").is_none());
+}
+
+/// A profile-scoped exception whose profile's pods lack the label is still
+/// excepted by `check`, which warns that admission will refuse those pods.
+#[test]
+fn an_unlabelled_profile_is_excepted_with_a_warning_about_admission() {
+    let o = check_exceptions("unlabelled.yaml", common::GOLDEN_TODAY, "json");
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = |id: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        msg("Z2JH-seccomp").ends_with(
+            "admission cannot tell the profile's pods apart and still refuses them: add `z2jh-policy/profile: gpu` to the profile's `kubespawner_override.extra_labels`"
+        ),
+        "{}",
+        msg("Z2JH-seccomp")
+    );
+    // With the label (gpu.yaml), no such warning.
+    let o = check_exceptions("gpu.yaml", common::GOLDEN_TODAY, "json");
+    assert!(!out(&o).contains("cannot tell the profile's pods apart"));
+}

@@ -237,3 +237,49 @@ fn validate_reports_schema_errors_in_the_file_that_set_them() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(Path::new(&chart).exists());
 }
+
+/// The day exceptions are judged on: `--today` wins over
+/// `SOURCE_DATE_EPOCH`, which wins over the clock; the last good day is
+/// `expires` itself.
+#[test]
+fn today_comes_from_the_flag_then_source_date_epoch() {
+    // golden/error-exception-expired expires on 2026-11-30.
+    let policy = "golden/error-exception-expired/policy.yaml";
+    let compile = |epoch: Option<&str>, today: Option<&str>| {
+        let mut c = bin();
+        c.args(["compile", policy, "-q"]);
+        if let Some(t) = today {
+            c.args(["--today", t]);
+        }
+        match epoch {
+            Some(e) => c.env("SOURCE_DATE_EPOCH", e),
+            None => c.env_remove("SOURCE_DATE_EPOCH"),
+        };
+        c.output().unwrap()
+    };
+    // 2026-11-30T23:59:59Z and 2026-12-01T00:00:00Z.
+    assert_eq!(compile(Some("1796083199"), None).status.code(), Some(0));
+    let o = compile(Some("1796083200"), None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("expired on 2026-11-30 (1 day ago)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        compile(Some("1796083200"), Some("2026-11-30"))
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = compile(Some("yesterday"), None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("SOURCE_DATE_EPOCH is `yesterday`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = compile(None, Some("2026-02-30"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("YYYY-MM-DD"), "{}", stderr(&o));
+}

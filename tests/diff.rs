@@ -67,6 +67,39 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        // A pull request that weakens a control with an exception for it, and
+        // adds an exception the policy does not need yet: both count as
+        // weakening; the one that ends within 30 days is listed.
+        name: "exception-added",
+        args: &[
+            "diff",
+            "golden/exception-hub-wide/policy.yaml",
+            "--base",
+            "golden/restricted/policy.yaml",
+            "--today",
+            "2026-12-01",
+        ],
+        drift: None,
+        exit: (1, 1),
+    },
+    Case {
+        // Renewing an expired exception (the old side still compiles) with a
+        // new owner, and removing another.
+        name: "exception-renewed",
+        args: &[
+            "diff",
+            "golden/diff/exception-renewed/head.yaml",
+            "--base",
+            "golden/check/exceptions/policy.yaml",
+            "--today",
+            "2027-03-01",
+            "--expiring-within",
+            "200",
+        ],
+        drift: None,
+        exit: (1, 1),
+    },
+    Case {
         name: "weaken",
         args: &[
             "diff",

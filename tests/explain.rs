@@ -132,3 +132,58 @@ fn annotated_values_mean_the_same() {
     }
     assert!(checked > 40, "only {checked} cases");
 }
+
+/// The full listing ends with the policy's exceptions, the parent's first;
+/// JSON has them with the days left; an expired one is explained, not refused.
+#[test]
+fn exceptions_are_listed_with_days_left() {
+    let policy = "golden/exception-profile/policy.yaml";
+    let o = run(&["explain", policy, "--today", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let tail = &text[text.find("\nexception: ").unwrap() + 1..];
+    assert_eq!(
+        tail,
+        "exception: read-only-root for profile `legacy`\n  allow:     writable\n  reason:    the legacy profile writes into its image\n  owner:     research-computing\n  expires:   2027-03-31 (120 days left)\n\n\
+         exception: seccomp for profile `gpu`\n  allow:     unset\n  reason:    the GPU profile's profiler needs perf_event_open, which RuntimeDefault blocks\n  owner:     research-computing\n  expires:   2027-02-28 (89 days left)\n\n"
+    );
+    let o = run(&[
+        "explain",
+        policy,
+        "--today",
+        "2027-03-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ex = v["exceptions"].as_array().unwrap();
+    assert_eq!(ex.len(), 2);
+    assert_eq!(ex[1]["control"], "seccomp");
+    assert_eq!(ex[1]["profile"], "gpu");
+    assert_eq!(ex[1]["allow"], "unset");
+    assert_eq!(ex[1]["daysLeft"], -1);
+    assert_eq!(ex[0]["daysLeft"], 30);
+    // `compile` refuses the same policy that day.
+    let o = run(&["compile", policy, "--today", "2027-03-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expired on 2027-02-28 (1 day ago)"));
+}
+
+/// `explain KEY` shows an exception beside the values of its control.
+#[test]
+fn an_exception_is_a_trade_off_of_its_controls_values() {
+    let o = run(&[
+        "explain",
+        "golden/exception-hub-wide/policy.yaml",
+        "hub.config.KubeSpawner.container_security_context",
+        "--today",
+        "2026-12-01",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("  trade-off: exception: `privilege-escalation` may be as weak as `allowed` for the whole hub until 2026-12-20 (19 days left)"),
+        "{text}"
+    );
+}

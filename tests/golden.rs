@@ -320,6 +320,8 @@ fn examples_compile_and_pass_the_chart_schema() {
                 &Input::File(path.clone()),
                 &z2jh_policy::compile::Options {
                     chart_version: Some(v.to_string()),
+                    today: Some(golden_today()),
+                    ..Default::default()
                 },
             ) {
                 Ok(c) => {

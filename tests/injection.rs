@@ -86,6 +86,8 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "frame-ancestor" => "https://lms.example.org",
         "image-prefix" => "quay.io/jupyter",
         "anchored-regex" => r"^quay\.io/jupyter/[a-z-]+:[0-9.-]+$",
+        "calendar-date" => "2027-02-28",
+        "one-line-text" => "research computing",
         _ => return None,
     })
 }
@@ -200,6 +202,7 @@ const BASES: &[&str] = &[
     include_str!("injection/hub-d.yaml"),
     include_str!("injection/hub-e.yaml"),
     include_str!("injection/hub-f.yaml"),
+    include_str!("injection/hub-g.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.
@@ -223,8 +226,14 @@ fn bases(dir: &Path) -> Vec<Value> {
                 text: text.to_string(),
                 base: dir.to_path_buf(),
             };
-            let c = z2jh_policy::compile::compile(&input, &Default::default())
-                .unwrap_or_else(|e| panic!("base policy does not compile: {e:#?}"));
+            let c = z2jh_policy::compile::compile(
+                &input,
+                &z2jh_policy::compile::Options {
+                    today: Some(common::golden_today()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("base policy does not compile: {e:#?}"));
             serde_json::to_value(&c.loaded.policy).unwrap()
         })
         .collect()

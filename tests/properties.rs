@@ -74,12 +74,22 @@ fn samples(format: &str) -> &'static [&'static str] {
         ],
         "sub-path" => &["{username}", "home/{username}", "users/{userid}"],
         "hub-name" => &["alice", "physics", "carol@example.org"],
-        "frame-ancestor" => &["self", "https://lms.example.org", "https://lms.example.org:8443"],
+        "frame-ancestor" => &[
+            "self",
+            "https://lms.example.org",
+            "https://lms.example.org:8443",
+        ],
         "image-prefix" => &["quay.io/jupyterhub", "registry.example.org/", "ghcr.io"],
         "anchored-regex" => &[
             r"^quay\.io/jupyterhub/[a-z-]+:[0-9.-]+$",
             r"^(a|b)$",
             r"\A[a-z]+\z",
+        ],
+        // Before and after the day the properties are compiled on.
+        "calendar-date" => &["2026-11-30", "2026-12-01", "2028-02-29"],
+        "one-line-text" => &[
+            "research-computing",
+            "the GPU profile's profiler needs perf_event_open",
         ],
         other => panic!("add samples for format `{other}` to tests/properties.rs"),
     }
@@ -396,6 +406,8 @@ fn whatever_compiles_parses_back_and_passes_the_chart_schema() {
         for version in ["4.4.0", "3.3.8"] {
             let opts = Options {
                 chart_version: Some(version.into()),
+                today: Some(common::golden_today()),
+                ..Default::default()
             };
             let Ok(c) = compile(&input, &opts) else {
                 continue;

@@ -224,6 +224,7 @@ fn keys_a_release_lacks_are_dropped_with_a_warning_naming_the_nearest_release() 
             &Input::File("examples/restricted-hub.yaml".into()),
             &z2jh_policy::compile::Options {
                 chart_version: Some(v.into()),
+                ..Default::default()
             },
         )
         .unwrap()

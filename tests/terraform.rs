@@ -242,6 +242,7 @@ fn chart_version_override_targets_3_3_8() {
         &z2jh_policy::parse::Input::File("examples/restricted-hub.yaml".into()),
         &z2jh_policy::compile::Options {
             chart_version: Some("3.3.8".into()),
+            ..Default::default()
         },
     )
     .unwrap();

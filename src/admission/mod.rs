@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::controls::{ALL, ControlDef};
+use crate::exceptions;
 use crate::policy::{AdmissionMode, ApiAccessMode, Policy};
 use crate::validate::schema_check::dotted;
 
@@ -72,16 +73,51 @@ impl Stated {
     }
 }
 
-/// Every validation the policy asks for, in control order.
+/// Every validation the policy asks for, in control order. The policy's
+/// exceptions (whatever the date: an expired one stops `compile`) narrow
+/// them: a hub-wide exception leaves its control's validations out (see
+/// [`comment_for`]); a profile-scoped one lets that profile's pods pass the
+/// control's user-pod validations when they carry the profile label
+/// ([`crate::exceptions::PROFILE_LABEL`]) in the hub's namespace.
 pub fn validations(p: &Policy) -> Vec<Stated> {
     ALL.iter()
         .flat_map(|c| {
-            c.admission(p).into_iter().map(|validation| Stated {
-                control: c.def(),
-                validation,
-            })
+            let def = c.def();
+            if !exceptions::hub_wide(p, def.id).is_empty() {
+                return Vec::new();
+            }
+            let profiles: Vec<String> = exceptions::for_profiles(p, def.id)
+                .iter()
+                .filter_map(|l| l.profile().map(str::to_string))
+                .collect();
+            c.admission(p)
+                .into_iter()
+                .map(|mut validation| {
+                    if validation.target == Target::UserPods && !profiles.is_empty() {
+                        validation.expression =
+                            excepting(&profiles, &p.metadata.namespace, &validation.expression);
+                    }
+                    Stated {
+                        control: def,
+                        validation,
+                    }
+                })
+                .collect()
         })
         .collect()
+}
+
+/// `expression`, or a pod of one of `profiles`: labelled so by the profile's
+/// `kubespawner_override.extra_labels`, in the hub's namespace. Only the hub
+/// creates pods there (users with `pod-creator` create theirs in the
+/// workload namespace, where a label they choose must not exempt them).
+fn excepting(profiles: &[String], namespace: &str, expression: &str) -> String {
+    let label = cel::string(exceptions::PROFILE_LABEL);
+    format!(
+        "(request.namespace == {ns} && has(object.metadata.labels) && {label} in object.metadata.labels && object.metadata.labels[{label}] in {slugs}) || ({expression})",
+        ns = cel::string(namespace),
+        slugs = cel::strings(profiles),
+    )
 }
 
 /// Controls with a part no pod spec shows, and why.
@@ -206,6 +242,41 @@ pub fn comment() -> String {
     );
     for (def, why) in not_checked() {
         out.push_str(&format!("- {} ({}): {why}\n", def.id, def.dotted_field()));
+    }
+    out
+}
+
+/// [`comment`], plus the policy's exceptions and what each does here.
+pub fn comment_for(p: &Policy) -> String {
+    let mut out = comment();
+    let listed = exceptions::listed(p);
+    let pod_checked: Vec<_> = listed
+        .iter()
+        .filter(|l| {
+            crate::controls::by_id(l.def.id)
+                .is_some_and(|c| c.admission(p).iter().any(|v| v.target == Target::UserPods))
+        })
+        .collect();
+    if pod_checked.is_empty() {
+        return out;
+    }
+    out.push_str("Exceptions of the policy:\n");
+    for l in pod_checked {
+        let effect = match l.profile() {
+            None => "its validations are left out".to_string(),
+            Some(slug) => format!(
+                "pods labelled {}={slug} in namespace {} skip its user-pod validations",
+                exceptions::PROFILE_LABEL,
+                p.metadata.namespace
+            ),
+        };
+        out.push_str(&format!(
+            "- {} for {} (owner {}, until {}): {effect}\n",
+            l.def.id,
+            l.scope_label(),
+            l.exception.owner,
+            l.expires
+        ));
     }
     out
 }

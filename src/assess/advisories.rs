@@ -57,6 +57,8 @@ fn advisory(version: &str, a: &Applies) -> Finding {
         evidence: None,
         fix: None,
         tradeoffs: Vec::new(),
+        exception: None,
+        profile: None,
     }
 }
 
@@ -82,6 +84,8 @@ fn minimum(version: &str, min: &str) -> Finding {
         evidence: None,
         fix: None,
         tradeoffs: Vec::new(),
+        exception: None,
+        profile: None,
     }
 }
 

@@ -14,7 +14,8 @@
 
 pub mod advisories;
 mod evidence;
-mod profiles;
+pub mod excepted;
+pub(crate) mod profiles;
 
 pub use profiles::{security_overrides, without_profiles};
 pub mod report;
@@ -245,6 +246,9 @@ pub struct Reference {
     pub loaded: Loaded,
     pub plan: Plan,
     pub rendered: Rendered,
+    /// The day exceptions are judged on; `None`: `SOURCE_DATE_EPOCH` or
+    /// the clock.
+    pub today: Option<crate::exceptions::Date>,
 }
 
 impl Reference {
@@ -264,6 +268,7 @@ impl Reference {
             loaded,
             plan,
             rendered,
+            today: None,
         })
     }
 
@@ -334,6 +339,9 @@ pub enum Status {
     CannotVerify,
     /// A profile's `kubespawner_override` can undo the control.
     ProfileOverride,
+    /// Weaker than the policy, within an exception in force: reported, not
+    /// counted.
+    Excepted,
 }
 
 /// A setting with its definition's words.
@@ -398,6 +406,12 @@ pub struct Finding {
     pub fix: Option<Fix>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tradeoffs: Vec<String>,
+    /// The exception that covers the finding, or that has expired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<crate::exceptions::View>,
+    /// The slug of the profile a profile-override finding is about.
+    #[serde(skip)]
+    pub profile: Option<String>,
 }
 
 /// The outcome of judging values against a policy.
@@ -419,12 +433,23 @@ impl Report {
     pub fn violations(&self) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.status != Status::CannotVerify)
+            .filter(|f| !matches!(f.status, Status::CannotVerify | Status::Excepted))
             .count()
     }
 
+    /// Findings of severity `s` that count (excepted ones do not).
     pub fn count(&self, s: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == s).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == s && f.status != Status::Excepted)
+            .count()
+    }
+
+    pub fn excepted(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.status == Status::Excepted)
+            .count()
     }
 }
 
@@ -455,6 +480,15 @@ pub fn assess(
     .cloned()
     .unwrap_or_default();
     let policy = &reference.loaded.policy;
+    let today = reference.today.unwrap_or_else(|| {
+        crate::exceptions::Date::today().map_or_else(|_| crate::exceptions::Date::clock(), |t| t.0)
+    });
+    // What exceptions in force let a profile weaken (`profile-weakening`).
+    view.more.excused = crate::exceptions::listed(policy)
+        .iter()
+        .filter(|l| !l.expired(today))
+        .map(|l| (l.profile().map(str::to_string), l.def.id, l.allow))
+        .collect();
     let issues = installed.schema_issues(&merged);
     // The controls read the same deployment and nothing else they share:
     // work it out once, then judge them side by side.
@@ -495,6 +529,8 @@ pub fn assess(
                         .map(|e| if control.hides_values() { e.hidden() } else { e }),
                     fix: fix_of(reference, def.id),
                     tradeoffs: reference.tradeoffs_of(def.id),
+                    exception: None,
+                    profile: None,
                 });
             continue;
         }
@@ -599,6 +635,8 @@ pub fn assess(
             evidence,
             fix,
             tradeoffs: reference.tradeoffs_of(def.id),
+            exception: None,
+            profile: None,
         });
     }
     // A policy that lets profiles weaken controls accepts their overrides.
@@ -607,6 +645,9 @@ pub fn assess(
     {
         let more = profiles::findings(reference, installed, &merged, &findings, view.deployment());
         findings.extend(more);
+    }
+    if !policy.exceptions.is_empty() {
+        excepted::apply(reference, &view, &mut findings, today);
     }
     findings.extend(advisories::findings(reference, installed));
     Report {

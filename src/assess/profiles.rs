@@ -270,6 +270,8 @@ fn judge<'a>(
         evidence: locate(installed, &key, value),
         fix: None,
         tradeoffs: Vec::new(),
+        exception: None,
+        profile: super::excepted::slug_at(merged, &o.path),
     })
 }
 

@@ -47,6 +47,9 @@ pub fn summary(r: &Report) -> String {
             .collect();
         format!("{} ({})", plural(v, "finding"), sev.join(", "))
     };
+    if r.excepted() > 0 {
+        let _ = write!(s, ", {} excepted", r.excepted());
+    }
     if unverified > 0 {
         let _ = write!(s, ", {} cannot be verified", plural(unverified, "control"));
     }
@@ -78,6 +81,7 @@ fn indent(text: &str, by: &str) -> String {
 fn status_word(f: &Finding) -> &'static str {
     match f.status {
         Status::CannotVerify => "CANNOT VERIFY",
+        Status::Excepted => "EXCEPTED",
         _ => match f.severity {
             Severity::High => "HIGH",
             Severity::Medium => "MEDIUM",
@@ -101,6 +105,9 @@ pub fn text(r: &Report) -> String {
         );
         if let Some(found) = &f.found {
             let _ = writeln!(out, "  found:     {} — {}", found.label(), found.summary);
+        }
+        if let Some(e) = &f.exception {
+            let _ = writeln!(out, "  exception: {}", exception_line(e));
         }
         match &f.evidence {
             Some(e) => {
@@ -145,6 +152,17 @@ pub fn text(r: &Report) -> String {
     out
 }
 
+/// An exception in one line: scope, allowed setting, owner, expiry, reason.
+fn exception_line(e: &crate::exceptions::View) -> String {
+    let left = e.days_left.map_or(String::new(), |d| {
+        format!(", {}", crate::exceptions::left(d))
+    });
+    format!(
+        "{} may be `{}` for {}, owner `{}`, until {}{left}: {}",
+        e.control, e.allow, e.scope, e.owner, e.expires, e.reason
+    )
+}
+
 /// Why a finding points nowhere.
 fn no_evidence(f: &Finding) -> &'static str {
     let keys = crate::controls::by_id(f.control).map_or(0, |c| c.def().values_keys.len());
@@ -163,6 +181,7 @@ pub fn json(r: &Report) -> String {
         "medium": r.count(Severity::Medium),
         "low": r.count(Severity::Low),
         "cannotVerify": r.findings.iter().filter(|f| f.status == Status::CannotVerify).count(),
+        "excepted": r.excepted(),
         "holds": r.holds.len(),
     });
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
@@ -225,6 +244,9 @@ pub fn markdown(r: &Report) -> String {
                 cell(&found.label()),
                 para(found.summary)
             );
+        }
+        if let Some(e) = &f.exception {
+            let _ = writeln!(out, "- **Exception:** {}", cell(&exception_line(e)));
         }
         if let Some(e) = &f.evidence {
             let _ = writeln!(

@@ -90,6 +90,12 @@ pub fn log(r: &Report) -> Value {
             "The chart release is older than the policy's minimumChart",
             "Upgrade the chart to at least the policy's minimumChart.",
         ),
+        (
+            super::excepted::EXPIRED_ID,
+            "exception-expired",
+            "An exception of the policy has expired",
+            "Meet the policy and remove the exception, or renew it with a new expiry date.",
+        ),
     ] {
         if r.findings.iter().any(|f| f.id == id) {
             rules.push(json!({
@@ -150,7 +156,7 @@ pub fn log(r: &Report) -> Value {
             if f.evidence.as_ref().is_none_or(|e| e.chart_default) {
                 props["chartDefault"] = json!(true);
             }
-            Some(json!({
+            let mut result = json!({
                 "ruleId": f.id,
                 "ruleIndex": index_of(&f.id),
                 "level": level(f),
@@ -163,7 +169,18 @@ pub fn log(r: &Report) -> Value {
                 }],
                 "partialFingerprints": {"z2jhFinding/v1": print},
                 "properties": props,
-            }))
+            });
+            // An excepted finding stays visible to code scanning, dismissed
+            // as accepted with the exception's reason.
+            if let (Status::Excepted, Some(e)) = (f.status, &f.exception) {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} (owner {}, until {})", e.reason, e.owner, e.expires),
+                }]);
+                result["properties"]["exception"] = json!(e);
+            }
+            Some(result)
         })
         .collect();
     json!({

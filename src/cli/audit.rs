@@ -119,7 +119,8 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             }
         };
         super::check::judge_for(&mut loaded, &inst);
-        let reference = Reference::new(name, loaded)?;
+        let mut reference = Reference::new(name, loaded)?;
+        reference.today = Some(super::today(&a.common.today)?);
         Ok(assess("audit", &reference, &inst, Scope::WithProfiles))
     });
     super::check::finish(result, &a.common, fmt)

@@ -18,6 +18,8 @@ pub struct Common {
     /// policy's `chart:` is taken (`check`, `audit --policy`).
     #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
     /// Chart folder (`helm pull --untar`) whose values.yaml holds the
     /// defaults; wins over --chart-version. Without either, and without a
     /// policy, the `baseline` preset's values stand in for the defaults.
@@ -122,7 +124,8 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             );
         }
         judge_for(&mut loaded, &inst);
-        let r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
+        let mut r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
+        r.today = Some(super::today(&a.common.today)?);
         Ok(assess("check", &r, &inst, Scope::Controls))
     });
     finish(result, &a.common, fmt)

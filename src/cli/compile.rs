@@ -36,6 +36,8 @@ pub struct Args {
     /// Target chart version, overriding the policy's `chart:`.
     #[arg(long)]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
     /// Treat warnings as errors: nothing is written if there is any.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -74,6 +76,8 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     }
     let opts = Options {
         chart_version: a.chart_version.clone(),
+        today: a.today.today,
+        expired_is_warning: false,
     };
     let results = compile_all(&files, &opts, a.annotate);
 

@@ -65,6 +65,12 @@ pub struct Args {
     /// Target chart version for both sides, overriding the policies' `chart:`.
     #[arg(long, value_name = "VERSION")]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
+    /// List the new side's exceptions that expire within DAYS days of today (or have expired).
+    #[arg(long, value_name = "DAYS", default_value_t = crate::exceptions::DEFAULT_EXPIRING_WITHIN,
+          value_parser = clap::value_parser!(i64).range(0..=36_500))]
+    pub expiring_within: i64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -190,8 +196,12 @@ fn rerun(a: &Args) -> String {
 }
 
 fn compile_with(input: Input, files: &dyn Files, a: &Args) -> Result<Compiled, Vec<Diagnostic>> {
+    // The old side is compared, not deployed: an exception that has
+    // expired there (the change may be its renewal) does not stop the diff.
     let opts = Options {
         chart_version: a.chart_version.clone(),
+        today: a.today.today,
+        expired_is_warning: true,
     };
     compile_from(&input, files, &opts)
 }
@@ -201,8 +211,13 @@ fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
         &Input::File(a.policy.clone()),
         &Options {
             chart_version: a.chart_version.clone(),
+            today: a.today.today,
+            ..Default::default()
         },
     )?;
+    let today = super::today(&a.today)?;
+    let days = a.expiring_within;
+    let head_policy = &head.loaded.policy;
     if let Some(dir) = &a.against {
         let committed = Committed::read(dir)?;
         let chart = match &a.chart {
@@ -225,11 +240,17 @@ fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
             chart.as_ref(),
             a.context,
             command(&regenerate),
-        ));
+        )
+        .with_exceptions(None, head_policy, today, days));
     }
     if let Some(base) = &a.base {
         let base = compile_with(Input::File(base.clone()), &crate::parse::Disk, a)?;
-        return Ok(diff::policies(&base, &head, a.context));
+        return Ok(diff::policies(&base, &head, a.context).with_exceptions(
+            Some(&base.loaded.policy),
+            head_policy,
+            today,
+            days,
+        ));
     }
     let rev = a.base_ref.as_deref().unwrap_or("HEAD");
     let repo = GitRevision::open(rev).map_err(|d| vec![d])?;
@@ -237,10 +258,22 @@ fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
     if !repo.has(&at) {
         // A new hub: nothing to weaken, every file is added.
         let name = format!("{} (absent)", repo.name(&at));
-        return Ok(diff::new_policy(name, &head, a.context));
+        let mut none = head_policy.clone();
+        none.exceptions.clear();
+        return Ok(diff::new_policy(name, &head, a.context).with_exceptions(
+            Some(&none),
+            head_policy,
+            today,
+            days,
+        ));
     }
     let base = compile_with(Input::File(at), &repo, a)?;
-    Ok(diff::policies(&base, &head, a.context))
+    Ok(diff::policies(&base, &head, a.context).with_exceptions(
+        Some(&base.loaded.policy),
+        head_policy,
+        today,
+        days,
+    ))
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub struct Args {
     /// Target chart version, overriding the policy's `chart:`.
     #[arg(long)]
     pub chart_version: Option<String>,
+    #[command(flatten)]
+    pub today: super::TodayArg,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -33,6 +35,9 @@ pub struct Args {
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let opts = Options {
         chart_version: a.chart_version.clone(),
+        today: a.today.today,
+        // Explaining a policy whose exception has expired is how one finds out.
+        expired_is_warning: true,
     };
     let compiled = match compile(&Input::File(a.policy.clone()), &opts) {
         Ok(c) => c,
@@ -52,9 +57,25 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             }
         },
     };
+    let today = match super::today(&a.today) {
+        Ok(t) => t,
+        Err(d) => {
+            report(&d, fmt);
+            return exit::ERROR;
+        }
+    };
     match a.format {
-        Format::Text => print!("{}", explain::text(&entries)),
-        Format::Json => print!("{}", explain::json(&compiled, &entries)),
+        Format::Text => {
+            print!("{}", explain::text(&entries));
+            // The whole listing ends with the exceptions; a key selects values.
+            if a.key.is_none() {
+                print!(
+                    "{}",
+                    explain::exceptions_text(&explain::exceptions(&compiled, today))
+                );
+            }
+        }
+        Format::Json => print!("{}", explain::json(&compiled, &entries, today)),
     }
     exit::OK
 }

@@ -41,6 +41,7 @@ pub struct Args {
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
     let common = super::check::Common {
+        today: Default::default(),
         chart: a.chart.clone(),
         chart_version: a.chart_version.clone(),
         manifests: a.manifests.clone(),

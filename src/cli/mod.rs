@@ -100,6 +100,24 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--today`: the day exceptions are judged on.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TodayArg {
+    /// Judge exceptions' expiry on this day (YYYY-MM-DD, UTC) instead of today, for reproducible
+    /// output; wins over SOURCE_DATE_EPOCH, which wins over the system clock.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_today)]
+    pub today: Option<crate::exceptions::Date>,
+}
+
+/// The day of `--today`, `SOURCE_DATE_EPOCH` or the clock.
+pub fn today(a: &TodayArg) -> Result<crate::exceptions::Date, Vec<Diagnostic>> {
+    crate::compile::resolve_today(a.today).map_err(|d| vec![d])
+}
+
+fn parse_today(s: &str) -> Result<crate::exceptions::Date, String> {
+    crate::exceptions::Date::parse(s)
+}
+
 /// Prints diagnostics to stderr, errors first, and a summary line for people.
 pub fn report(diags: &[Diagnostic], fmt: ErrorFormat) {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();

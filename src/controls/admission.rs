@@ -184,7 +184,7 @@ impl Control for AdmissionControl {
             Group::Admission,
             "admission.yaml",
             ctx,
-            Some(admission::comment()),
+            Some(admission::comment_for(p)),
         );
         if cx.k8s_minor < 30 {
             cx.warn(

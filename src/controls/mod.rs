@@ -252,6 +252,9 @@ pub struct ViewMore<'a> {
     /// Egress rules the reference policy lists itself (`egress.allow`, as
     /// compiled): stated exceptions, not openings.
     pub sanctioned_egress: Vec<Value>,
+    /// Exceptions in force: profile slug (`None`: the whole hub), control
+    /// id, and the weakest setting allowed. Profiles may weaken these.
+    pub excused: Vec<(Option<String>, &'static str, &'static Setting)>,
     deployment: std::sync::OnceLock<crate::effective::Deployment>,
     /// Pods already built (some of a deployment's), read instead of the
     /// values' own.
@@ -259,7 +262,7 @@ pub struct ViewMore<'a> {
 }
 
 /// A pod with the network it sees.
-type PodAndNetwork = (
+pub type PodAndNetwork = (
     crate::effective::Pod,
     std::sync::Arc<crate::effective::network::Network>,
 );
@@ -275,6 +278,7 @@ impl<'a> ViewMore<'a> {
             manifest_files,
             chart_version,
             sanctioned_egress: Vec::new(),
+            excused: Vec::new(),
             deployment: std::sync::OnceLock::new(),
             pods: None,
         }
@@ -345,6 +349,7 @@ impl ValuesView<'_> {
     pub fn narrowed<'b>(&'b self, pods: Vec<&'b PodAndNetwork>) -> ValuesView<'b> {
         let mut more = ViewMore::new(self.more.manifest_files, self.more.chart_version);
         more.sanctioned_egress = self.more.sanctioned_egress.clone();
+        more.excused = self.more.excused.clone();
         more.set_pods(pods);
         ValuesView {
             values: self.values,

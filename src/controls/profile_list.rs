@@ -489,6 +489,24 @@ fn reading(c: &dyn Control, view: &ValuesView) -> Option<(&'static Setting, Opti
     }
 }
 
+/// An exception in force lets this pod's profile (or every pod) hold
+/// `control` at a setting of rank `rank`.
+fn excused(v: &ValuesView, pod: &crate::effective::Pod, control: &str, rank: u8) -> bool {
+    let slug = pod.profile.and_then(|i| {
+        crate::assess::profiles::LISTS.iter().find_map(|list| {
+            let p = crate::values::get(v.values, list)?.get(i)?.as_object()?;
+            Some(crate::effective::profiles::profile_slug(p, i))
+        })
+    });
+    v.more.excused.iter().any(|(scope, id, allow)| {
+        *id == control
+            && rank <= allow.rank
+            && scope
+                .as_ref()
+                .is_none_or(|s| slug.as_deref() == Some(s.as_str()))
+    })
+}
+
 impl Control for ProfileWeakening {
     fn reads_profiles(&self) -> bool {
         true
@@ -560,7 +578,7 @@ impl Control for ProfileWeakening {
                 let Some((now, by)) = reading(*c, &v.narrowed(vec![*pod])) else {
                     continue;
                 };
-                if now.rank > was.rank {
+                if now.rank > was.rank && !excused(v, &pod.0, c.def().id, now.rank) {
                     found.push((
                         format!(
                             "{} makes `{}` `{}` (the hub's default pod: `{}`)",

@@ -14,6 +14,7 @@
 
 mod classify;
 mod committed;
+pub mod exceptions;
 mod files;
 pub mod git;
 mod posture;
@@ -55,6 +56,14 @@ pub struct Report {
     /// Weakenings first.
     pub controls: Vec<ControlChange>,
     pub files: Vec<FileChange>,
+    /// Exceptions added, removed or changed (policies only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<exceptions::ExceptionChange>,
+    /// Exceptions of the new side that expire within `expiringWithin` days.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expiring: Vec<crate::exceptions::View>,
+    #[serde(rename = "expiringWithin")]
+    pub expiring_within: i64,
     /// Drift only: the command that brings the committed files up to date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regenerate: Option<String>,
@@ -62,15 +71,41 @@ pub struct Report {
 
 impl Report {
     pub fn has_differences(&self) -> bool {
-        !self.files.is_empty() || !self.controls.is_empty()
+        !self.files.is_empty() || !self.controls.is_empty() || !self.exceptions.is_empty()
     }
 
     pub fn count(&self, d: Direction) -> usize {
         self.controls.iter().filter(|c| c.direction == d).count()
     }
 
+    /// Exceptions added or widened (a later expiry, a weaker `allow`).
+    pub fn exceptions_widened(&self) -> usize {
+        self.exceptions
+            .iter()
+            .filter(|e| e.direction == Direction::Weakens)
+            .count()
+    }
+
+    /// A control is weaker, or an exception was added or widened.
     pub fn weakens(&self) -> bool {
-        self.count(Direction::Weakens) > 0
+        self.count(Direction::Weakens) > 0 || self.exceptions_widened() > 0
+    }
+
+    /// Fills in the exception changes and the exceptions that expire within
+    /// `days` of `today` (`base`: `None` in drift, where only the policy is known).
+    pub fn with_exceptions(
+        mut self,
+        base: Option<&crate::policy::Policy>,
+        head: &crate::policy::Policy,
+        today: crate::exceptions::Date,
+        days: i64,
+    ) -> Report {
+        if let Some(base) = base {
+            self.exceptions = exceptions::changes(base, head, today);
+        }
+        self.expiring = exceptions::expiring(head, today, days);
+        self.expiring_within = days;
+        self
     }
 }
 
@@ -83,6 +118,9 @@ pub fn policies(base: &Compiled, head: &Compiled, context: usize) -> Report {
         posture: posture::of_policies(&base.loaded.policy, &head.loaded.policy),
         controls: policy_changes(&base.loaded.policy, &head.loaded.policy),
         files: files::compare(&base.output.files, &head.output.files, context, false),
+        exceptions: Vec::new(),
+        expiring: Vec::new(),
+        expiring_within: crate::exceptions::DEFAULT_EXPIRING_WITHIN,
         regenerate: None,
     }
 }
@@ -101,6 +139,9 @@ pub fn new_policy(before: String, head: &Compiled, context: usize) -> Report {
         posture,
         controls: Vec::new(),
         files: files::compare(&[], &head.output.files, context, false),
+        exceptions: Vec::new(),
+        expiring: Vec::new(),
+        expiring_within: crate::exceptions::DEFAULT_EXPIRING_WITHIN,
         regenerate: None,
     }
 }
@@ -171,6 +212,9 @@ pub fn drift(
         posture: posture::of_values(&before, &after),
         controls: read_back_changes(&before, &after),
         files: files::compare(&produced, &committed_bodies, context, true),
+        exceptions: Vec::new(),
+        expiring: Vec::new(),
+        expiring_within: crate::exceptions::DEFAULT_EXPIRING_WITHIN,
         regenerate: Some(regenerate),
     }
 }

@@ -30,6 +30,8 @@ pub struct Pod {
     pub free_form: Vec<(String, Origin)>,
     /// The profile (index in the list) and option choice it was built for.
     pub profile: Option<usize>,
+    /// That profile's slug.
+    pub slug: Option<String>,
     pub choice: Option<(String, String)>,
     /// Strings KubeSpawner expanded (`{username}` and friends), as written
     /// before expansion: pointer into `json` → template.
@@ -242,6 +244,7 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
         unknown,
         free_form: Vec::new(),
         profile: None,
+        slug: None,
         choice: None,
         templates: b.templates,
         claim,

@@ -54,6 +54,20 @@ pub fn pods(cfg: &SpawnerConfig) -> Vec<Pod> {
     out
 }
 
+/// The slug KubeSpawner knows the `i`-th profile by: its `slug`, else one
+/// made from `display_name` (`_get_initialized_profile_list`), else `#i`.
+pub fn profile_slug(profile: &Map<String, Value>, i: usize) -> String {
+    profile
+        .get("slug")
+        .map(scalar_text)
+        .or_else(|| {
+            profile
+                .get("display_name")
+                .map(|d| slugify(&scalar_text(d)))
+        })
+        .unwrap_or_else(|| format!("#{i}"))
+}
+
 /// The pods of the `i`-th profile: its defaults, then one per other choice
 /// and per free-form option.
 fn profile_pods(cfg: &SpawnerConfig, i: usize, profile: &Value, origin: &Origin) -> Vec<Pod> {
@@ -62,15 +76,7 @@ fn profile_pods(cfg: &SpawnerConfig, i: usize, profile: &Value, origin: &Origin)
     };
     let mut out = Vec::new();
     let p_origin = origin.child(&[i.to_string()]);
-    let slug = profile
-        .get("slug")
-        .map(scalar_text)
-        .or_else(|| {
-            profile
-                .get("display_name")
-                .map(|d| slugify(&scalar_text(d)))
-        })
-        .unwrap_or_else(|| format!("#{i}"));
+    let slug = profile_slug(profile, i);
     let mut base = cfg.clone();
     if let Some(Value::Object(o)) = profile.get("kubespawner_override") {
         apply_overrides(&mut base, o, &p_origin.child(&["kubespawner_override"]));
@@ -162,6 +168,9 @@ fn profile_pods(cfg: &SpawnerConfig, i: usize, profile: &Value, origin: &Origin)
             }
             out.push(pod);
         }
+    }
+    for pod in &mut out {
+        pod.slug = Some(slug.clone());
     }
     out
 }

@@ -16,6 +16,7 @@ use serde_json::Value;
 use crate::compile::Compiled;
 use crate::controls::{by_id, dotted_values_path, values_path};
 use crate::diag::{Diagnostic, Severity, suggest};
+use crate::exceptions::Date;
 use crate::plan::Origin;
 
 /// One emitted value or manifest and where it came from.
@@ -187,10 +188,16 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
     out
 }
 
+/// The control's warnings, and the notes of its exceptions (so `explain
+/// KEY` shows an exception beside the values it concerns).
 fn tradeoffs(diags: &[Diagnostic], control: &str) -> Vec<String> {
     diags
         .iter()
-        .filter(|d| d.control == Some(control) && d.severity == Severity::Warning)
+        .filter(|d| {
+            d.control == Some(control)
+                && (d.severity == Severity::Warning
+                    || (d.severity == Severity::Note && d.message.starts_with("exception: ")))
+        })
         .map(|d| d.message.clone())
         .collect()
 }
@@ -281,12 +288,40 @@ pub fn text(entries: &[Entry]) -> String {
     out
 }
 
-pub fn json(c: &Compiled, entries: &[Entry]) -> String {
-    let v = serde_json::json!({
+/// The policy's exceptions as of `today`: control, scope, allowed
+/// setting, reason, owner, expiry and days left.
+pub fn exceptions(c: &Compiled, today: Date) -> Vec<crate::exceptions::View> {
+    crate::exceptions::listed(&c.loaded.policy)
+        .iter()
+        .map(|l| l.view(Some(today)))
+        .collect()
+}
+
+/// [`exceptions`] for people; empty when there are none.
+pub fn exceptions_text(views: &[crate::exceptions::View]) -> String {
+    let mut out = String::new();
+    for e in views {
+        let _ = writeln!(out, "exception: {} for {}", e.control, e.scope);
+        let _ = writeln!(out, "  allow:     {}", e.allow);
+        let _ = writeln!(out, "  reason:    {}", e.reason);
+        let _ = writeln!(out, "  owner:     {}", e.owner);
+        let when = crate::exceptions::left(e.days_left.unwrap_or_default());
+        let _ = writeln!(out, "  expires:   {} ({when})", e.expires);
+        out.push('\n');
+    }
+    out
+}
+
+pub fn json(c: &Compiled, entries: &[Entry], today: Date) -> String {
+    let mut v = serde_json::json!({
         "policy": c.loaded.origin,
         "chart": c.loaded.policy.chart,
         "entries": entries,
     });
+    let ex = exceptions(c, today);
+    if !ex.is_empty() {
+        v["exceptions"] = serde_json::json!(ex);
+    }
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 

@@ -55,11 +55,14 @@ pub fn lower(loaded: &Loaded) -> Plan {
         control.lower(policy, &mut cx);
     }
     cx.current = None;
+    cx.plan.diagnostics.extend(crate::exceptions::check(loaded));
     weakenings(loaded, &mut cx.plan);
     cx.plan
 }
 
-/// Warns where a policy sets a control weaker than the policy it extends.
+/// Warns where a policy sets a control weaker than the policy it extends,
+/// unless a hub-wide exception of the policy allows the weaker setting (the
+/// exception's own note says so instead).
 fn weakenings(loaded: &Loaded, plan: &mut Plan) {
     let Some(parent) = &loaded.parent else { return };
     // Both read for the chart and cluster this policy targets: a setting
@@ -78,7 +81,9 @@ fn weakenings(loaded: &Loaded, plan: &mut Plan) {
             continue;
         }
         let (old_s, new_s) = (def.setting(&old), def.setting(&new));
-        if judge::weaker(def, &old, &new) {
+        if judge::weaker(def, &old, &new)
+            && !crate::exceptions::hub_wide_allows(&loaded.policy, def, new_s)
+        {
             let mut d = Diagnostic::warning(format!(
                 "`{}` weakens `{}` from `{}` (set by {}) to `{}`",
                 def.dotted_field(),

@@ -29,6 +29,9 @@ pub struct Source {
 pub struct Provenance {
     pub sources: Vec<Source>,
     origin: BTreeMap<String, usize>,
+    /// Items appended to a parent's list (`exceptions`): their pointer in
+    /// the merged policy → their pointer in the file that wrote them.
+    moved: BTreeMap<String, String>,
 }
 
 impl Provenance {
@@ -58,6 +61,19 @@ impl Provenance {
             .map(|(_, i)| *i)
     }
 
+    /// `pointer` as it reads in the file that supplied it: the same, except
+    /// inside an item appended after a parent's items.
+    fn in_source(&self, pointer: &str) -> String {
+        for (merged, own) in &self.moved {
+            if let Some(rest) = pointer.strip_prefix(merged.as_str())
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return format!("{own}{rest}");
+            }
+        }
+        pointer.to_string()
+    }
+
     pub fn source(&self, pointer: &str) -> Option<&Source> {
         self.source_index(pointer).and_then(|i| self.sources.get(i))
     }
@@ -65,20 +81,28 @@ impl Provenance {
     /// Where the value at `pointer` was written.
     pub fn loc(&self, pointer: &str) -> Option<Loc> {
         let s = self.source(pointer)?;
-        Some(Loc::new(&s.name, &s.text, s.spans.locate(pointer)))
+        Some(Loc::new(
+            &s.name,
+            &s.text,
+            s.spans.locate(&self.in_source(pointer)),
+        ))
     }
 
     /// The line of [`Provenance::loc`] alone: origins stamped on every
     /// lowered value need no copy of the source line.
     pub fn line(&self, pointer: &str) -> Option<u32> {
         let s = self.source(pointer)?;
-        Some(s.spans.locate(pointer).line)
+        Some(s.spans.locate(&self.in_source(pointer)).line)
     }
 
     /// Like [`Provenance::loc`] but pointing at the key rather than the value.
     pub fn key_loc(&self, pointer: &str) -> Option<Loc> {
         let s = self.source(pointer)?;
-        Some(Loc::new(&s.name, &s.text, s.spans.locate_key(pointer)))
+        Some(Loc::new(
+            &s.name,
+            &s.text,
+            s.spans.locate_key(&self.in_source(pointer)),
+        ))
     }
 
     /// The preset the value at `pointer` was inherited from, if any.
@@ -124,6 +148,9 @@ pub fn merge(parent: &mut Value, child: &Value, src: usize, prov: &mut Provenanc
         let ptr = format!("/{}", escape_pointer(k));
         match k.as_str() {
             "extends" => {}
+            // A child's exceptions add to its parent's: an exception is
+            // granted where it is written, and never lifted by a child.
+            "exceptions" => append(base, k, v, src, prov),
             "metadata" => {
                 base.insert(k.clone(), v.clone());
                 prov.record_all(v, &ptr, src);
@@ -132,6 +159,28 @@ pub fn merge(parent: &mut Value, child: &Value, src: usize, prov: &mut Provenanc
         }
     }
     base.remove("extends");
+}
+
+fn append(base: &mut Map<String, Value>, key: &str, v: &Value, src: usize, prov: &mut Provenance) {
+    let (Some(Value::Array(items)), Value::Array(more)) = (base.get_mut(key), v) else {
+        return merge_value(
+            base,
+            key,
+            v,
+            &format!("/{}", escape_pointer(key)),
+            src,
+            prov,
+        );
+    };
+    for (i, item) in more.iter().enumerate() {
+        let at = format!("/{}/{}", escape_pointer(key), items.len());
+        prov.record_all(item, &at, src);
+        // The item itself too: its parent list is a leaf of an earlier file.
+        prov.origin.insert(at.clone(), src);
+        prov.moved
+            .insert(at, format!("/{}/{i}", escape_pointer(key)));
+        items.push(item.clone());
+    }
 }
 
 fn merge_value(
@@ -193,5 +242,44 @@ mod tests {
         // No exact origin for a mapping: its first recorded leaf answers.
         assert_eq!(prov.source_index("/spec/egress"), Some(b));
         assert_eq!(prov.source_index("/metadata/name"), Some(b));
+    }
+
+    #[test]
+    fn exceptions_add_to_the_parents_and_point_into_their_own_file() {
+        let mut prov = Provenance::default();
+        let src = |n: &str, text: &str| Source {
+            name: n.into(),
+            preset: None,
+            text: Arc::from(text),
+            spans: crate::yaml::parse(text).unwrap().spans,
+        };
+        let parent_text =
+            "exceptions:\n- {control: egress, reason: r, owner: o, expires: 2027-01-01}\n";
+        let child_text = "exceptions:\n- {control: pids, reason: r, owner: o, expires: 2027-01-01}\n- {control: bandwidth, reason: r, owner: o, expires: 2027-01-01}\n";
+        let a = prov.add_source(src("parent", parent_text));
+        let b = prov.add_source(src("child", child_text));
+        let mut merged = crate::yaml::parse(parent_text).unwrap().value;
+        prov.record_all(&merged, "", a);
+        merge(
+            &mut merged,
+            &crate::yaml::parse(child_text).unwrap().value,
+            b,
+            &mut prov,
+        );
+        let controls: Vec<&str> = merged["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["control"].as_str().unwrap())
+            .collect();
+        assert_eq!(controls, ["egress", "pids", "bandwidth"]);
+        let at = |p: &str| {
+            let l = prov.loc(p).unwrap();
+            (l.file, l.line)
+        };
+        assert_eq!(at("/exceptions/0/control"), ("parent".into(), 2));
+        assert_eq!(at("/exceptions/1/control"), ("child".into(), 2));
+        assert_eq!(at("/exceptions/2/expires"), ("child".into(), 3));
+        assert_eq!(at("/exceptions/2"), ("child".into(), 3));
     }
 }

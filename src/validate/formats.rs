@@ -41,7 +41,27 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("sub-path", sub_path),
     ("frame-ancestor", frame_ancestor),
     ("hub-name", hub_name),
+    ("calendar-date", date),
+    ("one-line-text", one_line_text),
 ];
+
+/// A calendar day, `YYYY-MM-DD`.
+pub fn date(s: &str) -> Result<(), String> {
+    crate::exceptions::Date::parse(s).map(|_| ())
+}
+
+/// Words on one line: not blank, no control characters (they end up in
+/// reports and SARIF justifications).
+pub fn one_line_text(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "text on one line, not blank";
+    printable(s).map_err(|_| EXPECTED.to_string())?;
+    // Line and paragraph separators break lines for YAML 1.1 readers (Helm),
+    // and the owner is written into a comment of the admission manifest.
+    if s.trim().is_empty() || s.len() > 1000 || s.contains(['\u{2028}', '\u{2029}']) {
+        return err(EXPECTED);
+    }
+    Ok(())
+}
 
 fn err<T>(msg: &str) -> Result<T, String> {
     Err(msg.to_string())

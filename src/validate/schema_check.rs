@@ -288,7 +288,7 @@ pub fn check_value(
                         .and_then(Value::as_array)
                     && let Some(best) = suggest(s, opts.iter().filter_map(Value::as_str))
                 {
-                    d = d.help(format!("did you mean `{best}`?"));
+                    d = d.help(format!("did you mean `{best}`? (expected {expected})"));
                 }
                 push(locate(&ptr, false), d);
             }

@@ -41,6 +41,8 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&Path>) -> Run {
         .args(args)
         .current_dir(dir)
         .env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        // Exceptions are judged on the golden day, never the clock's.
+        .env("SOURCE_DATE_EPOCH", super::GOLDEN_EPOCH)
         .stdin(input)
         .stdout(out.try_clone().unwrap())
         .stderr(err.try_clone().unwrap())

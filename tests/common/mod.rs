@@ -108,9 +108,21 @@ pub fn compile_case(case: &str, version: &str) -> Result<Compiled, Vec<Diagnosti
         &Input::File(policy_path(case)),
         &Options {
             chart_version: Some(version.into()),
+            today: Some(golden_today()),
+            ..Default::default()
         },
     )
 }
+
+/// The day golden cases are compiled on: their exceptions' expiry dates are
+/// written against it, so no golden file depends on the clock.
+pub fn golden_today() -> z2jh_policy::exceptions::Date {
+    z2jh_policy::exceptions::Date::parse(GOLDEN_TODAY).unwrap()
+}
+
+pub const GOLDEN_TODAY: &str = "2026-12-01";
+/// [`GOLDEN_TODAY`] at 00:00 UTC, for `SOURCE_DATE_EPOCH`.
+pub const GOLDEN_EPOCH: &str = "1796083200";
 
 pub fn render_diags(diags: &[Diagnostic]) -> String {
     diags.iter().map(|d| render_human(d) + "\n").collect()

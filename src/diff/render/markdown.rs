@@ -7,7 +7,7 @@
 //! at a line, later ones left out, and a closing note says how many lines
 //! are missing and where the full report is.
 
-use super::{counts, sides, verdict};
+use super::{counts, exception_lines, expiring_heading, sides, verdict};
 use crate::diff::{Direction, FileChange, Report};
 
 /// What the caller knows beyond the report.
@@ -85,13 +85,26 @@ fn head(r: &Report, marker: &str) -> String {
         after,
         code(&r.after)
     ));
+    let expiring = |out: &mut String| {
+        if !r.expiring.is_empty() {
+            out.push_str(&format!("\n\n**{}:**\n\n", expiring_heading(r)));
+            for e in &r.expiring {
+                out.push_str(&format!(
+                    "- ⏳ {}\n",
+                    cell(&crate::diff::exceptions::describe(e))
+                ));
+            }
+        }
+    };
     if !r.has_differences() {
+        expiring(&mut out);
         return out;
     }
     out.push_str(&format!("\n{}", cell(&counts(r))));
     if let Some(cmd) = &r.regenerate {
         out.push_str(&format!(" · regenerate with {}", code(cmd)));
     }
+    expiring(&mut out);
     out.push_str(&format!(
         "\n\n| Security posture | {} | {} | |\n|---|---|---|---|\n",
         capitalise(before),
@@ -127,6 +140,12 @@ fn head(r: &Report, marker: &str) -> String {
                 cell(&c.after.summary),
                 cell(&c.rationale)
             ));
+        }
+    }
+    if !r.exceptions.is_empty() {
+        out.push_str("\n| | Exception change |\n|---|---|\n");
+        for (d, line) in exception_lines(r) {
+            out.push_str(&format!("| {} | {} |\n", icon(d), cell(&line)));
         }
     }
     out.push('\n');
@@ -298,6 +317,9 @@ mod tests {
                 direction: Some(Direction::Weakens),
             }],
             controls: vec![],
+            exceptions: vec![],
+            expiring: vec![],
+            expiring_within: 30,
             files: (0..files)
                 .map(|i| FileChange {
                     path: format!("f{i}.yaml"),

@@ -42,14 +42,40 @@ pub(crate) fn verdict(r: &Report) -> &'static str {
 
 /// Counts: controls by direction, then files.
 pub(crate) fn counts(r: &Report) -> String {
-    format!(
+    let mut s = format!(
         "{} weakened, {} strengthened, {} neutral; {} differ{}",
         plural(r.count(Direction::Weakens), "control"),
         r.count(Direction::Strengthens),
         r.count(Direction::Neutral),
         plural(r.files.len(), "file"),
         if r.files.len() == 1 { "s" } else { "" }
-    )
+    );
+    if !r.exceptions.is_empty() {
+        s.push_str(&format!(
+            "; {} ({} added or widened)",
+            plural(r.exceptions.len(), "exception change"),
+            r.exceptions_widened()
+        ));
+    }
+    s
+}
+
+/// One line per exception change: what and which way.
+pub(crate) fn exception_lines(r: &Report) -> Vec<(Direction, String)> {
+    r.exceptions
+        .iter()
+        .map(|e| {
+            (
+                e.direction,
+                format!("`{}` for {}: {}", e.control, e.scope, e.what.join("; ")),
+            )
+        })
+        .collect()
+}
+
+/// The expiring list's heading.
+pub(crate) fn expiring_heading(r: &Report) -> String {
+    format!("Exceptions expiring within {} days", r.expiring_within)
 }
 
 /// What the two sides are.
@@ -67,6 +93,11 @@ struct Summary {
     strengthens: usize,
     neutral: usize,
     files: usize,
+    /// Exceptions added or widened: they count like weakenings in the gate.
+    #[serde(rename = "exceptionsWidened")]
+    exceptions_widened: usize,
+    /// Exceptions of the new side expiring within `expiringWithin` days.
+    expiring: usize,
 }
 
 #[derive(Serialize)]
@@ -89,6 +120,8 @@ pub fn json(r: &Report) -> String {
             strengthens: r.count(Direction::Strengthens),
             neutral: r.count(Direction::Neutral),
             files: r.files.len(),
+            exceptions_widened: r.exceptions_widened(),
+            expiring: r.expiring.len(),
         },
         report: r,
     };

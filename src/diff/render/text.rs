@@ -1,7 +1,7 @@
 //! Plain text for terminals and CI logs: verdict, posture, control changes,
 //! then every file's unified diff, in full. ANSI colour only when asked.
 
-use super::{counts, sides, verdict};
+use super::{counts, exception_lines, expiring_heading, sides, verdict};
 use crate::diff::{Direction, Report};
 
 struct Paint(bool);
@@ -39,13 +39,23 @@ pub fn text(r: &Report, color: bool) -> String {
     let w = before.len().max(after.len()) + 1;
     out.push_str(&format!("  {:<w$} {}\n", format!("{before}:"), r.before));
     out.push_str(&format!("  {:<w$} {}\n", format!("{after}:"), r.after));
+    let expiring = |out: &mut String| {
+        if !r.expiring.is_empty() {
+            out.push_str(&format!("\n{}\n", paint.code("1", &expiring_heading(r))));
+            for e in &r.expiring {
+                out.push_str(&format!("  {}\n", crate::diff::exceptions::describe(e)));
+            }
+        }
+    };
     if !r.has_differences() {
+        expiring(&mut out);
         return out;
     }
     out.push_str(&format!("  {}\n", counts(r)));
     if let Some(cmd) = &r.regenerate {
         out.push_str(&format!("  to regenerate the committed files: {cmd}\n"));
     }
+    expiring(&mut out);
 
     out.push_str(&format!("\n{}\n", paint.code("1", "Security posture")));
     let width = r
@@ -91,6 +101,14 @@ pub fn text(r: &Report, color: bool) -> String {
             ));
             out.push_str(&format!("{indent}now: {}\n", c.after.summary));
             out.push_str(&format!("{indent}why: {}\n", c.rationale));
+        }
+    }
+
+    if !r.exceptions.is_empty() {
+        out.push_str(&format!("\n{}\n", paint.code("1", "Exception changes")));
+        for (d, line) in exception_lines(r) {
+            let tag = format!("{:<11}", d.as_str().to_uppercase());
+            out.push_str(&format!("  {} {line}\n", paint.direction(d, &tag)));
         }
     }
 

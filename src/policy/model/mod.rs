@@ -36,6 +36,11 @@ pub struct Policy {
     #[schemars(extend("format" = "kubernetes-version"))]
     pub kubernetes_version: String,
     pub spec: Spec,
+    /// Controls run weaker than `spec` asks, each with a reason, an owner
+    /// and an expiry date. A file's exceptions add to those of the policy
+    /// it extends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Exception>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -89,6 +94,7 @@ pub struct Spec {
 
 mod access;
 mod browser;
+mod exceptions;
 mod exposure;
 mod limits;
 mod login;
@@ -98,6 +104,7 @@ mod storage;
 
 pub use access::*;
 pub use browser::*;
+pub use exceptions::*;
 pub use exposure::*;
 pub use limits::*;
 pub use login::*;
