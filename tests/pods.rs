@@ -134,6 +134,16 @@ fn container(c: &Value, kind: &str) -> Value {
         .filter_map(|p| p.get("hostPort").cloned())
         .collect();
     out.insert("hostPorts".into(), Value::Array(ports));
+    // Environment variables a control reads (the rest are KubeSpawner's own).
+    let env: Vec<Value> = c
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.get("name").and_then(Value::as_str) == Some("JUPYTERHUB_ALLOW_TOKEN_IN_URL"))
+        .cloned()
+        .collect();
+    out.insert("env".into(), Value::Array(env));
     Value::Object(out)
 }
 

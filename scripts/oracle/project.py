@@ -17,6 +17,8 @@ POD_KEYS = (
 )
 CONTAINER_KEYS = ("name", "image", "imagePullPolicy", "securityContext", "resources")
 MOUNT_KEYS = ("name", "mountPath", "subPath", "readOnly")
+# Environment variables a control reads (the rest are KubeSpawner's own).
+ENV_NAMES = ("JUPYTERHUB_ALLOW_TOKEN_IN_URL",)
 # Per volume source type, the fields kept besides the type itself.
 VOLUME_FIELDS = {
     "hostPath": ("path",),
@@ -73,6 +75,7 @@ def _container(c, kind):
     out.update(_pick(c, CONTAINER_KEYS))
     out["volumeMounts"] = [_pick(m, MOUNT_KEYS) for m in c.get("volumeMounts") or []]
     out["hostPorts"] = [p["hostPort"] for p in c.get("ports") or [] if p.get("hostPort") is not None]
+    out["env"] = [e for e in c.get("env") or [] if e.get("name") in ENV_NAMES]
     return out
 
 
