@@ -382,6 +382,9 @@ static URL_TOKENS_DEF: ControlDef = ControlDef {
     spawner_traits: &["environment"],
 };
 
+/// How a read-back names the chart image's own default.
+const CHART_DEFAULT: &str = "default of the chart's user image";
+
 /// The server's variable, read by `jupyterhub-singleuser`.
 const VAR: &str = "JUPYTERHUB_ALLOW_TOKEN_IN_URL";
 
@@ -443,7 +446,7 @@ fn grade(pod: &Pod, line: ChartLine) -> Verdict {
         return Verdict::found(
             pod,
             chart_default(line),
-            Some("default of the chart's user image".into()),
+            Some(CHART_DEFAULT.into()),
             image_origin,
         );
     }
@@ -490,14 +493,17 @@ impl Control for UrlTokensControl {
         let Some(got) = super::read_setting(self, v) else {
             return Vec::new();
         };
-        p.spec.browser.url_tokens =
-            if got.detail.as_deref() == Some("default of the chart's user image") {
-                UrlTokens::ChartDefault
-            } else if got.is(&url_tokens::REFUSED) {
-                UrlTokens::Refused
-            } else {
-                UrlTokens::Allowed
-            };
+        p.spec.browser.url_tokens = if got
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with(CHART_DEFAULT))
+        {
+            UrlTokens::ChartDefault
+        } else if got.is(&url_tokens::REFUSED) {
+            UrlTokens::Refused
+        } else {
+            UrlTokens::Allowed
+        };
         Vec::new()
     }
 }
