@@ -256,6 +256,9 @@ pub struct ViewMore<'a> {
     /// id, and the weakest setting allowed. Profiles may weaken these.
     pub excused: Vec<(Option<String>, &'static str, &'static Setting)>,
     deployment: std::sync::OnceLock<crate::effective::Deployment>,
+    /// The deployment of the view this one narrows: the same values build
+    /// the same deployment, so it is borrowed, never built again.
+    shared: Option<&'a crate::effective::Deployment>,
     /// Pods already built (some of a deployment's), read instead of the
     /// values' own.
     pods: Option<Vec<&'a PodAndNetwork>>,
@@ -279,6 +282,7 @@ impl<'a> ViewMore<'a> {
             chart_version,
             sanctioned_egress: Vec::new(),
             excused: Vec::new(),
+            shared: None,
             deployment: std::sync::OnceLock::new(),
             pods: None,
         }
@@ -298,6 +302,9 @@ impl ValuesView<'_> {
     /// Every pod and network the values produce, worked out on first use
     /// (controls read [`Self::pods`], which a view may narrow).
     pub fn deployment(&self) -> &crate::effective::Deployment {
+        if let Some(d) = self.more.shared {
+            return d;
+        }
         self.more.deployment.get_or_init(|| {
             crate::effective::Deployment::build(
                 self.values,
@@ -350,6 +357,7 @@ impl ValuesView<'_> {
         let mut more = ViewMore::new(self.more.manifest_files, self.more.chart_version);
         more.sanctioned_egress = self.more.sanctioned_egress.clone();
         more.excused = self.more.excused.clone();
+        more.shared = self.more.shared.or_else(|| self.more.deployment.get());
         more.set_pods(pods);
         ValuesView {
             values: self.values,

@@ -569,17 +569,23 @@ impl Control for ProfileWeakening {
             .copied()
             .filter(|c| !matches!(c.def().id, "profile-images" | "profile-weakening"))
             .collect();
-        let mut found: Vec<(String, Option<Origin>)> = Vec::new();
-        for c in &controls {
+        // Each control apart (in parallel): its reading on the default pod,
+        // then on each profile's pod. A control that reads the same with no
+        // pod at all reads no pod, and no profile changes it.
+        let per_control = crate::par::map(&controls, crate::par::cores(), |c| {
+            let mut out: Vec<(String, Option<Origin>)> = Vec::new();
             let Some((was, _)) = reading(*c, &v.narrowed(base_pods.clone())) else {
-                continue;
+                return out;
             };
+            if reading(*c, &v.narrowed(Vec::new())).is_some_and(|(s, _)| std::ptr::eq(s, was)) {
+                return out;
+            }
             for pod in &pods {
                 let Some((now, by)) = reading(*c, &v.narrowed(vec![*pod])) else {
                     continue;
                 };
                 if now.rank > was.rank && !excused(v, &pod.0, c.def().id, now.rank) {
-                    found.push((
+                    out.push((
                         format!(
                             "{} makes `{}` `{}` (the hub's default pod: `{}`)",
                             pod.0.label,
@@ -591,7 +597,9 @@ impl Control for ProfileWeakening {
                     ));
                 }
             }
-        }
+            out
+        });
+        let found: Vec<(String, Option<Origin>)> = per_control.into_iter().flatten().collect();
         match found.first() {
             None => Judgement::plain(ReadBack::Setting(weaken::NONE.selected())),
             Some((_, by)) => Judgement {
