@@ -23,6 +23,34 @@ fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// `check POLICY --values VALUES` on chart 4.4.0, as JSON: the exit code,
+/// everything printed, and the finding of `control` (null when it holds).
+fn check_finding(
+    policy: &str,
+    values: &str,
+    control: &str,
+) -> (Option<i32>, String, serde_json::Value) {
+    let o = run(&[
+        "check",
+        policy,
+        "--values",
+        values,
+        "--chart-version",
+        "4.4.0",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == control)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    (o.status.code(), out(&o), f)
+}
+
 /// `security.yaml` and `manifests.yaml` are the policy's own compiled output.
 #[test]
 fn fixtures_are_the_compiled_policy() {
@@ -159,25 +187,8 @@ fn bad_input_exits_2() {
 fn exposure_is_read_from_the_proxy_service() {
     const POLICY: &str = "golden/exposure-source-ranges/policy.yaml";
     let exposure = |values: &str| {
-        let o = run(&[
-            "check",
-            POLICY,
-            "--values",
-            values,
-            "--chart-version",
-            "4.4.0",
-            "--format",
-            "json",
-        ]);
-        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let f = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["control"] == "exposure")
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        (o.status.code(), f)
+        let (code, _, f) = check_finding(POLICY, values, "exposure");
+        (code, f)
     };
     let (code, open) = exposure("golden/check/exposure/open.yaml");
     assert_eq!(code, Some(1));
@@ -230,27 +241,9 @@ fn exposure_is_read_from_the_proxy_service() {
 fn access_is_read_from_the_authenticator_config() {
     const POLICY: &str = "golden/restricted/policy.yaml";
     let access = |values: &str| {
-        let o = run(&[
-            "check",
-            POLICY,
-            "--values",
-            values,
-            "--chart-version",
-            "4.4.0",
-            "--format",
-            "json",
-        ]);
-        let text = out(&o);
+        let (code, text, f) = check_finding(POLICY, values, "access");
         assert!(!text.contains("fortestsonly"), "{text}");
-        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let f = report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["control"] == "access")
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
-        (o.status.code(), f)
+        (code, f)
     };
     let (code, extra) = access("golden/check/access/extra-user.yaml");
     assert_eq!(code, Some(1));
