@@ -21,6 +21,7 @@ pub mod exceptions;
 pub mod explain;
 pub mod init;
 pub mod lower;
+pub mod markdown;
 pub mod par;
 pub mod parse;
 pub mod plan;

@@ -39,7 +39,7 @@ pub fn markdown() -> String {
                 "| `{}` | {} | {} |\n",
                 s.name,
                 s.rank,
-                s.summary.replace('|', "\\|")
+                crate::markdown::text(s.summary)
             ));
         }
     }

@@ -137,7 +137,8 @@ fn every_control_reads_back_what_it_compiled() {
                 .pointer("/singleuser/networkPolicy/egress")
                 .and_then(Value::as_array)
                 .cloned()
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into();
             for control in ALL {
                 let want = control.selected(&c.loaded.policy);
                 match control.read_back(&view) {

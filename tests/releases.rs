@@ -189,7 +189,8 @@ fn read_back_mismatches(
         .pointer("/singleuser/networkPolicy/egress")
         .and_then(serde_json::Value::as_array)
         .cloned()
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into();
     let mut out = Vec::new();
     for control in ALL {
         let want = control.selected(&c.loaded.policy);

@@ -472,28 +472,32 @@ pub fn assess(
     let merged = installed.merged();
     let expected = reference.expected(installed);
     let mut view = installed.view(&merged);
-    view.more.sanctioned_egress = values::get(
-        &reference.values_of("egress"),
-        &["singleuser", "networkPolicy", "egress"],
-    )
-    .and_then(Value::as_array)
-    .cloned()
-    .unwrap_or_default();
+    view.more.sanctioned_egress = std::sync::Arc::new(
+        values::get(
+            &reference.values_of("egress"),
+            &["singleuser", "networkPolicy", "egress"],
+        )
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default(),
+    );
     let policy = &reference.loaded.policy;
     let today = reference.today.unwrap_or_else(|| {
         crate::exceptions::Date::today().map_or_else(|_| crate::exceptions::Date::clock(), |t| t.0)
     });
     // What exceptions in force let a profile weaken (`profile-weakening`).
-    view.more.excused = crate::exceptions::listed(policy)
-        .iter()
-        .filter(|l| !l.expired(today))
-        .map(|l| (l.profile().map(str::to_string), l.def.id, l.allow))
-        .collect();
+    view.more.excused = std::sync::Arc::new(
+        crate::exceptions::listed(policy)
+            .iter()
+            .filter(|l| !l.expired(today))
+            .map(|l| (l.profile().map(str::to_string), l.def.id, l.allow))
+            .collect(),
+    );
     let issues = installed.schema_issues(&merged);
     // The controls read the same deployment and nothing else they share:
     // work it out once, then judge them side by side.
     view.deployment();
-    let judgements = crate::par::map(ALL, crate::par::cores(), |c| c.judge(&view));
+    let judgements = crate::par::map(ALL, crate::par::cores(), |c| view.judgement(*c));
     let mut findings = Vec::new();
     let mut holds = Vec::new();
     for (control, judged) in ALL.iter().zip(judgements) {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Finding, Report, Severity, Status};
+use crate::markdown::{self as md, code, fence};
 
 /// Output formats of `check` and `audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -187,27 +188,17 @@ pub fn json(r: &Report) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 
-/// Text that cannot break out of a Markdown table cell or code span.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ").replace('`', "'")
-}
-
-/// Running text on one line.
-fn para(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 pub fn markdown(r: &Report) -> String {
     let mut out = format!(
         "# z2jh-policy {}\n\nValues {} against {}; defaults: {}.\n\n**{}**\n",
         r.command,
         r.values
             .iter()
-            .map(|v| format!("`{}`", cell(v)))
+            .map(|v| code(v))
             .collect::<Vec<_>>()
             .join(" + "),
-        cell(&r.policy),
-        cell(&r.defaults),
+        md::text(&r.policy),
+        md::text(&r.defaults),
         summary(r)
     );
     if !r.findings.is_empty() {
@@ -215,54 +206,59 @@ pub fn markdown(r: &Report) -> String {
         for f in &r.findings {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | `{}` | {} |",
+                "| {} | `{}` | {} | {} | {} |",
                 status_word(f).to_lowercase(),
                 f.id,
                 f.found
                     .as_ref()
-                    .map_or("—".to_string(), |s| format!("`{}`", cell(&s.label()))),
-                cell(&f.required.label()),
+                    .map_or("—".to_string(), |s| code(&s.label())),
+                code(&f.required.label()),
                 f.evidence
                     .as_ref()
-                    .map_or("—".to_string(), |e| format!("`{}`", cell(&e.place())))
+                    .map_or("—".to_string(), |e| code(&e.place()))
             );
         }
     }
     for f in &r.findings {
-        let _ = writeln!(out, "\n## {} — {}\n\n{}\n", f.id, f.title, para(&f.message));
         let _ = writeln!(
             out,
-            "- **Required:** `{}` — {} (policy `{}`)",
-            cell(&f.required.label()),
-            para(f.required.summary),
+            "\n## {} — {}\n\n{}\n",
+            f.id,
+            f.title,
+            md::text(&f.message)
+        );
+        let _ = writeln!(
+            out,
+            "- **Required:** {} — {} (policy `{}`)",
+            code(&f.required.label()),
+            md::text(f.required.summary),
             f.policy_field
         );
         if let Some(found) = &f.found {
             let _ = writeln!(
                 out,
-                "- **Found:** `{}` — {}",
-                cell(&found.label()),
-                para(found.summary)
+                "- **Found:** {} — {}",
+                code(&found.label()),
+                md::text(found.summary)
             );
         }
         if let Some(e) = &f.exception {
-            let _ = writeln!(out, "- **Exception:** {}", cell(&exception_line(e)));
+            let _ = writeln!(out, "- **Exception:** {}", md::text(&exception_line(e)));
         }
         if let Some(e) = &f.evidence {
             let _ = writeln!(
                 out,
-                "- **Where:** `{}` — `{}`",
-                cell(&e.place()),
-                cell(&e.setting())
+                "- **Where:** {} — {}",
+                code(&e.place()),
+                code(&e.setting())
             );
         }
         for t in &f.tradeoffs {
-            let _ = writeln!(out, "- **Trade-off:** {}", para(t));
+            let _ = writeln!(out, "- **Trade-off:** {}", md::text(t));
         }
         if let Some(fix) = &f.fix {
             if !fix.yaml.is_empty() {
-                // A fence longer than any backtick run inside keeps the block closed.
-                let fence = "`".repeat(longest_backticks(&fix.yaml).max(2) + 1);
+                let fence = fence(&fix.yaml);
                 let _ = write!(out, "\nFix:\n\n{fence}yaml\n{}{fence}\n", fix.yaml);
             }
             if !fix.manifests.is_empty() {
@@ -271,7 +267,7 @@ pub fn markdown(r: &Report) -> String {
                     "\nApply: {}",
                     fix.manifests
                         .iter()
-                        .map(|m| format!("`{}`", cell(m)))
+                        .map(|m| code(m))
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -284,14 +280,10 @@ pub fn markdown(r: &Report) -> String {
             "\nHolds: {}.",
             r.holds
                 .iter()
-                .map(|h| format!("`{h}`"))
+                .map(|h| code(h))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
     out
-}
-
-fn longest_backticks(s: &str) -> usize {
-    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

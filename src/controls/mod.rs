@@ -251,10 +251,10 @@ pub struct ViewMore<'a> {
     pub chart_version: Option<&'a str>,
     /// Egress rules the reference policy lists itself (`egress.allow`, as
     /// compiled): stated exceptions, not openings.
-    pub sanctioned_egress: Vec<Value>,
+    pub sanctioned_egress: std::sync::Arc<Vec<Value>>,
     /// Exceptions in force: profile slug (`None`: the whole hub), control
     /// id, and the weakest setting allowed. Profiles may weaken these.
-    pub excused: Vec<(Option<String>, &'static str, &'static Setting)>,
+    pub excused: std::sync::Arc<Vec<(Option<String>, &'static str, &'static Setting)>>,
     deployment: std::sync::OnceLock<crate::effective::Deployment>,
     /// The deployment of the view this one narrows: the same values build
     /// the same deployment, so it is borrowed, never built again.
@@ -262,6 +262,10 @@ pub struct ViewMore<'a> {
     /// Pods already built (some of a deployment's), read instead of the
     /// values' own.
     pods: Option<Vec<&'a PodAndNetwork>>,
+    /// Each control's judgement of this view (by its place in [`ALL`]),
+    /// made once: `profile-weakening` compares every other control's
+    /// reading with the default pod's, and `assess` reads them all.
+    judged: std::sync::OnceLock<Box<[std::sync::OnceLock<Judgement>]>>,
 }
 
 /// A pod with the network it sees.
@@ -280,11 +284,12 @@ impl<'a> ViewMore<'a> {
         ViewMore {
             manifest_files,
             chart_version,
-            sanctioned_egress: Vec::new(),
-            excused: Vec::new(),
+            sanctioned_egress: Default::default(),
+            excused: Default::default(),
             shared: None,
             deployment: std::sync::OnceLock::new(),
             pods: None,
+            judged: std::sync::OnceLock::new(),
         }
     }
 }
@@ -352,6 +357,22 @@ impl ValuesView<'_> {
         )
     }
 
+    /// `c`'s judgement of this view, made once per view (controls are
+    /// judged side by side; one asking for another's waits for it).
+    pub fn judgement(&self, c: &dyn Control) -> Judgement {
+        let Some(i) = ALL.iter().position(|x| std::ptr::eq(x.def(), c.def())) else {
+            return c.judge(self);
+        };
+        let cells = self
+            .more
+            .judged
+            .get_or_init(|| ALL.iter().map(|_| std::sync::OnceLock::new()).collect());
+        match cells.get(i) {
+            Some(cell) => cell.get_or_init(|| c.judge(self)).clone(),
+            None => c.judge(self),
+        }
+    }
+
     /// The same values, read on `pods` only.
     pub fn narrowed<'b>(&'b self, pods: Vec<&'b PodAndNetwork>) -> ValuesView<'b> {
         let mut more = ViewMore::new(self.more.manifest_files, self.more.chart_version);
@@ -402,18 +423,32 @@ impl ValuesView<'_> {
         use crate::effective::grade::{Verdict, over};
         let pods = self.pods();
         let v = over(pods.iter().copied(), def.weakest_rank(), &f);
-        if let Some(Verdict::Unknown { reason, by }) = &v {
+        // Only code can make a pod's reading differ from what its values
+        // alone say; without code there is nothing more to learn.
+        let coded = pods.iter().any(|(p, _)| !p.unknown.is_empty());
+        if let (true, Some(Verdict::Unknown { reason, by })) = (coded, &v) {
             // What the values alone put in force: a weakness there is a
             // violation whatever the code does; a pass is left unverified.
-            let known: Vec<PodAndNetwork> = pods
+            // Pods without code are read as they are, not copied.
+            let cleared: Vec<PodAndNetwork> = pods
                 .iter()
+                .filter(|(p, _)| !p.unknown.is_empty())
                 .map(|(p, n)| {
                     let mut p = p.clone();
                     p.unknown.clear();
                     (p, n.clone())
                 })
                 .collect();
-            let values_only = over(known.iter(), def.weakest_rank(), &f);
+            let mut cleared = cleared.iter();
+            let known: Vec<&PodAndNetwork> = pods
+                .iter()
+                .map(|pn| match pn.0.unknown.is_empty() {
+                    true => Some(*pn),
+                    false => cleared.next(),
+                })
+                .collect::<Option<_>>()
+                .unwrap_or_default();
+            let values_only = over(known.into_iter(), def.weakest_rank(), &f);
             if matches!(values_only, Some(Verdict::Found(_))) {
                 let mut j = Judgement::of(def, values_only, pods.len());
                 j.unverified = Some((reason.clone(), by.clone()));

@@ -580,6 +580,14 @@ impl Control for ProfileWeakening {
             if reading(*c, &v.narrowed(Vec::new())).is_some_and(|(s, _)| std::ptr::eq(s, was)) {
                 return out;
             }
+            // A reading over every pod is the weakest of the pods' own: when
+            // it is no weaker than the default pod's, no profile weakens it
+            // (the main judgement, made once and shared with `assess`).
+            if let ReadBack::Setting(all) = v.judgement(*c).read_back
+                && all.setting.rank <= was.rank
+            {
+                return out;
+            }
             for pod in &pods {
                 let Some((now, by)) = reading(*c, &v.narrowed(vec![*pod])) else {
                     continue;
@@ -714,5 +722,102 @@ mod tests {
                 p.label
             );
         }
+    }
+}
+
+/// `profile-weakening` skips a control whose reading over every pod is no
+/// weaker than the default pod's. That holds only if a reading over many
+/// pods is never stronger than one of them alone: checked on every
+/// deployment fixture that builds several pods.
+#[cfg(test)]
+mod aggregation_tests {
+    use super::*;
+    use crate::assess::{Installed, values_from_text};
+    use crate::chart::ChartSource;
+    use serde_json::Value;
+
+    fn strs(v: Option<&Value>) -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_reading_over_every_pod_is_never_stronger_than_one_pod_alone() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deployments");
+        let mut dirs: Vec<_> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("case.yaml").is_file())
+            .collect();
+        dirs.sort();
+        let (mut cases, mut compared) = (0, 0);
+        for dir in dirs {
+            let case = crate::yaml::parse(&std::fs::read_to_string(dir.join("case.yaml")).unwrap())
+                .unwrap()
+                .value;
+            if case.get("valuesKey").is_some() || case.get("expectError").is_some() {
+                continue;
+            }
+            let files = strs(case.get("values"))
+                .iter()
+                .map(|f| {
+                    values_from_text(f, std::fs::read_to_string(dir.join(f)).unwrap()).unwrap()
+                })
+                .collect();
+            let manifests = strs(case.get("manifests"))
+                .iter()
+                .flat_map(|f| {
+                    crate::yaml::parse_stream(&std::fs::read_to_string(dir.join(f)).unwrap())
+                        .unwrap()
+                })
+                .collect::<Vec<_>>();
+            let version = case.get("chartVersion").and_then(Value::as_str).unwrap();
+            let installed = Installed::new(
+                files,
+                Some(&ChartSource::Release(version.into())),
+                (!manifests.is_empty()).then_some(manifests),
+            )
+            .unwrap();
+            let merged = installed.merged();
+            let view = installed.view(&merged);
+            let pods = view.pods();
+            if pods.len() < 2 {
+                continue;
+            }
+            cases += 1;
+            for c in ALL
+                .iter()
+                .filter(|c| !matches!(c.def().id, "profile-images" | "profile-weakening"))
+            {
+                let ReadBack::Setting(all) = c.judge(&view).read_back else {
+                    continue;
+                };
+                for pod in &pods {
+                    if let Some((one, _)) = reading(*c, &view.narrowed(vec![*pod])) {
+                        compared += 1;
+                        assert!(
+                            one.rank <= all.setting.rank,
+                            "{}: `{}` reads `{}` on {} alone but `{}` over every pod",
+                            dir.display(),
+                            c.def().id,
+                            one.name,
+                            pod.0.label,
+                            all.setting.name
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            cases >= 8 && compared >= 500,
+            "{cases} cases, {compared} readings"
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 use super::{counts, exception_lines, expiring_heading, sides, verdict};
 use crate::diff::{Direction, FileChange, Report};
+use crate::markdown::{code, fence, html, text as cell};
 
 /// What the caller knows beyond the report.
 #[derive(Debug, Clone)]
@@ -21,44 +22,6 @@ pub struct MarkdownOptions<'a> {
     pub rerun: &'a str,
     /// Where the full report can be read (e.g. the CI run), if anywhere.
     pub full_report_url: Option<&'a str>,
-}
-
-/// Text for a table cell: no line breaks, no table or HTML syntax.
-fn cell(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A code span that survives any backticks in `s`, and table pipes.
-fn code(s: &str) -> String {
-    let longest = longest_run(s, '`');
-    let ticks = "`".repeat(longest + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!(
-        "{ticks}{pad}{}{pad}{ticks}",
-        s.replace(['\n', '\r'], " ").replace('|', "\\|")
-    )
-}
-
-fn longest_run(s: &str, ch: char) -> usize {
-    let (mut best, mut cur) = (0, 0);
-    for c in s.chars() {
-        cur = if c == ch { cur + 1 } else { 0 };
-        best = best.max(cur);
-    }
-    best
-}
-
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn icon(d: Direction) -> &'static str {
@@ -164,14 +127,7 @@ fn capitalise(s: &str) -> String {
 fn block(f: &FileChange, lines: usize) -> String {
     let all: Vec<&str> = f.diff.lines().collect();
     let shown = &all[..lines.min(all.len())];
-    let fence_len = shown
-        .iter()
-        .map(|l| longest_run(l, '`'))
-        .max()
-        .unwrap_or(0)
-        .max(2)
-        + 1;
-    let fence = "`".repeat(fence_len);
+    let fence = fence(&shown.join("\n"));
     let mut out = format!(
         "<details><summary><code>{}</code> {} (+{} −{})</summary>\n\n{fence}diff\n",
         html(&f.path),
