@@ -209,7 +209,7 @@ impl Control for ChartReadOnlyRoot {
             return Judgement {
                 by: Some(Origin::values(&key(first))),
                 ..Judgement::plain(ReadBack::Setting(
-                    read_only::WRITABLE.with(format!("writable: {}", names.join(", "))),
+                    read_only::WRITABLE.with(names.join(", ")),
                 ))
             };
         }
@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(name, "writable");
         assert_eq!(
             detail.as_deref(),
-            Some("writable: proxy.chp.containerSecurityContext")
+            Some("proxy.chp.containerSecurityContext")
         );
     }
 
