@@ -1209,7 +1209,7 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
     for v in common::VERSIONS {
         let c = common::compile_case("restricted", v).unwrap();
         let chart_checks = checks(&c.rendered.manifest_objects(), ".chart-pods");
-        assert_eq!(chart_checks.len(), 6, "{v}");
+        assert_eq!(chart_checks.len(), 7, "{v}");
         let chart = common::chart(v);
         let file = ValuesFile::from_text(
             "values.yaml",
@@ -1241,6 +1241,14 @@ fn chart_pod_contexts_of_restricted_are_admitted_and_violations_refused() {
             host["spec"]["hostNetwork"] = json!(true);
             host["spec"]["volumes"] = json!([{"name": "h", "hostPath": {"path": "/var/run"}}]);
             assert_eq!(refused(&chart_checks, &host, "jhub").len(), 2, "{v}: {ptr}");
+            let mut writable = pod.clone();
+            writable["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] =
+                json!(false);
+            let got = refused(&chart_checks, &writable, "jhub");
+            assert!(
+                got.len() == 1 && got.iter().all(|m| m.contains("readOnlyRootFilesystem")),
+                "{v}: {ptr}: {got:?}"
+            );
             let mut open = pod.clone();
             open["spec"]["initContainers"] = json!([{"name": "i", "image": "x:1"}]);
             let got = refused(&chart_checks, &open, "jhub");

@@ -315,7 +315,7 @@ const SIZES: &[(&[&str], &str, &str, &str, &str)] = &[
 ];
 
 /// Whether the chart runs the container whose resources live at `path`.
-fn chart_container_runs(v: &ValuesView, path: &[&str]) -> bool {
+pub(super) fn chart_container_runs(v: &ValuesView, path: &[&str]) -> bool {
     let on = |p: &[&str]| crate::effective::spawner::truthy(v.get(p));
     match path {
         ["proxy", "traefik", ..] | ["proxy", "secretSync", ..] => {

@@ -11,6 +11,7 @@ mod bandwidth;
 mod browser;
 mod browser_headers;
 mod chart_pods;
+mod chart_read_only;
 pub(crate) mod cloud_metadata;
 pub(crate) mod egress;
 mod exposure;
@@ -634,6 +635,7 @@ pub static ALL: &[&dyn Control] = &[
     &pod_level::UserPodLevel,
     &chart_pods::Hardening,
     &chart_pods::ChartResourcesControl,
+    &chart_read_only::ChartReadOnlyRoot,
     &pod_security::PodSecurityAdmission,
     &storage::StorageControl,
     &https::HttpsControl,

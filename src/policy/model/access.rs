@@ -355,6 +355,11 @@ pub struct ChartPods {
     pub hardening: ChartHardening,
     /// Resource requests and limits on the chart's own pods.
     pub resources: ChartResources,
+    /// Mount the image's file system read-only in every chart container
+    /// (`readOnlyRootFilesystem: true`); the hub, which needs a temporary
+    /// directory, gets an emptyDir at `/tmp`.
+    #[serde(default)]
+    pub read_only_root_filesystem: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
