@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/nfs-shared.yaml"),
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
+    ("mesh.yaml", include_str!("../../templates/mesh.yaml")),
     (
         "runtime-class.yaml",
         include_str!("../../templates/runtime-class.yaml"),
