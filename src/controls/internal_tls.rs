@@ -241,11 +241,6 @@ impl Control for InternalTlsControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
-    fn admission_gap(&self) -> Option<&'static str> {
-        Some(
-            "mutual TLS is the mesh's, set on the namespace and in PeerAuthentication or Linkerd policy, not in the pod",
-        )
-    }
     fn selected(&self, p: &Policy) -> Selected {
         match &p.spec.internal_tls {
             InternalTls::Plain(InternalTlsMode::Required) => REQUIRED.selected(),
