@@ -237,6 +237,16 @@ fn network_policies(p: &Policy, m: &MeshTls) -> Vec<Value> {
         .collect()
 }
 
+/// The namespace-wide PeerAuthentication (no selector), with its index
+/// among the manifests: the one that sets Istio's mode for every pod.
+fn namespace_peer_authentication<'v>(v: &'v ValuesView) -> Option<(usize, &'v Value)> {
+    v.manifests
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m["kind"] == "PeerAuthentication" && m.pointer("/spec/selector").is_none())
+}
+
 impl Control for InternalTlsControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
@@ -431,10 +441,7 @@ impl Control for InternalTlsControl {
                     reason: "user pods ask for Istio sidecars; whether mutual TLS is required lives in a PeerAuthentication: pass --manifests".into(),
                 };
             };
-            // The namespace-wide PeerAuthentication (no selector) decides.
-            let pa = v.manifests.unwrap_or_default().iter().find(|m| {
-                m["kind"] == "PeerAuthentication" && m.pointer("/spec/selector").is_none()
-            });
+            let pa = namespace_peer_authentication(v).map(|(_, m)| m);
             return ReadBack::Setting(
                 match pa
                     .and_then(|m| m.pointer("/spec/mtls/mode"))
@@ -462,6 +469,17 @@ impl Control for InternalTlsControl {
             };
         }
         ReadBack::Setting(NOT_REQUIRED.selected())
+    }
+    fn judge(&self, v: &ValuesView) -> super::Judgement {
+        let mut j = super::Judgement::plain(self.read_back(v));
+        // The namespace-wide PeerAuthentication decides Istio's mode: cite it.
+        if let (ReadBack::Setting(s), Some((i, _))) =
+            (&j.read_back, namespace_peer_authentication(v))
+            && s.detail.as_deref().is_some_and(|d| d.starts_with("istio"))
+        {
+            j.by = Some(v.manifest_origin(i, &["spec", "mtls", "mode"]));
+        }
+        j
     }
     fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
         let Some(got) = super::read_setting(self, v) else {
