@@ -494,13 +494,176 @@ impl Control for InternalTlsControl {
         } else {
             Mesh::Istio
         };
+        // Pods with the mesh's NET_ADMIN init container run only where the
+        // namespace admits `privileged`: a stricter level means the CNI plugin.
+        let enforce = v
+            .manifests
+            .unwrap_or_default()
+            .iter()
+            .find(|m| {
+                m["kind"] == "Namespace"
+                    && m.pointer("/metadata/labels/app.kubernetes.io~1component")
+                        .and_then(Value::as_str)
+                        == Some("hub")
+            })
+            .and_then(|n| n.pointer("/metadata/labels/pod-security.kubernetes.io~1enforce"))
+            .and_then(Value::as_str);
+        let cni = matches!(enforce, Some("restricted" | "baseline"));
         p.spec.internal_tls = InternalTls::Mesh(MeshTls {
             mode: crate::policy::MeshMode::Mesh,
             mesh,
-            cni: false,
+            cni,
             revision: None,
             control_plane_namespace: None,
         });
-        vec!["whether the mesh runs with its CNI plugin is not in the values; the proposal says `cni: false`".into()]
+        if cni {
+            return Vec::new();
+        }
+        vec!["whether the mesh runs with its CNI plugin is not in the values, and the namespace admits privileged pods; the proposal says `cni: false`".into()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chart::ChartLine;
+
+    fn read(values: Value, manifests: Option<&[Value]>) -> ReadBack {
+        InternalTlsControl.read_back(&ValuesView {
+            values: &values,
+            defaults: &Value::Null,
+            manifests,
+            chart: ChartLine::V4,
+            more: Default::default(),
+        })
+    }
+
+    fn namespace(labels: Value, annotations: Value) -> Value {
+        let mut l = json!({"app.kubernetes.io/component": "hub"});
+        l.as_object_mut()
+            .unwrap()
+            .extend(labels.as_object().unwrap().clone());
+        json!({"kind": "Namespace", "metadata": {"name": "jhub", "labels": l, "annotations": annotations}})
+    }
+
+    fn peer(mode: &str) -> Value {
+        json!({"kind": "PeerAuthentication", "metadata": {"name": "default"}, "spec": {"mtls": {"mode": mode}}})
+    }
+
+    fn setting(r: &ReadBack) -> &'static str {
+        match r {
+            ReadBack::Setting(s) => s.setting.name,
+            ReadBack::CannotVerify { .. } => "cannot-verify",
+        }
+    }
+
+    #[test]
+    fn istio_is_strict_only_with_a_strict_namespace_wide_peer_authentication() {
+        let ns = namespace(json!({"istio-injection": "enabled"}), json!({}));
+        let strict = [ns.clone(), peer("STRICT")];
+        assert_eq!(setting(&read(json!({}), Some(&strict))), "mesh-strict");
+        let permissive = [ns.clone(), peer("PERMISSIVE")];
+        assert_eq!(
+            setting(&read(json!({}), Some(&permissive))),
+            "mesh-permissive"
+        );
+        // Istio's own default is PERMISSIVE.
+        assert_eq!(
+            setting(&read(json!({}), Some(std::slice::from_ref(&ns)))),
+            "mesh-permissive"
+        );
+        let disabled = [ns.clone(), peer("DISABLE")];
+        assert_eq!(setting(&read(json!({}), Some(&disabled))), "not-required");
+        // A workload-level STRICT policy does not make the namespace strict.
+        let mut scoped = peer("STRICT");
+        scoped["spec"]["selector"] = json!({"matchLabels": {"component": "hub"}});
+        assert_eq!(
+            setting(&read(json!({}), Some(&[ns, scoped]))),
+            "mesh-permissive"
+        );
+    }
+
+    #[test]
+    fn a_revision_label_meshes_the_namespace_too() {
+        let ns = namespace(json!({"istio.io/rev": "prod"}), json!({}));
+        assert_eq!(
+            setting(&read(json!({}), Some(&[ns, peer("STRICT")]))),
+            "mesh-strict"
+        );
+    }
+
+    #[test]
+    fn linkerd_strictness_is_the_inbound_policy() {
+        let ns = |policy: Option<&str>| {
+            let mut a = json!({"linkerd.io/inject": "enabled"});
+            if let Some(p) = policy {
+                a[LINKERD_POLICY] = json!(p);
+            }
+            namespace(json!({}), a)
+        };
+        for (policy, want) in [
+            (Some("all-authenticated"), "mesh-strict"),
+            (Some("cluster-authenticated"), "mesh-strict"),
+            (Some("deny"), "mesh-strict"),
+            (Some("all-unauthenticated"), "mesh-permissive"),
+            (None, "mesh-permissive"),
+        ] {
+            assert_eq!(
+                setting(&read(json!({}), Some(&[ns(policy)]))),
+                want,
+                "{policy:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_pods_opted_out_are_plaintext_whatever_the_namespace_says() {
+        let ns = namespace(json!({"istio-injection": "enabled"}), json!({}));
+        let values = json!({"singleuser": {"extraLabels": {ISTIO_INJECT: "false"}}});
+        assert_eq!(
+            setting(&read(values, Some(&[ns, peer("STRICT")]))),
+            "not-required"
+        );
+    }
+
+    #[test]
+    fn what_values_alone_cannot_show_is_not_verified() {
+        let istio = json!({"singleuser": {"extraLabels": {ISTIO_INJECT: "true"}}});
+        assert_eq!(setting(&read(istio, None)), "cannot-verify");
+        let linkerd = json!({"singleuser": {"extraAnnotations": {LINKERD_INJECT: "enabled"}}});
+        assert_eq!(setting(&read(linkerd.clone(), None)), "cannot-verify");
+        let mut strict = linkerd;
+        strict["singleuser"]["extraAnnotations"][LINKERD_POLICY] = json!("all-authenticated");
+        assert_eq!(setting(&read(strict, None)), "mesh-strict");
+        assert_eq!(setting(&read(json!({}), None)), "not-required");
+    }
+
+    /// What a compiled mesh policy emits reads back as the policy's setting.
+    #[test]
+    fn compiled_mesh_policies_read_back_strict() {
+        use crate::parse::{Input, load};
+        for mesh in ["istio", "linkerd"] {
+            let text = format!(
+                "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {{name: h, namespace: jhub}}\nextends: restricted\n\
+                 spec:\n  https: {{mode: offload}}\n  access: {{users: [a]}}\n  admission: {{mode: warn}}\n  \
+                 internalTls: {{mode: mesh, mesh: {mesh}, cni: true}}\n"
+            );
+            let loaded = load(&Input::Inline {
+                name: "p.yaml".into(),
+                text,
+                base: ".".into(),
+            })
+            .unwrap();
+            let plan = crate::lower::lower(&loaded);
+            assert!(
+                plan.diagnostics.iter().all(|d| !d.is_error()),
+                "{mesh}: {:?}",
+                plan.diagnostics
+            );
+            let rendered = crate::render::render(&plan).unwrap();
+            let manifests = rendered.manifest_objects();
+            let got = read(rendered.values.clone(), Some(&manifests));
+            assert_eq!(got, ReadBack::Setting(MESH_STRICT.with(mesh)), "{mesh}");
+        }
     }
 }
