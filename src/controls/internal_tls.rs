@@ -342,7 +342,10 @@ impl Control for InternalTlsControl {
             Mesh::Linkerd => cx.note(
                 DEF.field,
                 "Linkerd sends meshed traffic to the server's proxy port 4143 instead of the application port: manifests/network.yaml \
-                 admits 4143 from the sources the chart's NetworkPolicies admit, and egress to the control plane on 8080, 8086 and 8090",
+                 admits 4143 from the sources the chart's NetworkPolicies admit by label, and egress to the control plane on 8080, 8086 \
+                 and 8090. Behind 4143 a NetworkPolicy no longer tells ports apart, so the proxy's public port is not opened to every \
+                 meshed pod as the chart opens it: a meshed pod that calls the hub's public address inside the cluster needs the label \
+                 `hub.jupyter.org/network-access-proxy-http: \"true\"`",
             ),
         }
         let plane = control_plane_namespace(m);
@@ -370,6 +373,17 @@ impl Control for InternalTlsControl {
                     .join(", ")
             ),
         );
+        if m.cni
+            && crate::controls::pod_security::enforce_level(p)
+                == crate::policy::PsaLevel::Restricted
+        {
+            cx.note(
+                "/spec/podSecurity/enforce",
+                "Pod Security `restricted` also judges the injected sidecar: it runs as a non-root uid with every capability dropped \
+                 and takes the pod-level seccomp profile this policy sets; the meshes document their CNI mode for `baseline`, so if \
+                 the API server refuses meshed pods, set `podSecurity.enforce: baseline`",
+            );
+        }
         if !m.cni {
             cx.warn(
                 &format!("{}/cni", DEF.field),
