@@ -424,9 +424,27 @@ impl Control for InternalTlsControl {
                 .iter()
                 .find_map(|k| v.str(&["singleuser", k, key]))
         };
-        // User pods opted out of the mesh are plaintext whatever the namespace says.
-        if user(ISTIO_INJECT) == Some("false") || user(LINKERD_INJECT) == Some("disabled") {
+        // Pods opted out of the mesh are plaintext whatever the namespace says.
+        let opted_out = |parent: &[&str]| {
+            let at = |k: &str| {
+                let mut path = parent.to_vec();
+                path.push(k);
+                v.str(&path).map(str::to_string)
+            };
+            at(ISTIO_INJECT).as_deref() == Some("false")
+                || at(LINKERD_INJECT).as_deref() == Some("disabled")
+        };
+        if opted_out(&["singleuser", "extraAnnotations"])
+            || opted_out(&["singleuser", "extraLabels"])
+        {
             return ReadBack::Setting(NOT_REQUIRED.with("user pods opt out of sidecar injection"));
+        }
+        for component in ["hub", "proxy"] {
+            if opted_out(&[component, "annotations"]) {
+                return ReadBack::Setting(NOT_REQUIRED.with(format!(
+                    "`{component}.annotations` opts the {component} pod out of sidecar injection"
+                )));
+            }
         }
         let ns = v.manifests.unwrap_or_default().iter().find(|m| {
             m["kind"] == "Namespace"
@@ -638,6 +656,26 @@ mod tests {
             setting(&read(values, Some(&[ns, peer("STRICT")]))),
             "not-required"
         );
+    }
+
+    #[test]
+    fn a_hub_or_proxy_opted_out_is_plaintext() {
+        let ns = namespace(
+            json!({}),
+            json!({LINKERD_INJECT: "enabled", LINKERD_POLICY: "all-authenticated"}),
+        );
+        assert_eq!(
+            setting(&read(json!({}), Some(std::slice::from_ref(&ns)))),
+            "mesh-strict"
+        );
+        for component in ["hub", "proxy"] {
+            let values = json!({component: {"annotations": {LINKERD_INJECT: "disabled"}}});
+            assert_eq!(
+                setting(&read(values, Some(std::slice::from_ref(&ns)))),
+                "not-required",
+                "{component}"
+            );
+        }
     }
 
     #[test]
