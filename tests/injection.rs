@@ -203,6 +203,7 @@ const BASES: &[&str] = &[
     include_str!("injection/hub-e.yaml"),
     include_str!("injection/hub-f.yaml"),
     include_str!("injection/hub-g.yaml"),
+    include_str!("injection/hub-h.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.

@@ -64,6 +64,9 @@ pub fn implied_level(p: &Policy) -> (PsaLevel, Vec<String>) {
             "`cloudMetadata.mode: iptables` adds a privileged root init container to user pods"
                 .to_string(),
         );
+    }
+    reasons.extend(super::internal_tls::privileged_reason(p));
+    if !reasons.is_empty() {
         return (PsaLevel::Privileged, reasons);
     }
     if !up.run_as_non_root {
@@ -172,10 +175,14 @@ impl Control for PodSecurityAdmission {
         }
         if labels.len() == 3 {
             cx.warn(DEF.field, "the hub namespace gets no Pod Security labels", "nothing stops a weaker pod (from a profile override or a hand edit) from running; set `podSecurity.enforce: auto`");
+        }
+        // The mesh's injection label and annotations go on the same object.
+        let (mesh_labels, annotations) = super::internal_tls::namespace_metadata(p);
+        if labels.len() == 3 && mesh_labels.is_empty() && annotations.is_empty() {
             return;
         }
-        let ctx =
-            json!({"hub": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels});
+        labels.extend(mesh_labels);
+        let ctx = json!({"hub": p.metadata.name, "namespace": p.metadata.namespace, "labels": labels, "annotations": annotations});
         cx.manifest(Group::Namespace, "hub-namespace.yaml", ctx);
         cx.note(DEF.field, format!("apply manifests/namespace.yaml before `helm install` (or label the existing namespace `{}`); Helm's --create-namespace would create it without labels", p.metadata.namespace));
     }

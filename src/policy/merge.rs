@@ -114,6 +114,8 @@ impl Provenance {
     pub fn record_all(&mut self, value: &Value, pointer: &str, src: usize) {
         match value {
             Value::Object(map) if !map.is_empty() => {
+                // A mapping replacing a parent's scalar: the scalar's origin goes.
+                self.origin.remove(pointer);
                 for (k, v) in map {
                     self.record_all(v, &format!("{pointer}/{}", escape_pointer(k)), src);
                 }
@@ -242,6 +244,27 @@ mod tests {
         // No exact origin for a mapping: its first recorded leaf answers.
         assert_eq!(prov.source_index("/spec/egress"), Some(b));
         assert_eq!(prov.source_index("/metadata/name"), Some(b));
+    }
+
+    /// A mapping over a parent's plain word (`internalTls: not-required`
+    /// replaced by `{mode: mesh, …}`) is the child's, not the parent's.
+    #[test]
+    fn a_mapping_replacing_a_scalar_takes_its_origin() {
+        let mut prov = Provenance::default();
+        let src = |n: &str| Source {
+            name: n.into(),
+            preset: None,
+            text: Arc::from(""),
+            spans: SpanMap::default(),
+        };
+        let a = prov.add_source(src("parent"));
+        let b = prov.add_source(src("child"));
+        let mut merged = json!({"spec": {"internalTls": "not-required"}});
+        prov.record_all(&merged, "", a);
+        let child = json!({"spec": {"internalTls": {"mode": "mesh", "mesh": "istio"}}});
+        merge(&mut merged, &child, b, &mut prov);
+        assert_eq!(prov.source_index("/spec/internalTls"), Some(b));
+        assert_eq!(prov.source_index("/spec/internalTls/mesh"), Some(b));
     }
 
     #[test]

@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/nfs-shared.yaml"),
     ),
     ("quota.yaml", include_str!("../../templates/quota.yaml")),
+    ("mesh.yaml", include_str!("../../templates/mesh.yaml")),
     (
         "runtime-class.yaml",
         include_str!("../../templates/runtime-class.yaml"),
@@ -94,9 +95,10 @@ mod tests {
     #[test]
     fn hostile_strings_stay_scalars() {
         let evil = "x\"\n---\nkind: Secret\nmetadata: {name: pwned}\n{{ 7*7 }} #: ";
-        let ctx = json!({"hub": evil, "namespace": "jhub", "labels": {"a": evil}});
+        let ctx = json!({"hub": evil, "namespace": "jhub", "labels": {"a": evil}, "annotations": {evil: evil}});
         let docs = render("hub-namespace.yaml", &ctx).unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0]["metadata"]["labels"]["a"], json!(evil));
+        assert_eq!(docs[0]["metadata"]["annotations"][evil], json!(evil));
     }
 }

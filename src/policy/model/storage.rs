@@ -213,10 +213,64 @@ pub struct IngressTls {
     pub annotations: IndexMap<String, String>,
 }
 
+/// `spec.internalTls`: a plain word, or a service mesh that encrypts pod
+/// traffic for the chart (`{mode: mesh, mesh: istio}`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum InternalTls {
+    Plain(InternalTlsMode),
+    Mesh(MeshTls),
+}
+
+impl InternalTls {
+    /// The mesh, when the policy asks for one.
+    pub fn mesh(&self) -> Option<&MeshTls> {
+        match self {
+            InternalTls::Mesh(m) => Some(m),
+            InternalTls::Plain(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum InternalTls {
+pub enum InternalTlsMode {
     NotRequired,
-    /// TLS between hub, proxy and user servers. The chart cannot do this.
+    /// TLS between hub, proxy and user servers from the chart itself. The chart cannot do this.
     Required,
+}
+
+/// Mutual TLS between every pod of the hub, from a service mesh's sidecars.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MeshTls {
+    pub mode: MeshMode,
+    pub mesh: Mesh,
+    /// The mesh's CNI plugin (istio-cni, linkerd-cni) redirects pod traffic. Without it every
+    /// meshed pod gets an init container with NET_ADMIN and NET_RAW, which only the
+    /// `privileged` Pod Security level admits.
+    #[serde(default)]
+    pub cni: bool,
+    /// Istio revision: label the namespace `istio.io/rev: <revision>` instead of
+    /// `istio-injection: enabled`. Istio only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-name"))]
+    pub revision: Option<String>,
+    /// Namespace of the mesh's control plane; `istio-system` or `linkerd` when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "k8s-name"))]
+    pub control_plane_namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum MeshMode {
+    Mesh,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mesh {
+    Istio,
+    Linkerd,
 }
