@@ -254,6 +254,8 @@ fn manifests_round_trip_through_kubernetes_types() {
                 "LimitRange" => round::<LimitRange>(&m),
                 "ValidatingAdmissionPolicy" => round::<ValidatingAdmissionPolicy>(&m),
                 "ValidatingAdmissionPolicyBinding" => round::<ValidatingAdmissionPolicyBinding>(&m),
+                // A custom resource: Cilium's own types, mirrored in tests/common.
+                "CiliumNetworkPolicy" => round::<common::cilium::CiliumNetworkPolicy>(&m),
                 other => Err(format!("no Kubernetes type mapped for kind {other}")),
             };
             kinds.insert(kind.clone());

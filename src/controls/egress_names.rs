@@ -34,7 +34,7 @@ pub(crate) static PATTERNS: Setting = Setting {
 pub(crate) static EVERY_NAME: Setting = Setting {
     name: "every-name",
     rank: 3,
-    summary: "every host name (`matchPattern: \"*\"`), or no policy restricting egress",
+    summary: "every host name (`matchPattern: \"*\"`): whatever address any DNS answer gives",
 };
 
 static FOUND_ONLY: [&Setting; 1] = [&EVERY_NAME];
@@ -285,13 +285,10 @@ impl Control for EgressNames {
 
 /// The names a pod's network opens, with their ports.
 fn names(pod: &Pod, net: &Network) -> Verdict {
+    // Without isolation every address is open, names or not: that is the
+    // `egress` control's finding, and nothing here is opened by name.
     if !net.isolated {
-        return Verdict::found(
-            pod,
-            &EVERY_NAME,
-            Some("no NetworkPolicy restricts user pods".into()),
-            Some(net.open_because.clone()),
-        );
+        return Verdict::found(pod, &NONE, None, None);
     }
     let mut found = BTreeSet::new();
     let mut first: Option<Origin> = None;
@@ -332,4 +329,38 @@ fn names(pod: &Pod, net: &Network) -> Verdict {
     }
     let s = if pattern { &PATTERNS } else { &NAMES };
     Verdict::found(pod, s, Some(describe(&found)), first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::judge::Direction;
+
+    #[test]
+    fn a_name_or_port_added_widens_and_one_removed_narrows() {
+        let c = EgressNames;
+        let one = Some("pypi.org:443");
+        let two = Some("files.pythonhosted.org:443, pypi.org:443");
+        assert_eq!(c.detail_direction(one, two), Some(Direction::Weakens));
+        assert_eq!(c.detail_direction(two, one), Some(Direction::Strengthens));
+        assert_eq!(
+            c.detail_direction(one, Some("pypi.org:22,443")),
+            Some(Direction::Weakens)
+        );
+        // One swapped for another opens a host it did not: a widening.
+        assert_eq!(
+            c.detail_direction(one, Some("github.com:443")),
+            Some(Direction::Weakens)
+        );
+        assert_eq!(c.detail_direction(one, one), None);
+    }
+
+    #[test]
+    fn entries_ignore_the_pod_a_detail_names() {
+        let e = entries_of(Some("github.com:22,443, pypi.org:443; profile `gpu`"));
+        assert_eq!(
+            e.into_iter().collect::<Vec<_>>(),
+            vec!["github.com:22,443".to_string(), "pypi.org:443".to_string()]
+        );
+    }
 }

@@ -250,7 +250,7 @@ fn egress_rule(r: &Value, at: &Origin, metadata: &Ranges) -> Result<Vec<Rule>, O
                 }
                 l3 |= !list().is_empty();
             }
-            _ => return Err(at.child(&[k.clone()])),
+            _ => return Err(at.child(std::slice::from_ref(k))),
         }
     }
     if !l3 {

@@ -849,6 +849,69 @@ mod tests {
         assert!(!network(&v, &labels(), &docs).isolated);
     }
 
+    fn cilium(egress: Value) -> Value {
+        json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "c"},
+            "spec": {"endpointSelector": {"matchLabels": {"k8s:component": "singleuser-server"}}, "egress": egress}})
+    }
+
+    fn web_only() -> Value {
+        let mut v = chart_defaults();
+        v["singleuser"]["networkPolicy"]["egressAllowRules"]["nonPrivateIPs"] = json!(false);
+        v["singleuser"]["networkPolicy"]["egress"] = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
+            "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]}}],
+            "ports": [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]);
+        v
+    }
+
+    #[test]
+    fn cilium_rules_add_to_the_chart_policy() {
+        let v = web_only();
+        let world = cilium(json!([{"toEntities": ["world"]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &world,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.foreign.is_empty());
+        assert!(n.reach(&meta()).all_ports());
+        assert!(n.reach(Network::public()).all_ports());
+        let names = cilium(json!([{"toFQDNs": [{"matchName": "pypi.org"}],
+            "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &names,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.reach(&meta()).without(&[("TCP", 53), ("UDP", 53)]).none());
+        assert_eq!(n.reach(Network::public()).describe(), "TCP/443, TCP/80");
+    }
+
+    #[test]
+    fn cilium_denies_cut_every_allow_and_unknown_rules_are_foreign() {
+        let v = chart_defaults();
+        let deny = json!({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "d"}, "spec": {"endpointSelector": {},
+            "egressDeny": [{"toCIDR": ["169.254.169.254/32"]}]}});
+        let docs = [ManifestDoc {
+            file: "d.yaml",
+            index: 0,
+            doc: &deny,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.reach(&meta()).none());
+        assert!(n.reach(Network::public()).all_ports());
+        let odd = cilium(json!([{"toServices": [{"k8sService": {"serviceName": "s"}}]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &odd,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert_eq!(n.foreign.len(), 1);
+    }
+
     #[test]
     fn ranges() {
         let all = Ranges::of(&["0.0.0.0/0"]);
