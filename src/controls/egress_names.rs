@@ -95,6 +95,42 @@ fn port_text(protocol: &str, port: u32) -> String {
     }
 }
 
+/// A policy entry from `name:443,53/UDP`; `None` when the name, the
+/// pattern or a port is beyond what the policy can say.
+fn host_rule(entry: &str) -> Option<HostRule> {
+    use crate::policy::{HostName, HostPattern, Port as PolicyPort, PortRule, Protocol};
+    use crate::validate::formats::{fqdn_name, fqdn_pattern};
+    let (name, ports) = entry.rsplit_once(':')?;
+    let ports = ports
+        .split(',')
+        .map(|p| {
+            let (n, protocol) = match p.split_once('/') {
+                None => (p, Protocol::Tcp),
+                Some((n, "UDP")) => (n, Protocol::Udp),
+                Some((n, "SCTP")) => (n, Protocol::Sctp),
+                Some(_) => return None,
+            };
+            let port = n.parse::<u16>().ok().filter(|n| *n > 0)?;
+            Some(PortRule {
+                port: PolicyPort(port),
+                protocol,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (name, pattern) = if fqdn_name(name).is_ok() {
+        (Some(HostName(name.into())), None)
+    } else if fqdn_pattern(name).is_ok() {
+        (None, Some(HostPattern(name.into())))
+    } else {
+        return None;
+    };
+    Some(HostRule {
+        name,
+        pattern,
+        ports,
+    })
+}
+
 /// The entries of a setting's detail.
 pub fn entries_of(detail: Option<&str>) -> BTreeSet<String> {
     // A detail read off several pods ends with `; <pod>`.
@@ -270,6 +306,32 @@ impl Control for EgressNames {
             None
         }
     }
+    fn propose(&self, v: &ValuesView, p: &mut Policy) -> Vec<String> {
+        let Some(got) = super::read_setting(self, v) else {
+            return Vec::new();
+        };
+        if got.is(&EVERY_NAME) {
+            return vec![format!(
+                "a CiliumNetworkPolicy allows every host name ({}); the policy can only list names and `*.domain` patterns",
+                got.detail.unwrap_or_default()
+            )];
+        }
+        let mut lost = Vec::new();
+        p.spec.egress.allow_hosts = entries_of(got.detail.as_deref())
+            .into_iter()
+            .filter_map(|e| {
+                let rule = host_rule(&e);
+                if rule.is_none() {
+                    lost.push(format!("`{e}` (allowed by name) is not a name or `*.domain` pattern on numbered ports; the policy cannot express it"));
+                }
+                rule
+            })
+            .collect();
+        if !p.spec.egress.allow_hosts.is_empty() {
+            p.network_plugin = NetworkPlugin::Cilium;
+        }
+        lost
+    }
     fn parameters(&self, p: &Policy, v: &ValuesView) -> Vec<String> {
         let want = policy_entries(&p.spec.egress.allow_hosts);
         let Some(got) = super::read_setting(self, v) else {
@@ -353,6 +415,18 @@ mod tests {
             Some(Direction::Weakens)
         );
         assert_eq!(c.detail_direction(one, one), None);
+    }
+
+    #[test]
+    fn entries_become_policy_rules_where_the_language_can_say_them() {
+        let r = host_rule("github.com:22,443").unwrap();
+        assert_eq!(r.text(), "github.com");
+        assert_eq!(r.ports.len(), 2);
+        let r = host_rule("*.githubusercontent.com:53/UDP").unwrap();
+        assert!(r.pattern.is_some() && r.ports[0].protocol == crate::policy::Protocol::Udp);
+        assert!(host_rule("files.*.org:443").is_none());
+        assert!(host_rule("pypi.org:every port").is_none());
+        assert!(host_rule("pypi.org:1000-2000/TCP").is_none());
     }
 
     #[test]
