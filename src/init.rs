@@ -191,6 +191,10 @@ fn document(
     for k in ["chart", "kubernetesVersion"] {
         doc.insert(k.into(), mine[k].clone());
     }
+    // Written only when stated (`unknown` is left out when serialized).
+    if let Some(plugin) = mine.get("networkPlugin") {
+        doc.insert("networkPlugin".into(), plugin.clone());
+    }
     doc.insert("spec".into(), spec.unwrap_or_else(|| json!({})));
     Ok((Value::Object(doc), removed))
 }

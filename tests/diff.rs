@@ -111,6 +111,18 @@ const CASES: &[Case] = &[
         exit: (1, 1),
     },
     Case {
+        // A host name added at the same setting (`names`): a widening.
+        name: "names-added",
+        args: &[
+            "diff",
+            "golden/diff/names-added/head.yaml",
+            "--base",
+            "golden/egress-names/policy.yaml",
+        ],
+        drift: None,
+        exit: (1, 1),
+    },
+    Case {
         name: "strengthen",
         args: &[
             "diff",
@@ -426,6 +438,9 @@ fn what_the_golden_reports_say() {
     let harmless = golden_json("harmless-edit");
     assert_eq!(harmless["summary"]["differences"], true);
     assert!(harmless["controls"].as_array().unwrap().is_empty());
+    // A host name added at the same setting widens.
+    let names = golden_json("names-added");
+    assert_eq!(weakened(&names), ["egress-names"]);
     // The user pods' level heads the posture.
     let weaken = golden_json("weaken");
     assert_eq!(weaken["posture"][0]["control"], "user-pod-level");

@@ -90,6 +90,9 @@ fn policy_doc(base: &str, fragment: &Value) -> Value {
         "metadata": {"name": "hub", "namespace": "jhub"},
         "extends": base,
     });
+    if let Some(plugin) = fragment.get("networkPlugin") {
+        doc["networkPlugin"] = plugin.clone();
+    }
     if let Some(spec) = fragment.get("spec") {
         doc["spec"] = spec.clone();
     }
@@ -121,13 +124,20 @@ fn candidates(c: &dyn Control, setting: &'static Setting, sources: &[Value]) -> 
         if !c.selected(&policy).is(setting) {
             continue;
         }
+        // Facts about the cluster a setting needs (`networkPlugin`) come along.
+        let with_cluster = |mut frag: Value| {
+            if let Some(plugin) = src.get("networkPlugin") {
+                frag["networkPlugin"] = plugin.clone();
+            }
+            frag
+        };
         if let Some(v) = src.pointer(def.field) {
-            out.push(nest(def.field, strip_nulls(v)));
+            out.push(with_cluster(nest(def.field, strip_nulls(v))));
         }
         if let Some(p) = parent(def.field)
             && let Some(v) = src.pointer(p)
         {
-            out.push(nest(p, strip_nulls(v)));
+            out.push(with_cluster(nest(p, strip_nulls(v))));
         }
     }
     out

@@ -351,6 +351,8 @@ fn manifests_round_trip_through_kubernetes_types() {
                 | "Server"
                 | "AuthorizationPolicy"
                 | "NetworkAuthentication" => mesh_crd(&m).map(|()| m.clone()),
+                // A custom resource: Cilium's own types, mirrored in tests/common.
+                "CiliumNetworkPolicy" => round::<common::cilium::CiliumNetworkPolicy>(&m),
                 other => Err(format!("no Kubernetes type mapped for kind {other}")),
             };
             kinds.insert(kind.clone());

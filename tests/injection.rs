@@ -70,6 +70,8 @@ fn sample(format: Option<&str>) -> Option<&'static str> {
         "provisioner" => "example.com/sample",
         "host" => "nfs.example.org",
         "hostname" => "hub.example.org",
+        "fqdn-name" => "pypi.org",
+        "fqdn-pattern" => "*.githubusercontent.com",
         "abs-path" => "/exports/sample",
         "rel-path" => "sample.pem",
         "email" => "admin@example.org",

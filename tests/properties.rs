@@ -51,6 +51,8 @@ fn samples(format: &str) -> &'static [&'static str] {
         ],
         "host" => &["nfs.example.org", "10.1.2.3"],
         "hostname" => &["hub.example.org", "jupyter.example.com"],
+        "fqdn-name" => &["pypi.org", "files.pythonhosted.org"],
+        "fqdn-pattern" => &["*.githubusercontent.com", "*.anaconda.org"],
         "abs-path" => &["/exports/home", "/"],
         "rel-path" => &["tls.crt", "tls.key", "certs/tls.crt"],
         "email" => &["admin@example.org"],

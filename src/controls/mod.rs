@@ -14,6 +14,7 @@ mod chart_pods;
 mod chart_read_only;
 pub(crate) mod cloud_metadata;
 pub(crate) mod egress;
+pub(crate) mod egress_names;
 mod exposure;
 mod https;
 mod https_gateway;
@@ -606,6 +607,11 @@ pub trait Control: Sync {
     fn remedy(&self, _p: &Policy, _v: &ValuesView) -> Option<Value> {
         None
     }
+    /// Between two states at the same setting, which way the detail moves
+    /// what is allowed (a host name added widens); `None`: neither.
+    fn detail_direction(&self, _old: Option<&str>, _new: Option<&str>) -> Option<judge::Direction> {
+        None
+    }
     /// The control is about the profile list itself: `init` reads it on
     /// the values with their profiles, not on the pod without one.
     fn reads_profiles(&self) -> bool {
@@ -651,6 +657,7 @@ pub static ALL: &[&dyn Control] = &[
     &internal_tls::InternalTlsControl,
     &network_policy::NetworkPolicyControl,
     &egress::EgressControl,
+    &egress_names::EgressNames,
     &bandwidth::BandwidthControl,
     &resources::ResourcesControl,
     &quota::QuotaControl,

@@ -78,15 +78,22 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn change(def: &'static ControlDef, before: State, after: State) -> Option<ControlChange> {
+fn change(c: &dyn Control, before: State, after: State) -> Option<ControlChange> {
     if before == after {
         return None;
+    }
+    let def = c.def();
+    let mut direction = Direction::of_ranks(before.rank, after.rank);
+    if direction == Direction::Neutral && before.rank.is_some() && before.setting == after.setting {
+        direction = c
+            .detail_direction(before.detail.as_deref(), after.detail.as_deref())
+            .unwrap_or(direction);
     }
     Some(ControlChange {
         control: def.id,
         title: def.title,
         field: def.dotted_field(),
-        direction: Direction::of_ranks(before.rank, after.rank),
+        direction,
         before,
         after,
         rationale: one_line(def.rationale),
@@ -106,7 +113,7 @@ pub fn policy_changes(base: &Policy, head: &Policy) -> Vec<ControlChange> {
             .filter_map(|c| {
                 let def = c.def();
                 change(
-                    def,
+                    *c,
                     State::of(def, &c.selected(base)),
                     State::of(def, &c.selected(head)),
                 )
@@ -125,7 +132,7 @@ pub fn read_back_changes(before: &ValuesView, after: &ValuesView) -> Vec<Control
                 if old.rank.is_none() && new.rank.is_none() {
                     return None;
                 }
-                change(c.def(), old, new)
+                change(*c, old, new)
             })
             .collect(),
     )

@@ -7,6 +7,7 @@
 //! Input: merged Helm values (chart defaults + files), the chart version,
 //! manifests applied beside the chart. Output: a [`Deployment`].
 
+pub mod cilium;
 pub mod grade;
 mod literal;
 pub mod network;

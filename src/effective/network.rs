@@ -1,6 +1,7 @@
 //! Where a user pod can connect: the union of every NetworkPolicy that
 //! selects it (the chart's own, rendered from values, and any passed as
-//! manifests), evaluated as reachability per address range and port.
+//! manifests, Cilium's kinds included), evaluated as reachability per
+//! address range and port.
 //!
 //! Kubernetes NetworkPolicies only allow: once one policy selects a pod for
 //! egress, a connection is allowed when any rule of any selecting policy
@@ -160,6 +161,9 @@ pub enum Peer {
     Addresses(Ranges),
     /// Pods chosen by labels (in-cluster, private addresses).
     Pods(String),
+    /// Host names or Cilium patterns (`toFQDNs`): the addresses DNS gave
+    /// for them, not an address range.
+    Names(Vec<String>),
 }
 
 /// One egress rule of a policy that selects user pods.
@@ -181,8 +185,9 @@ pub struct Network {
     pub rules: Vec<Rule>,
     /// Why nothing restricts egress (when `isolated` is false).
     pub open_because: Origin,
-    /// Network policies of other kinds (Cilium, Calico, admin policies):
-    /// they can allow or deny more, so "blocked" cannot be confirmed.
+    /// Network policies of kinds not evaluated (Calico, admin policies,
+    /// Cilium rules this tool cannot interpret): they can allow or deny
+    /// more, so "blocked" cannot be confirmed.
     pub foreign: Vec<Origin>,
 }
 
@@ -298,7 +303,7 @@ impl Network {
                     let (v4, v6) = a.common(dest);
                     v4 >= min_v4 || v6 >= min_v6
                 }
-                Peer::Pods(_) => false,
+                Peer::Pods(_) | Peer::Names(_) => false,
             }),
         });
         reach_of(broad, dest)
@@ -344,6 +349,16 @@ fn reach_of<'r>(rules: impl Iterator<Item = &'r Rule>, dest: &Ranges) -> Reach {
                     Origin::Values { path } if path.iter().any(|k| &**k == "egressAllowRules") => {
                         rule.origin.clone()
                     }
+                    // A Cilium rule is cited at its own selector already.
+                    Origin::Manifest { path, .. }
+                        if path
+                            .iter()
+                            .rev()
+                            .nth(1)
+                            .is_some_and(|k| k.starts_with("to")) =>
+                    {
+                        rule.origin.clone()
+                    }
                     o => o.child(&[
                         "to".to_string(),
                         j.to_string(),
@@ -379,6 +394,8 @@ pub fn network(v: &Value, labels: &Map<String, Value>, manifests: &[ManifestDoc]
         rules.extend(chart_rules(v, &np));
     }
     let mut foreign = Vec::new();
+    let mut denied = Vec::new();
+    let meta = metadata_ranges(v);
     for m in manifests {
         let kind = m.doc.get("kind").and_then(Value::as_str).unwrap_or("");
         let api = m
@@ -402,11 +419,40 @@ pub fn network(v: &Value, labels: &Map<String, Value>, manifests: &[ManifestDoc]
                     rules.push(rule(r, origin.child(&["spec", "egress", &i.to_string()])));
                 }
             }
+        } else if super::cilium::is_cilium_policy(m.doc) {
+            let read = super::cilium::read(m.doc, labels, &origin, &meta);
+            if let Some(o) = read.unreadable {
+                foreign.push(o);
+            }
+            isolated |= read.isolates;
+            rules.extend(read.rules);
+            denied.extend(read.denied);
         } else if kind.contains("NetworkPolicy")
             || api.contains("cilium.io")
             || api.contains("projectcalico.org")
         {
             foreign.push(origin);
+        }
+    }
+    // Cilium's denies win over every allow, Kubernetes' included.
+    if !denied.is_empty() {
+        for r in &mut rules {
+            for p in r.peers.iter_mut().flatten() {
+                if let Peer::Addresses(a) = p {
+                    *a = a.minus(&denied);
+                }
+            }
+            if r.peers.is_none() {
+                r.peers = Some(vec![Peer::Addresses(
+                    Ranges::of(&["0.0.0.0/0", "::/0"]).minus(&denied),
+                )]);
+                // Pods and names beyond the denied ranges stay reachable:
+                // only addresses can be cut, so the rest is kept as is.
+                r.peers
+                    .as_mut()
+                    .into_iter()
+                    .for_each(|p| p.push(Peer::Pods("every pod".into())));
+            }
         }
     }
     Network {
@@ -424,6 +470,15 @@ pub fn selection(labels: &Map<String, Value>, manifests: &[ManifestDoc]) -> Vec<
     manifests
         .iter()
         .map(|m| {
+            if super::cilium::is_cilium_policy(m.doc) {
+                return super::cilium::read(
+                    m.doc,
+                    labels,
+                    &Origin::default(""),
+                    &Ranges::default(),
+                )
+                .selects;
+            }
             m.doc.get("kind").and_then(Value::as_str) == Some("NetworkPolicy")
                 && m.doc.get("apiVersion").and_then(Value::as_str) == Some("networking.k8s.io/v1")
                 && selects(m.doc.get("spec").and_then(|s| s.get("podSelector")), labels)
@@ -568,6 +623,16 @@ fn peer(t: &Value) -> Peer {
         what.push(format!("pods {}", t["podSelector"]));
     }
     Peer::Pods(what.join(" / "))
+}
+
+/// The metadata server's addresses: the values' IPv4 one and the IPv6 one.
+fn metadata_ranges(v: &Value) -> Ranges {
+    let ip = values::get(v, &["singleuser", "cloudMetadata", "ip"])
+        .map(scalar_text)
+        .unwrap_or_default();
+    let mut r: Vec<Range> = Range::parse(&format!("{ip}/32")).into_iter().collect();
+    r.extend(Range::parse(METADATA_V6));
+    Ranges(r)
 }
 
 /// The chart's user NetworkPolicy egress rules, as its template renders
@@ -782,6 +847,69 @@ mod tests {
             doc: &other,
         }];
         assert!(!network(&v, &labels(), &docs).isolated);
+    }
+
+    fn cilium(egress: Value) -> Value {
+        json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "c"},
+            "spec": {"endpointSelector": {"matchLabels": {"k8s:component": "singleuser-server"}}, "egress": egress}})
+    }
+
+    fn web_only() -> Value {
+        let mut v = chart_defaults();
+        v["singleuser"]["networkPolicy"]["egressAllowRules"]["nonPrivateIPs"] = json!(false);
+        v["singleuser"]["networkPolicy"]["egress"] = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
+            "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]}}],
+            "ports": [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]);
+        v
+    }
+
+    #[test]
+    fn cilium_rules_add_to_the_chart_policy() {
+        let v = web_only();
+        let world = cilium(json!([{"toEntities": ["world"]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &world,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.foreign.is_empty());
+        assert!(n.reach(&meta()).all_ports());
+        assert!(n.reach(Network::public()).all_ports());
+        let names = cilium(json!([{"toFQDNs": [{"matchName": "pypi.org"}],
+            "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &names,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.reach(&meta()).without(&[("TCP", 53), ("UDP", 53)]).none());
+        assert_eq!(n.reach(Network::public()).describe(), "TCP/443, TCP/80");
+    }
+
+    #[test]
+    fn cilium_denies_cut_every_allow_and_unknown_rules_are_foreign() {
+        let v = chart_defaults();
+        let deny = json!({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "d"}, "spec": {"endpointSelector": {},
+            "egressDeny": [{"toCIDR": ["169.254.169.254/32"]}]}});
+        let docs = [ManifestDoc {
+            file: "d.yaml",
+            index: 0,
+            doc: &deny,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert!(n.reach(&meta()).none());
+        assert!(n.reach(Network::public()).all_ports());
+        let odd = cilium(json!([{"toServices": [{"k8sService": {"serviceName": "s"}}]}]));
+        let docs = [ManifestDoc {
+            file: "c.yaml",
+            index: 0,
+            doc: &odd,
+        }];
+        let n = network(&v, &labels(), &docs);
+        assert_eq!(n.foreign.len(), 1);
     }
 
     #[test]

@@ -47,6 +47,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admission.yaml"),
     ),
     (
+        "cilium-egress-hosts.yaml",
+        include_str!("../../templates/cilium-egress-hosts.yaml"),
+    ),
+    (
         "chart-pods-deny-all.yaml",
         include_str!("../../templates/chart-pods-deny-all.yaml"),
     ),

@@ -25,6 +25,8 @@ pub const FORMATS: &[(&str, Check)] = &[
     ("provisioner", provisioner),
     ("host", host),
     ("hostname", hostname),
+    ("fqdn-name", fqdn_name),
+    ("fqdn-pattern", fqdn_pattern),
     ("abs-path", abs_path),
     ("rel-path", rel_path),
     ("email", email),
@@ -361,6 +363,34 @@ pub fn hostname(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         err(EXPECTED)
+    }
+}
+
+/// A host name Cilium's `matchName` can select: a DNS name whose last
+/// label is not numeric (so never an IP address, which DNS does not
+/// resolve and `toCIDR` expresses).
+pub fn fqdn_name(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "a fully qualified host name like `pypi.org` (not an IP address; list addresses in `egress.allow`)";
+    let tld_ok = s
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| !l.chars().all(|c| c.is_ascii_digit()));
+    if hostname(s).is_ok() && tld_ok && s.parse::<std::net::IpAddr>().is_err() {
+        Ok(())
+    } else {
+        err(EXPECTED)
+    }
+}
+
+/// A wildcard Cilium's `matchPattern` accepts, narrowed to the one form
+/// whose reach is plain: `*` as the whole leftmost label of a domain of at
+/// least two labels. Cilium's `*` never crosses a dot, so `*.example.com`
+/// matches `a.example.com`, not `example.com` nor `a.b.example.com`.
+pub fn fqdn_pattern(s: &str) -> Result<(), String> {
+    const EXPECTED: &str = "`*.` and a domain of at least two labels, like `*.githubusercontent.com` (`*` only as the whole leftmost label)";
+    match s.strip_prefix("*.") {
+        Some(domain) if !domain.contains('*') && fqdn_name(domain).is_ok() => Ok(()),
+        _ => err(EXPECTED),
     }
 }
 
@@ -996,6 +1026,22 @@ mod tests {
         assert!(cpu("2Gi").is_err());
         assert_eq!(quantity_value("512Mi"), Some(536870912.0));
         assert_eq!(quantity_value("500m"), Some(0.5));
+    }
+
+    #[test]
+    fn fqdn_names_and_patterns() {
+        assert!(fqdn_name("pypi.org").is_ok());
+        assert!(fqdn_name("files.pythonhosted.org").is_ok());
+        assert!(fqdn_name("1.2.3.4").is_err());
+        assert!(fqdn_name("pypi").is_err());
+        assert!(fqdn_name("*.pypi.org").is_err());
+        assert!(fqdn_pattern("*.githubusercontent.com").is_ok());
+        assert!(fqdn_pattern("*").is_err());
+        assert!(fqdn_pattern("*.com").is_err());
+        assert!(fqdn_pattern("a*.example.com").is_err());
+        assert!(fqdn_pattern("*.*.example.com").is_err());
+        assert!(fqdn_pattern("foo.*.example.com").is_err());
+        assert!(fqdn_pattern("*.10.0.0.1").is_err());
     }
 
     #[test]

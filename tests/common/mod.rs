@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod binary;
+pub mod cilium;
 pub mod diff_cli;
 
 use std::path::{Path, PathBuf};

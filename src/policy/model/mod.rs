@@ -35,6 +35,10 @@ pub struct Policy {
     /// Oldest Kubernetes minor version the cluster runs, e.g. `1.30`.
     #[schemars(extend("format" = "kubernetes-version"))]
     pub kubernetes_version: String,
+    /// The cluster's network plugin. Egress by host name
+    /// (`spec.egress.allowHosts`) needs `cilium`.
+    #[serde(default, skip_serializing_if = "NetworkPlugin::is_unknown")]
+    pub network_plugin: NetworkPlugin,
     pub spec: Spec,
     /// Controls run weaker than `spec` asks, each with a reason, an owner
     /// and an expiry date. A file's exceptions add to those of the policy

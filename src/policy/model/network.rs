@@ -20,6 +20,78 @@ pub struct Egress {
     /// Extra destinations, added on top of the profile.
     #[serde(default)]
     pub allow: Vec<EgressRule>,
+    /// Host names user pods may reach on top of the profile, enforced by
+    /// Cilium (`toFQDNs`); needs `networkPlugin: cilium`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_hosts: Vec<HostRule>,
+}
+
+/// A host name, or a pattern of names, user pods may reach. Give exactly
+/// one of `name` and `pattern`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HostRule {
+    /// One host name, e.g. `pypi.org` (Cilium `matchName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<HostName>,
+    /// `*.` followed by a domain of at least two labels, e.g.
+    /// `*.githubusercontent.com`: every name one label below it, not the
+    /// domain itself (Cilium `matchPattern`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<HostPattern>,
+    /// TCP ports (or `{port, protocol}`); defaults to 443 (HTTPS), which
+    /// package indexes and git hosts serve on.
+    #[serde(default = "https_only")]
+    pub ports: Vec<PortRule>,
+}
+
+fn https_only() -> Vec<PortRule> {
+    vec![PortRule {
+        port: Port(443),
+        protocol: Protocol::Tcp,
+    }]
+}
+
+impl HostRule {
+    /// The name or pattern, as written.
+    pub fn text(&self) -> &str {
+        match (&self.name, &self.pattern) {
+            (Some(n), _) => &n.0,
+            (None, Some(p)) => &p.0,
+            (None, None) => "",
+        }
+    }
+}
+
+/// A fully qualified host name (not an IP address), as Cilium's `matchName`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct HostName(#[schemars(extend("format" = "fqdn-name"))] pub String);
+
+/// `*.` and a domain: every name one label below the domain.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct HostPattern(#[schemars(extend("format" = "fqdn-pattern"))] pub String);
+
+/// The cluster's network plugin (CNI): which policy kinds it enforces.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkPlugin {
+    /// Cilium: Kubernetes NetworkPolicies plus CiliumNetworkPolicies
+    /// (egress by host name).
+    Cilium,
+    Calico,
+    /// Another plugin that enforces Kubernetes NetworkPolicies.
+    Other,
+    /// Not stated: only Kubernetes NetworkPolicies are assumed.
+    #[default]
+    Unknown,
+}
+
+impl NetworkPlugin {
+    pub fn is_unknown(&self) -> bool {
+        *self == NetworkPlugin::Unknown
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
