@@ -173,26 +173,30 @@ fn ctx<'a>(pod: &'a Pod, c: &Ctr<'a>, field: &str) -> (Option<&'a Value>, String
 /// Where the field at `ptr` was set; inside a container or volume taken
 /// from values as written, the field's own key.
 pub fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
-    let mut p = ptr.to_string();
+    // The pointer and each of its prefixes, longest first (no copies).
+    let mut p = ptr;
     loop {
-        if let Some(o) = pod.origins.get(&p) {
+        if let Some(o) = pod.origins.get(p) {
+            let item = p.starts_with("/spec/initContainers/")
+                || p.starts_with("/spec/volumes/")
+                || p.starts_with("/spec/containers/0/volumeMounts/")
+                || (p.starts_with("/spec/containers/") && p != "/spec/containers/0");
+            if !item || p.len() == ptr.len() {
+                return Some(o.clone());
+            }
             let rest: Vec<String> = ptr[p.len()..]
                 .split('/')
                 .filter(|s| !s.is_empty())
                 .map(|s| s.replace("~1", "/").replace("~0", "~"))
                 .collect();
-            let item = p.starts_with("/spec/initContainers/")
-                || p.starts_with("/spec/volumes/")
-                || p.starts_with("/spec/containers/0/volumeMounts/")
-                || (p.starts_with("/spec/containers/") && p != "/spec/containers/0");
-            return Some(if item && !rest.is_empty() {
-                o.child(&rest)
-            } else {
+            return Some(if rest.is_empty() {
                 o.clone()
+            } else {
+                o.child(&rest)
             });
         }
         match p.rfind('/') {
-            Some(i) => p.truncate(i),
+            Some(i) => p = &p[..i],
             None => return None,
         }
     }
