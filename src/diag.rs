@@ -182,9 +182,14 @@ pub fn render(d: &Diagnostic, format: ErrorFormat) -> String {
 /// Closest candidate by edit distance, for "did you mean" hints.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.len() / 3).max(1) + 1;
+    let word = word.to_lowercase();
+    let len = word.chars().count();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
+        // The length difference is a lower bound of the distance: a word
+        // far longer than every candidate (a pasted blob) costs nothing.
+        .filter(|c| len.abs_diff(c.chars().count()) <= limit)
+        .map(|c| (levenshtein(&word, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)
@@ -227,5 +232,8 @@ mod tests {
     fn suggests_close_names_only() {
         assert_eq!(suggest("egres", ["egress", "bandwidth"]), Some("egress"));
         assert_eq!(suggest("zzz", ["egress", "bandwidth"]), None);
+        // A blob far longer than any candidate is no near miss.
+        assert_eq!(suggest(&"egress".repeat(20_000), ["egress"]), None);
+        assert_eq!(suggest("EGRES", ["egress"]), Some("egress"));
     }
 }

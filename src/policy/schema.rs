@@ -33,7 +33,7 @@ const PUBLISHED: &str = include_str!("../../schema/policy.schema.json");
 /// The schema of one policy file, as published for editors.
 ///
 /// Read from the published copy: parsing it costs a third of deriving it
-/// from the model types, and every `compile` process needs it. `tests/docs.rs`
+/// from the model types, and every `compile` process needs it. `tests/it/docs.rs`
 /// fails when the copy differs from [`derived_file`].
 pub fn file() -> &'static Value {
     static S: OnceLock<Value> = OnceLock::new();

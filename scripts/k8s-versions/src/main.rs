@@ -51,7 +51,7 @@ fn check(doc: &Value) -> Result<(), String> {
 
 /// Custom resources the policy emits (Istio's and Linkerd's mesh objects,
 /// Cilium's network policy): no Kubernetes release defines them, so they are
-/// not round-tripped here; `tests/golden.rs` checks their shape against the
+/// not round-tripped here; `tests/it/golden.rs` checks their shape against the
 /// resources' own schemas.
 const CUSTOM: &[&str] = &[
     "PeerAuthentication",
@@ -81,7 +81,7 @@ fn main() {
         }
     }
     println!(
-        "{objects} objects, {failures} failed; {skipped} custom resources skipped (not Kubernetes API types; their shape is checked in tests/golden.rs)"
+        "{objects} objects, {failures} failed; {skipped} custom resources skipped (not Kubernetes API types; their shape is checked in tests/it/golden.rs)"
     );
     std::process::exit(i32::from(failures > 0));
 }

@@ -3,7 +3,7 @@
 //! back for every release, and the commands work from the embedded data alone.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 
@@ -162,7 +162,7 @@ fn every_case_compiles_and_validates_for_every_release() {
 }
 
 /// Every control reads back, from the values merged over the release's
-/// defaults, the setting it compiled (as `tests/golden.rs` checks for the
+/// defaults, the setting it compiled (as `tests/it/golden.rs` checks for the
 /// golden versions; PID limits and Pod Security labels live outside values).
 fn read_back_mismatches(
     case: &str,

@@ -1,8 +1,8 @@
 //! `explain` listings and `compile --annotate`.
-//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test explain`.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test it explain::`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -7,7 +7,7 @@
 //! `PROPTEST_CASES=N` changes the number of policies (default 160).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,7 +93,7 @@ fn samples(format: &str) -> &'static [&'static str] {
             "research-computing",
             "the GPU profile's profiler needs perf_event_open",
         ],
-        other => panic!("add samples for format `{other}` to tests/properties.rs"),
+        other => panic!("add samples for format `{other}` to tests/it/properties.rs"),
     }
 }
 

@@ -1,8 +1,8 @@
 //! The README's policy reference and the committed JSON Schema are generated;
-//! these tests fail when they drift. `UPDATE_GOLDEN=1 cargo test --test docs` refreshes them.
+//! these tests fail when they drift. `UPDATE_GOLDEN=1 cargo test --test it docs::` refreshes them.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::check_file;
 use std::path::Path;

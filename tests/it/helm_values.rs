@@ -4,7 +4,7 @@
 //! give the same values. Numbers are compared as Helm holds them (float64).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 use z2jh_policy::validate::chart_values::ValuesFile;

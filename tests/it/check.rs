@@ -1,8 +1,8 @@
 //! `check`: values files merged like Helm, judged against the policy they
-//! were compiled from. Regenerate with `UPDATE_GOLDEN=1 cargo test --test check`.
+//! were compiled from. Regenerate with `UPDATE_GOLDEN=1 cargo test --test it check::`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

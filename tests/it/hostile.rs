@@ -9,7 +9,7 @@
 //! replaced all at once or not at all.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,9 +1,9 @@
 //! `audit`: existing values graded against the `restricted` preset, in every
 //! format; SARIF validated against the official SARIF 2.1.0 schema.
-//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test audit`.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test it audit::`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! drift of committed output, exit codes, git revisions and redaction.
 //!
 //! Regenerate every golden file of this suite (inputs generated here
-//! included) with `UPDATE_GOLDEN=1 cargo test --test diff --test diff_controls`.
+//! included) with `UPDATE_GOLDEN=1 cargo test --test it diff`.
 //!
 //! - `golden/diff/controls/<control>/`: for each control of
 //!   `controls::ALL`, a strong and a weak policy generated from the
@@ -13,7 +13,7 @@
 //!   committed directory, generated as compiled output plus a hand edit.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

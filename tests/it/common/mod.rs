@@ -16,7 +16,7 @@ use z2jh_policy::diag::{Diagnostic, render_human};
 use z2jh_policy::parse::Input;
 
 /// Chart versions whose output is committed as golden files; every other
-/// embedded release is compiled and validated by `tests/releases.rs`.
+/// embedded release is compiled and validated by `tests/it/releases.rs`.
 pub const VERSIONS: &[&str] = &["4.4.0", "3.3.8"];
 
 /// Chart folders as `helm pull --untar` leaves them (Chart.yaml, values.yaml,
@@ -146,7 +146,7 @@ pub fn check_file(path: &Path, actual: &str) -> Option<String> {
             unified_diff(&expected, actual, &path.display().to_string())
         )),
         Err(_) => Some(format!(
-            "{}: missing (run `UPDATE_GOLDEN=1 cargo test --test golden`)",
+            "{}: missing (run `UPDATE_GOLDEN=1 cargo test --test it`)",
             path.display()
         )),
     }

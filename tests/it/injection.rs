@@ -2,7 +2,7 @@
 //! refused or emitted verbatim; hostile file names cannot leave the header.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
@@ -198,14 +198,14 @@ fn dotted(path: &[Seg]) -> String {
 /// Base policies that, together, use every optional section. Each is
 /// expanded to the complete merged policy, so every field is explicit.
 const BASES: &[&str] = &[
-    include_str!("injection/hub-a.yaml"),
-    include_str!("injection/hub-b.yaml"),
-    include_str!("injection/hub-c.yaml"),
-    include_str!("injection/hub-d.yaml"),
-    include_str!("injection/hub-e.yaml"),
-    include_str!("injection/hub-f.yaml"),
-    include_str!("injection/hub-g.yaml"),
-    include_str!("injection/hub-h.yaml"),
+    include_str!("../injection/hub-a.yaml"),
+    include_str!("../injection/hub-b.yaml"),
+    include_str!("../injection/hub-c.yaml"),
+    include_str!("../injection/hub-d.yaml"),
+    include_str!("../injection/hub-e.yaml"),
+    include_str!("../injection/hub-f.yaml"),
+    include_str!("../injection/hub-g.yaml"),
+    include_str!("../injection/hub-h.yaml"),
 ];
 
 /// The base policies as complete, explicit documents.
@@ -349,7 +349,7 @@ fn substitute(v: &Value, from: &str, to: &str) -> Value {
 fn every_format_has_a_sample() {
     for (name, check) in FORMATS {
         let s = sample(Some(name)).unwrap_or_else(|| {
-            panic!("add a sample value for format `{name}` to tests/injection.rs")
+            panic!("add a sample value for format `{name}` to tests/it/injection.rs")
         });
         assert_eq!(check(s), Ok(()), "sample for `{name}`");
     }

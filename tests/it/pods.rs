@@ -6,7 +6,7 @@
 //! scripts/oracle/README.md.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use serde_json::{Map, Value, json};
 use z2jh_policy::chart::ChartDir;

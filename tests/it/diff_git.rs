@@ -1,7 +1,7 @@
 //! `z2jh-policy diff --base-ref`: the old policy and its parents read from git.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -5,7 +5,7 @@
 //! meaningful line on stderr.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -6,7 +6,7 @@
 //! each of which must be refused with the message of the validation it breaks.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 #[path = "admission/quantity.rs"]
 mod quantity;
 

@@ -1,9 +1,9 @@
 //! Golden files: every case in `golden/` compiled for each chart version,
 //! compared with the committed output, and judged by the real chart schema.
-//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test golden`, then read the diff.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test it golden::`, then read the diff.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -351,7 +351,7 @@ fn manifests_round_trip_through_kubernetes_types() {
                 | "Server"
                 | "AuthorizationPolicy"
                 | "NetworkAuthentication" => mesh_crd(&m).map(|()| m.clone()),
-                // A custom resource: Cilium's own types, mirrored in tests/common.
+                // A custom resource: Cilium's own types, mirrored in `common::cilium`.
                 "CiliumNetworkPolicy" => round::<common::cilium::CiliumNetworkPolicy>(&m),
                 other => Err(format!("no Kubernetes type mapped for kind {other}")),
             };
@@ -531,7 +531,7 @@ fn no_stale_golden_files() {
         }
     }
     let mut sources = String::new();
-    for dir in ["tests", "tests/common"] {
+    for dir in ["tests/it", "tests/it/common", "tests/it/admission"] {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             if e.path().extension().is_some_and(|x| x == "rs") {
                 sources.push_str(&std::fs::read_to_string(e.path()).unwrap());

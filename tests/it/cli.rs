@@ -1,7 +1,7 @@
 //! The `compile` and `validate` commands as a user runs them.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,9 +1,9 @@
 //! `init --from`: the proposed policy for existing values, and the round
 //! trip — `check` with the proposal on the same values passes.
-//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test init`.
+//! Regenerate with `UPDATE_GOLDEN=1 cargo test --test it init::`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
