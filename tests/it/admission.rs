@@ -1282,7 +1282,7 @@ fn check_reads_an_admission_manifest_back() {
         path.display().to_string()
     };
     let check = |manifests: &str| {
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+        let o = common::binary::command()
             .args([
                 "check",
                 &format!("{DIR}/policy.yaml"),

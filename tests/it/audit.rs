@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::{output as run, stdout};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,18 +13,6 @@ use common::check_file;
 use serde_json::Value;
 
 const REAL: &str = "golden/audit/real-world";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// The chart's default values (written from the embedded 4.4.0 data), as a
 /// path relative to where [`run_beside_chart`] runs (stable in goldens).
@@ -34,12 +23,7 @@ fn chart_values() -> String {
 /// Runs with the folder holding `chart-data/` as working directory.
 fn run_beside_chart(args: &[&str]) -> Output {
     let root = common::chart_data();
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .current_dir(root.parent().unwrap())
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
+    common::binary::output_in(root.parent().unwrap(), args)
 }
 
 fn real_world(format: &str) -> Output {
@@ -476,9 +460,8 @@ const CREDENTIALS: &str = "golden/audit/credentials/values.yaml";
 /// Runs the binary with `stdin` as its input.
 fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
+    let mut child = common::binary::command()
         .args(args)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

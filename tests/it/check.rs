@@ -3,21 +3,14 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::output as run;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::check_file;
 
 const DIR: &str = "golden/check/override";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
-}
 
 fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -2,23 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::{command as bin, output as run, stderr};
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_z2jh-policy"));
-    c.env_remove("Z2JH_POLICY_ERROR_FORMAT");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn charts() -> String {
     common::chart_data().display().to_string()

@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 const DIR: &str = "tests/fixtures/deployments";
-const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
 
 /// (case, control) expectations not met yet, each with the reason.
 const KNOWN_GAPS: &[(&str, &str, &str)] = &[(
@@ -80,7 +78,10 @@ fn run_case(name: &str) -> Vec<(String, String)> {
         args.extend(manifests.iter().map(|m| at(m)));
     }
     args.extend(["--format".into(), "json".into()]);
-    let o = Command::new(BIN).args(&args).output().unwrap();
+    let o = crate::common::binary::command()
+        .args(&args)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     if let Some(e) = case.get("expectError").and_then(Value::as_str) {
         if o.status.code() != Some(2) || !stderr.contains(e) {
@@ -234,7 +235,10 @@ fn check_and_audit_with_a_policy_agree() {
                 "--format".into(),
                 "json".into(),
             ]);
-            let o = Command::new(BIN).args(&args).output().unwrap();
+            let o = crate::common::binary::command()
+                .args(&args)
+                .output()
+                .unwrap();
             let r: Value = serde_json::from_slice(&o.stdout).unwrap();
             let mut verdicts: Vec<String> = r["findings"]
                 .as_array()
@@ -255,7 +259,7 @@ fn check_and_audit_with_a_policy_agree() {
 #[test]
 fn check_warns_when_the_releases_differ() {
     let dir = Path::new(DIR).join("uid-root-check");
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .args([
             "check",
             &dir.join("policy.yaml").display().to_string(),
@@ -286,7 +290,7 @@ fn init_keeps_chart_pods_own_resources() {
         ),
     )
     .unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .args(["init", "--from"])
         .arg(&values)
         .args(["--chart-version", "4.4.0"])
@@ -298,7 +302,7 @@ fn init_keeps_chart_pods_own_resources() {
     assert!(err.contains("requests and limits of their own"), "{err}");
     let policy = d.path().join("policy.yaml");
     std::fs::write(&policy, &proposal).unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .arg("check")
         .arg(&policy)
         .arg("--values")
@@ -319,7 +323,7 @@ fn init_keeps_chart_pods_own_resources() {
 #[test]
 fn a_profile_is_reported_once_for_what_it_changes() {
     let dir = Path::new(DIR).join("profile-admins-mount-all-homes");
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .arg("audit")
         .arg(dir.join("config.yaml"))
         .arg("--policy")

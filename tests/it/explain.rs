@@ -3,23 +3,15 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::output as run;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use common::*;
 use serde_json::Value;
 use z2jh_policy::explain;
 
 const POLICY: &str = "examples/restricted-hub.yaml";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
-}
 
 fn golden(name: &str, actual: &[u8]) -> Option<String> {
     check_file(

@@ -4,23 +4,15 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::output_in as run_in;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::check_file;
 
 fn run(args: &[&str]) -> Output {
     run_in(Path::new("."), args)
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
 }
 
 /// Where a case runs: files under `chart-data/` are the chart's defaults,

@@ -4,11 +4,7 @@
 //! change or remove the setting, on both chart lines.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
-
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
 
 const POLICY_HEAD: &str = "apiVersion: z2jh-policy/v1
 kind: HubPolicy
@@ -29,7 +25,7 @@ fn check(user_pods: &str, values: &str, chart: &str) -> Value {
     std::fs::write(&policy, format!("{POLICY_HEAD}  userPods:\n{user_pods}")).unwrap();
     let file = d.path().join("values.yaml");
     std::fs::write(&file, values).unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .arg("check")
         .arg(&policy)
         .arg("--values")
@@ -159,7 +155,7 @@ fn init_proposes_the_runtime_class_in_use() {
         "singleuser:\n  extraPodConfig:\n    runtimeClassName: gvisor\n",
     )
     .unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .args(["init", "--from"])
         .arg(&values)
         .args(["--chart-version", "4.4.0"])
@@ -221,7 +217,7 @@ fn user_namespaces_need_a_hub_image_that_models_host_users() {
         format!("{POLICY_HEAD}  userPods:\n{USERNS}").replace("chart: 4.4.0", "chart: 3.0.3"),
     )
     .unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .arg("compile")
         .arg(&policy)
         .args(["-o", "-"])
@@ -239,7 +235,7 @@ fn user_namespaces_need_a_hub_image_that_models_host_users() {
         format!("{POLICY_HEAD}  userPods:\n{USERNS}").replace("chart: 4.4.0", "chart: 3.1.0"),
     )
     .unwrap();
-    let o = Command::new(BIN)
+    let o = crate::common::binary::command()
         .arg("compile")
         .arg(&policy)
         .args(["-o", "-"])

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
+use common::binary::output as run;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use sha2::{Digest, Sha256};
@@ -13,14 +14,6 @@ use z2jh_policy::chart::releases;
 use z2jh_policy::chart::version::Version;
 use z2jh_policy::parse::Input;
 use z2jh_policy::validate::chart_values::{ValuesFile, merged, validate_against_chart};
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_z2jh-policy"))
-        .args(args)
-        .env_remove("Z2JH_POLICY_ERROR_FORMAT")
-        .output()
-        .unwrap()
-}
 
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)

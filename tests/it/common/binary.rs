@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_z2jh-policy");
@@ -17,6 +17,33 @@ pub const HANG_LIMIT: Duration = Duration::from_secs(30);
 pub const MEMORY_LIMIT_KIB: u64 = 256 * 1024;
 
 pub const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/restricted-hub.yaml");
+
+/// The binary as a user runs it, with nothing taken from the test's
+/// environment that changes its output (error format, colour).
+pub fn command() -> Command {
+    let mut c = Command::new(BIN);
+    c.env_remove("Z2JH_POLICY_ERROR_FORMAT")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Runs the binary with `args` in the checkout.
+pub fn output(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
+}
+
+/// Runs the binary with `args` in `dir`.
+pub fn output_in(dir: &Path, args: &[&str]) -> Output {
+    command().args(args).current_dir(dir).output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
 
 /// What one run of the binary did.
 pub struct Run {
