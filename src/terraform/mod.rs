@@ -77,6 +77,7 @@ pub fn run(q: &Query) -> Result<Outcome, Vec<Diagnostic>> {
     };
     let opts = Options {
         chart_version: q.chart_version.clone(),
+        today: q.today,
         ..Default::default()
     };
     // Only errors are reported on failure: warnings would read as more errors.

@@ -21,6 +21,7 @@ pub const KEYS: &[&str] = &[
     "chart_version",
     "base_values",
     "chart_dir",
+    "today",
 ];
 
 /// Where the policy comes from.
@@ -42,6 +43,9 @@ pub struct Query {
     pub base_values: Option<PathBuf>,
     /// A chart folder (`helm pull --untar`) to validate the values against.
     pub chart_dir: Option<PathBuf>,
+    /// The day exceptions are judged on (`--today`), so a plan does not
+    /// change by itself the day an exception expires.
+    pub today: Option<crate::exceptions::Date>,
 }
 
 /// Parses and checks the query text.
@@ -113,11 +117,19 @@ pub fn parse(bytes: &[u8]) -> Result<Query, String> {
         (Some(path), None) => PolicySource::File(PathBuf::from(path)),
         (None, Some(text)) => PolicySource::Inline(text),
     };
+    let today = match get("today") {
+        None => None,
+        Some(t) => Some(
+            crate::exceptions::Date::parse(&t)
+                .map_err(|e| format!("invalid `today` `{t}` in the query; expected {e} (UTC)"))?,
+        ),
+    };
     Ok(Query {
         policy,
         chart_version: get("chart_version"),
         base_values: get("base_values").map(PathBuf::from),
         chart_dir: get("chart_dir").map(PathBuf::from),
+        today,
     })
 }
 

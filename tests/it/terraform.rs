@@ -606,3 +606,28 @@ fn a_terminal_on_stdin_is_refused() {
         "{text}"
     );
 }
+
+#[test]
+fn today_in_the_query_decides_which_exceptions_have_expired() {
+    let policy = "golden/check/exceptions/policy.yaml";
+    // The policy's exceptions run until 2027-02-28.
+    let before = success(&run(&json!({"policy": policy, "today": "2027-02-28"})));
+    assert!(before["values_yaml"].contains("singleuser"));
+    // One line per expired exception, each at its place in the policy.
+    let after = run(&json!({"policy": policy, "today": "2027-03-01"}));
+    assert_eq!(after.code, Some(2), "{}", after.stderr);
+    assert!(after.stdout.is_empty());
+    let lines: Vec<&str> = after.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", after.stderr);
+    assert!(lines[0].starts_with(&format!("{policy}:13:14: the exception for `seccomp`")));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("expired on 2027-02-28 (1 day ago)"))
+    );
+    let bad = fails_with(&json!({"policy": policy, "today": "2027-02-30"}).to_string());
+    assert!(
+        bad.contains("invalid `today` `2027-02-30` in the query"),
+        "{bad}"
+    );
+}
