@@ -19,9 +19,9 @@ const MINIMUM_TITLE: &str = "Chart release older than the policy's minimum";
 fn view(name: &'static str, detail: String, summary: &'static str) -> SettingView {
     SettingView {
         name,
-        rank: if name == "patched" { 0 } else { 1 },
+        rank: Some(if name == "patched" { 0 } else { 1 }),
         detail: Some(detail),
-        summary,
+        summary: summary.into(),
     }
 }
 

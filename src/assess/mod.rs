@@ -29,7 +29,7 @@ use crate::controls::{ALL, ControlDef, ReadBack, ValuesView, judge};
 use crate::diag::{Diagnostic, Loc};
 use crate::lower;
 use crate::parse::{Loaded, read_text, read_yaml};
-use crate::plan::{Plan, Selected};
+use crate::plan::Plan;
 use crate::render::{self, Rendered};
 use crate::validate::chart_values::ValuesFile;
 use crate::values::{self, helm_merge};
@@ -344,35 +344,7 @@ pub enum Status {
     Excepted,
 }
 
-/// A setting with its definition's words.
-#[derive(Debug, Clone, Serialize)]
-pub struct SettingView {
-    pub name: &'static str,
-    pub rank: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    pub summary: &'static str,
-}
-
-impl SettingView {
-    pub fn of(def: &ControlDef, s: &Selected) -> SettingView {
-        let setting = def.setting(s);
-        SettingView {
-            name: setting.name,
-            rank: setting.rank,
-            detail: s.detail.clone(),
-            summary: setting.summary,
-        }
-    }
-
-    /// `name (detail)`.
-    pub fn label(&self) -> String {
-        match &self.detail {
-            Some(d) if !d.is_empty() => format!("{} ({d})", self.name),
-            _ => self.name.to_string(),
-        }
-    }
-}
+pub use crate::controls::SettingView;
 
 /// The values that would bring a control up to the policy.
 #[derive(Debug, Clone, Serialize)]

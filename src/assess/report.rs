@@ -231,7 +231,7 @@ pub fn markdown(r: &Report) -> String {
             out,
             "- **Required:** {} — {} (policy `{}`)",
             code(&f.required.label()),
-            md::text(f.required.summary),
+            md::text(&f.required.summary),
             f.policy_field
         );
         if let Some(found) = &f.found {
@@ -239,7 +239,7 @@ pub fn markdown(r: &Report) -> String {
                 out,
                 "- **Found:** {} — {}",
                 code(&found.label()),
-                md::text(found.summary)
+                md::text(&found.summary)
             );
         }
         if let Some(e) = &f.exception {

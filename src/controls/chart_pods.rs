@@ -99,6 +99,14 @@ impl Control for Hardening {
     fn def(&self) -> &'static ControlDef {
         &HARDENING
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        // Chart 4 gives its own pods restricted contexts by default.
+        (crate::chart::ChartLine::of(&p.chart) == crate::chart::ChartLine::V3
+            && p.spec.chart_pods.hardening != ChartHardening::Restricted)
+            .then(|| {
+                super::pod_security::PssReason::Baseline("chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless `chartPods.hardening: restricted`".into())
+            })
+    }
     fn admission(&self, p: &Policy) -> Vec<Validation> {
         if p.spec.chart_pods.hardening != ChartHardening::Restricted {
             return Vec::new();

@@ -124,6 +124,14 @@ impl Control for CloudMetadataControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        (p.spec.cloud_metadata.mode == MetadataMode::Iptables).then(|| {
+            super::pod_security::PssReason::Privileged(
+                "`cloudMetadata.mode: iptables` adds a privileged root init container to user pods"
+                    .into(),
+            )
+        })
+    }
 
     fn admission_gap(&self) -> Option<&'static str> {
         Some(

@@ -122,6 +122,9 @@ impl Control for InternalTlsControl {
     fn def(&self) -> &'static ControlDef {
         &DEF
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        privileged_reason(p).map(super::pod_security::PssReason::Privileged)
+    }
     fn selected(&self, p: &Policy) -> Selected {
         match &p.spec.internal_tls {
             InternalTls::Plain(InternalTlsMode::Required) => REQUIRED.selected(),

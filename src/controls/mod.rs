@@ -32,9 +32,11 @@ pub(crate) mod profiles;
 mod quota;
 pub(crate) mod resources;
 mod secrets;
+pub mod setting_view;
 mod storage;
 pub(crate) mod user_pods;
 
+pub use setting_view::SettingView;
 pub use user_pods::IDENTITY_KEY;
 
 use serde::Serialize;
@@ -579,6 +581,12 @@ pub trait Control: Sync {
     fn built_from(&self) -> &'static [&'static str] {
         &[]
     }
+    /// The Pod Security level the setting `p` selects caps the hub's pods
+    /// at, with why; `None` when it leaves them `restricted`. The implied
+    /// level folds this over [`ALL`], so the reasons read in `ALL` order.
+    fn pod_security(&self, _p: &Policy) -> Option<pod_security::PssReason> {
+        None
+    }
     /// For `init`: changes `p` so that it selects what `v` puts in force, as
     /// closely as the language allows; returns what it could not express.
     /// Controls that nothing in Helm values decides leave `p` alone.
@@ -667,6 +675,19 @@ pub static ALL: &[&dyn Control] = &[
     &profile_list::ProfileImages,
     &profile_list::ProfileWeakening,
     &admission::AdmissionControl,
+];
+
+/// The controls of the posture summary that heads every diff report, in
+/// reading order (their titles label the rows): what a reviewer asks first.
+/// Named by their types, so a renamed or removed control fails to compile.
+pub static POSTURE: &[&dyn Control] = &[
+    &pod_level::UserPodLevel,
+    &pod_security::PodSecurityAdmission,
+    &api_access::ApiAccessControl,
+    &cloud_metadata::CloudMetadataControl,
+    &egress::EgressControl,
+    &storage::StorageControl,
+    &resources::ResourcesControl,
 ];
 
 /// The setting a control reads back, or `None` when it cannot be verified.
@@ -766,6 +787,22 @@ mod tests {
                     c.def().id
                 );
             }
+        }
+    }
+
+    /// A posture row is a control of `ALL`, each at most once.
+    #[test]
+    fn every_posture_row_is_a_control_of_all() {
+        for (i, c) in POSTURE.iter().enumerate() {
+            let id = c.def().id;
+            assert!(
+                ALL.iter().any(|x| std::ptr::eq(x.def(), c.def())),
+                "posture row `{id}` is not in ALL"
+            );
+            assert!(
+                !POSTURE[..i].iter().any(|x| std::ptr::eq(x.def(), c.def())),
+                "posture row `{id}` is listed twice"
+            );
         }
     }
 

@@ -4,12 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::chart::ChartLine;
 use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
-use crate::policy::{
-    Capabilities, ChartHardening, EnforceLevel, MetadataMode, Policy, Profile, PsaLevel,
-};
+use crate::policy::{EnforceLevel, Policy, PsaLevel};
 
 pub struct PodSecurityAdmission;
 
@@ -54,46 +51,30 @@ pub fn psa_version(p: &Policy) -> String {
     }
 }
 
+/// What a control's selected setting does to the Pod Security Standards
+/// level the hub's pods can meet ([`Control::pod_security`]): the level it
+/// caps them at, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PssReason {
+    Baseline(String),
+    Privileged(String),
+}
+
 /// The strongest level every pod the policy creates meets, with the reasons
-/// it is not higher.
+/// it is not higher: those of the lowest cap any control puts on the pods.
 pub fn implied_level(p: &Policy) -> (PsaLevel, Vec<String>) {
-    let up = &p.spec.user_pods;
-    let mut reasons = Vec::new();
-    if p.spec.cloud_metadata.mode == MetadataMode::Iptables {
-        reasons.push(
-            "`cloudMetadata.mode: iptables` adds a privileged root init container to user pods"
-                .to_string(),
-        );
+    let (mut privileged, mut baseline) = (Vec::new(), Vec::new());
+    for r in super::ALL.iter().filter_map(|c| c.pod_security(p)) {
+        match r {
+            PssReason::Privileged(why) => privileged.push(why),
+            PssReason::Baseline(why) => baseline.push(why),
+        }
     }
-    reasons.extend(super::internal_tls::privileged_reason(p));
-    if !reasons.is_empty() {
-        return (PsaLevel::Privileged, reasons);
+    match (privileged.is_empty(), baseline.is_empty()) {
+        (false, _) => (PsaLevel::Privileged, privileged),
+        (true, false) => (PsaLevel::Baseline, baseline),
+        (true, true) => (PsaLevel::Restricted, baseline),
     }
-    if !up.run_as_non_root {
-        reasons.push("`userPods.runAsNonRoot` is false".into());
-    }
-    if up.allow_privilege_escalation {
-        reasons.push("`userPods.allowPrivilegeEscalation` is true".into());
-    }
-    if up.capabilities != Capabilities::DropAll {
-        reasons.push("`userPods.capabilities` does not drop ALL".into());
-    }
-    if up.seccomp == Profile::Unset {
-        reasons.push("`userPods.seccomp` is unset".into());
-    }
-    if ChartLine::of(&p.chart) == ChartLine::V3
-        && p.spec.chart_pods.hardening != ChartHardening::Restricted
-    {
-        reasons.push("chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless `chartPods.hardening: restricted`".into());
-    }
-    (
-        if reasons.is_empty() {
-            PsaLevel::Restricted
-        } else {
-            PsaLevel::Baseline
-        },
-        reasons,
-    )
 }
 
 /// The enforce level the policy resolves to.
@@ -221,16 +202,29 @@ impl Control for PodSecurityAdmission {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controls::{Control, by_id, judge};
+    use crate::controls::{ALL, Control, by_id, judge};
     use crate::parse::{Input, load};
+    use crate::policy::{Capabilities, MetadataMode, Profile};
 
-    /// `implied_level` reads the policy fields of the controls the user
-    /// pods' level is built from: weakening any one of them alone from the
-    /// restricted preset gives a reason, and that control reads the change
-    /// as weaker. A control added to `built_from` (or renamed) without
-    /// being weighed here fails.
+    /// Controls that cap the implied level but are not what the user pods'
+    /// level is built from (their values are no fix for it), and why.
+    const NOT_BUILT_FROM: &[(&str, &str)] = &[
+        (
+            "internal-tls",
+            "the mesh's webhook injects its init container at admission; no values carry it",
+        ),
+        (
+            "chart-pod-hardening",
+            "it caps the chart's own pods, not the user pods",
+        ),
+    ];
+
+    /// Each control the user pods' level is built from caps it, through its
+    /// own `pod_security`, when weakened alone from the restricted preset,
+    /// and reads the change as weaker. A control added to `built_from` (or
+    /// renamed) without a hook fails here.
     #[test]
-    fn the_implied_level_weighs_every_control_the_user_pod_level_is_built_from() {
+    fn every_control_the_user_pod_level_is_built_from_caps_it_when_weakened() {
         type Weaken = fn(&mut Policy);
         let weaken: &[(&str, Weaken)] = &[
             ("cloud-metadata", |p| {
@@ -258,11 +252,47 @@ mod tests {
             let c = by_id(id).unwrap_or_else(|| panic!("no control `{id}`"));
             let mut p = base.clone();
             f(&mut p);
-            assert!(!implied_level(&p).1.is_empty(), "{id}");
+            assert!(c.pod_security(&p).is_some(), "{id}: weakened, caps nothing");
+            assert_ne!(implied_level(&p).0, PsaLevel::Restricted, "{id}");
             assert!(
                 judge::weaker(c.def(), &c.selected(&base), &c.selected(&p)),
                 "{id}"
             );
+        }
+    }
+
+    /// Over every golden case (which between them select every setting of
+    /// every control), on both chart lines: a control that caps the level
+    /// is one the user pods' level is built from, or is listed above with
+    /// the reason it is not; and each of those caps it somewhere.
+    #[test]
+    fn every_control_that_caps_the_level_is_built_from_or_excused() {
+        let built = super::super::pod_level::UserPodLevel.built_from();
+        let mut capping = std::collections::BTreeSet::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden");
+        for case in std::fs::read_dir(dir).unwrap() {
+            let file = case.unwrap().path().join("policy.yaml");
+            if !file.is_file() {
+                continue;
+            }
+            let Ok(loaded) = load(&Input::File(file)) else {
+                continue;
+            };
+            for chart in ["3.3.8", "4.4.0"] {
+                let mut p = loaded.policy.clone();
+                p.chart = chart.into();
+                for c in ALL.iter().filter(|c| c.pod_security(&p).is_some()) {
+                    let id = c.def().id;
+                    assert!(
+                        built.contains(&id) || NOT_BUILT_FROM.iter().any(|(x, _)| *x == id),
+                        "{id} caps the Pod Security level but `user-pod-level` is not built from it"
+                    );
+                    capping.insert(id);
+                }
+            }
+        }
+        for id in built.iter().chain(NOT_BUILT_FROM.iter().map(|(x, _)| x)) {
+            assert!(capping.contains(id), "{id} caps the level in no golden case");
         }
     }
 }

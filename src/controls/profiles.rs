@@ -187,6 +187,10 @@ impl Control for Seccomp {
     fn def(&self) -> &'static ControlDef {
         &SECCOMP
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        (p.spec.user_pods.seccomp == Profile::Unset)
+            .then(|| super::pod_security::PssReason::Baseline("`userPods.seccomp` is unset".into()))
+    }
     fn selected(&self, p: &Policy) -> Selected {
         seccomp::PROFILES.selected(&p.spec.user_pods.seccomp)
     }

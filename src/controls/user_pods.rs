@@ -303,6 +303,10 @@ impl Control for RunAsNonRoot {
     fn def(&self) -> &'static ControlDef {
         &NON_ROOT
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        (!p.spec.user_pods.run_as_non_root)
+            .then(|| super::pod_security::PssReason::Baseline("`userPods.runAsNonRoot` is false".into()))
+    }
     fn selected(&self, p: &Policy) -> Selected {
         non_root::of(p.spec.user_pods.run_as_non_root).selected()
     }
@@ -429,6 +433,11 @@ impl Control for PrivilegeEscalation {
     fn def(&self) -> &'static ControlDef {
         &APE
     }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        p.spec.user_pods.allow_privilege_escalation.then(|| {
+            super::pod_security::PssReason::Baseline("`userPods.allowPrivilegeEscalation` is true".into())
+        })
+    }
     fn selected(&self, p: &Policy) -> Selected {
         escalation::of(p.spec.user_pods.allow_privilege_escalation).selected()
     }
@@ -531,6 +540,10 @@ static CAPS: ControlDef = ControlDef {
 impl Control for CapabilitiesControl {
     fn def(&self) -> &'static ControlDef {
         &CAPS
+    }
+    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+        (p.spec.user_pods.capabilities != Capabilities::DropAll)
+            .then(|| super::pod_security::PssReason::Baseline("`userPods.capabilities` does not drop ALL".into()))
     }
     fn selected(&self, p: &Policy) -> Selected {
         caps::of(p.spec.user_pods.capabilities).selected()

@@ -6,57 +6,32 @@
 //! setting differs, classified by the settings' `rank` (0 is strongest):
 //! a higher rank weakens, a lower one strengthens, an equal one is neutral.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use crate::controls::{ALL, Control, ControlDef, ReadBack, ValuesView};
-use crate::plan::Selected;
+use crate::controls::{ALL, Control, SettingView, ValuesView};
 use crate::policy::Policy;
 
 pub use crate::controls::judge::Direction;
 
-/// A control's state on one side of a comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct State {
-    /// The setting's name, or `cannot-verify`.
-    pub setting: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    /// The setting's strength (0 strongest); `null` when it cannot be verified.
-    pub rank: Option<u8>,
-    /// What the setting does, in one line.
-    pub summary: String,
-}
-
-impl State {
-    pub fn of(def: &ControlDef, s: &Selected) -> State {
-        let setting = def.setting(s);
-        State {
-            setting: setting.name.to_string(),
-            detail: s.detail.clone(),
-            rank: Some(setting.rank),
-            summary: setting.summary.to_string(),
-        }
+/// A control's state on one side of a comparison, as diff reports have
+/// always written it: the name as `setting`, the rank after the detail.
+fn state_json<S: Serializer>(v: &SettingView, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct State<'a> {
+        setting: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<&'a str>,
+        /// `null` when it cannot be verified.
+        rank: Option<u8>,
+        summary: &'a str,
     }
-
-    pub fn read_back(c: &dyn Control, v: &ValuesView) -> State {
-        match c.read_back(v) {
-            ReadBack::Setting(s) => State::of(c.def(), &s),
-            ReadBack::CannotVerify { reason } => State {
-                setting: "cannot-verify".into(),
-                detail: None,
-                rank: None,
-                summary: reason,
-            },
-        }
+    State {
+        setting: v.name,
+        detail: v.detail.as_deref(),
+        rank: v.rank,
+        summary: &v.summary,
     }
-
-    /// `name (detail)`, as tables show it.
-    pub fn label(&self) -> String {
-        match &self.detail {
-            Some(d) => format!("{} ({d})", self.setting),
-            None => self.setting.clone(),
-        }
-    }
+    .serialize(s)
 }
 
 /// One control whose state differs.
@@ -67,8 +42,10 @@ pub struct ControlChange {
     /// The policy field that selects the setting, dotted.
     pub field: String,
     pub direction: Direction,
-    pub before: State,
-    pub after: State,
+    #[serde(serialize_with = "state_json")]
+    pub before: SettingView,
+    #[serde(serialize_with = "state_json")]
+    pub after: SettingView,
     /// Why the control matters, on one line.
     pub rationale: String,
 }
@@ -78,13 +55,13 @@ pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn change(c: &dyn Control, before: State, after: State) -> Option<ControlChange> {
+fn change(c: &dyn Control, before: SettingView, after: SettingView) -> Option<ControlChange> {
     if before == after {
         return None;
     }
     let def = c.def();
     let mut direction = Direction::of_ranks(before.rank, after.rank);
-    if direction == Direction::Neutral && before.rank.is_some() && before.setting == after.setting {
+    if direction == Direction::Neutral && before.rank.is_some() && before.name == after.name {
         direction = c
             .detail_direction(before.detail.as_deref(), after.detail.as_deref())
             .unwrap_or(direction);
@@ -114,8 +91,8 @@ pub fn policy_changes(base: &Policy, head: &Policy) -> Vec<ControlChange> {
                 let def = c.def();
                 change(
                     *c,
-                    State::of(def, &c.selected(base)),
-                    State::of(def, &c.selected(head)),
+                    SettingView::of(def, &c.selected(base)),
+                    SettingView::of(def, &c.selected(head)),
                 )
             })
             .collect(),
@@ -128,7 +105,7 @@ pub fn read_back_changes(before: &ValuesView, after: &ValuesView) -> Vec<Control
     ordered(
         ALL.iter()
             .filter_map(|c| {
-                let (old, new) = (State::read_back(*c, before), State::read_back(*c, after));
+                let (old, new) = (SettingView::read_back(*c, before), SettingView::read_back(*c, after));
                 if old.rank.is_none() && new.rank.is_none() {
                     return None;
                 }

@@ -24,7 +24,7 @@ pub mod render;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-pub use classify::{ControlChange, Direction, State, policy_changes, read_back_changes};
+pub use classify::{ControlChange, Direction, policy_changes, read_back_changes};
 pub use committed::Committed;
 pub use files::{FileChange, FileStatus};
 pub use posture::PostureRow;

@@ -106,7 +106,7 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
             .find(|(id, _)| *id == def.id)
             .map(|(_, s)| s.clone())
             .unwrap_or_else(|| control.selected(&c.loaded.policy));
-        let setting = def.setting(&selected);
+        let setting = crate::controls::SettingView::of(def, &selected);
         out.push(Entry {
             kind,
             key,
@@ -121,11 +121,8 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
             source: o.source.clone(),
             preset: o.preset.clone(),
             line: o.line,
-            setting: match &selected.detail {
-                Some(d) => format!("{} ({d})", setting.name),
-                None => setting.name.to_string(),
-            },
-            setting_summary: setting.summary,
+            setting: setting.label(),
+            setting_summary: def.setting(&selected).summary,
             rationale: def
                 .rationale
                 .split_whitespace()

@@ -1,5 +1,6 @@
 //! The policy language: model types, their schema, presets and inheritance.
 
+pub mod fields;
 pub mod merge;
 pub mod model;
 pub mod presets;
