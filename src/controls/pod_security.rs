@@ -292,7 +292,10 @@ mod tests {
             }
         }
         for id in built.iter().chain(NOT_BUILT_FROM.iter().map(|(x, _)| x)) {
-            assert!(capping.contains(id), "{id} caps the level in no golden case");
+            assert!(
+                capping.contains(id),
+                "{id} caps the level in no golden case"
+            );
         }
     }
 }

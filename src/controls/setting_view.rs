@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn the_label_names_the_setting_and_a_detail_that_says_something() {
         assert_eq!(SettingView::of(&DEF, &S.selected()).label(), "open");
-        assert_eq!(SettingView::of(&DEF, &S.with("2 hosts")).label(), "open (2 hosts)");
+        assert_eq!(
+            SettingView::of(&DEF, &S.with("2 hosts")).label(),
+            "open (2 hosts)"
+        );
         assert_eq!(SettingView::of(&DEF, &S.with("")).label(), "open");
     }
 }

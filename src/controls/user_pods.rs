@@ -304,8 +304,9 @@ impl Control for RunAsNonRoot {
         &NON_ROOT
     }
     fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
-        (!p.spec.user_pods.run_as_non_root)
-            .then(|| super::pod_security::PssReason::Baseline("`userPods.runAsNonRoot` is false".into()))
+        (!p.spec.user_pods.run_as_non_root).then(|| {
+            super::pod_security::PssReason::Baseline("`userPods.runAsNonRoot` is false".into())
+        })
     }
     fn selected(&self, p: &Policy) -> Selected {
         non_root::of(p.spec.user_pods.run_as_non_root).selected()
@@ -435,7 +436,9 @@ impl Control for PrivilegeEscalation {
     }
     fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
         p.spec.user_pods.allow_privilege_escalation.then(|| {
-            super::pod_security::PssReason::Baseline("`userPods.allowPrivilegeEscalation` is true".into())
+            super::pod_security::PssReason::Baseline(
+                "`userPods.allowPrivilegeEscalation` is true".into(),
+            )
         })
     }
     fn selected(&self, p: &Policy) -> Selected {
@@ -542,8 +545,11 @@ impl Control for CapabilitiesControl {
         &CAPS
     }
     fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
-        (p.spec.user_pods.capabilities != Capabilities::DropAll)
-            .then(|| super::pod_security::PssReason::Baseline("`userPods.capabilities` does not drop ALL".into()))
+        (p.spec.user_pods.capabilities != Capabilities::DropAll).then(|| {
+            super::pod_security::PssReason::Baseline(
+                "`userPods.capabilities` does not drop ALL".into(),
+            )
+        })
     }
     fn selected(&self, p: &Policy) -> Selected {
         caps::of(p.spec.user_pods.capabilities).selected()

@@ -105,7 +105,10 @@ pub fn read_back_changes(before: &ValuesView, after: &ValuesView) -> Vec<Control
     ordered(
         ALL.iter()
             .filter_map(|c| {
-                let (old, new) = (SettingView::read_back(*c, before), SettingView::read_back(*c, after));
+                let (old, new) = (
+                    SettingView::read_back(*c, before),
+                    SettingView::read_back(*c, after),
+                );
                 if old.rank.is_none() && new.rank.is_none() {
                     return None;
                 }

@@ -56,6 +56,12 @@ pub fn of_policies(base: &Policy, head: &Policy) -> Vec<PostureRow> {
 /// Posture read back from two sets of values.
 pub fn of_values(before: &ValuesView, after: &ValuesView) -> Vec<PostureRow> {
     controls()
-        .map(|c| control_row(c, SettingView::read_back(c, before), SettingView::read_back(c, after)))
+        .map(|c| {
+            control_row(
+                c,
+                SettingView::read_back(c, before),
+                SettingView::read_back(c, after),
+            )
+        })
         .collect()
 }

@@ -113,7 +113,7 @@ impl Lowering<'_> {
 
     /// Origin stamp for output produced from policy field `pointer`.
     pub fn origin_of(&self, pointer: &str) -> Origin {
-        debug_assert!(crate::policy::fields::names_a_field(pointer), "`{pointer}` names no policy field");
+        crate::policy::fields::debug_check(pointer);
         let def = self.def();
         let src = self.prov.source(pointer);
         Origin {
@@ -223,7 +223,7 @@ impl Lowering<'_> {
 
     /// Location of a policy field, for diagnostics.
     pub fn loc(&self, pointer: &str) -> Option<Loc> {
-        debug_assert!(crate::policy::fields::names_a_field(pointer), "`{pointer}` names no policy field");
+        crate::policy::fields::debug_check(pointer);
         self.prov.loc(pointer)
     }
 

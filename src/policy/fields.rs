@@ -21,6 +21,12 @@ pub fn names_a_field(pointer: &str) -> bool {
     }
 }
 
+/// Fails, in debug builds, on a pointer that names no policy field: the
+/// lowering calls it wherever a control hands it one.
+pub fn debug_check(pointer: &str) {
+    debug_assert!(names_a_field(pointer), "`{pointer}` names no policy field");
+}
+
 /// How deep `$ref`s may nest before a schema is taken to loop.
 const MAX_REFS: usize = 32;
 
@@ -88,6 +94,13 @@ mod tests {
         ] {
             assert!(!names_a_field(bad), "{bad}");
         }
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "`/spec/userPod/uid` names no policy field")]
+    fn the_lowering_check_fails_on_a_typo() {
+        debug_check("/spec/userPod/uid");
     }
 
     /// Every control's own field is one.
