@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::pod_security::PssReason;
 use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, every_container};
@@ -99,12 +100,16 @@ impl Control for Hardening {
     fn def(&self) -> &'static ControlDef {
         &HARDENING
     }
-    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
+    fn pod_security(&self, p: &Policy) -> Option<PssReason> {
         // Chart 4 gives its own pods restricted contexts by default.
         (crate::chart::ChartLine::of(&p.chart) == crate::chart::ChartLine::V3
             && p.spec.chart_pods.hardening != ChartHardening::Restricted)
             .then(|| {
-                super::pod_security::PssReason::Baseline("chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless `chartPods.hardening: restricted`".into())
+                PssReason::Baseline(
+                    "chart 3.x pods lack runAsNonRoot, drop ALL and seccomp unless \
+                     `chartPods.hardening: restricted`"
+                        .into(),
+                )
             })
     }
     fn admission(&self, p: &Policy) -> Vec<Validation> {

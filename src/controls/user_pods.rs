@@ -9,6 +9,7 @@
 use serde_json::{Value, json};
 
 use super::cloud_metadata::every_user_container;
+use super::pod_security::PssReason;
 use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, context_field, own_field};
@@ -303,10 +304,9 @@ impl Control for RunAsNonRoot {
     fn def(&self) -> &'static ControlDef {
         &NON_ROOT
     }
-    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
-        (!p.spec.user_pods.run_as_non_root).then(|| {
-            super::pod_security::PssReason::Baseline("`userPods.runAsNonRoot` is false".into())
-        })
+    fn pod_security(&self, p: &Policy) -> Option<PssReason> {
+        (!p.spec.user_pods.run_as_non_root)
+            .then(|| PssReason::Baseline("`userPods.runAsNonRoot` is false".into()))
     }
     fn selected(&self, p: &Policy) -> Selected {
         non_root::of(p.spec.user_pods.run_as_non_root).selected()
@@ -434,12 +434,11 @@ impl Control for PrivilegeEscalation {
     fn def(&self) -> &'static ControlDef {
         &APE
     }
-    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
-        p.spec.user_pods.allow_privilege_escalation.then(|| {
-            super::pod_security::PssReason::Baseline(
-                "`userPods.allowPrivilegeEscalation` is true".into(),
-            )
-        })
+    fn pod_security(&self, p: &Policy) -> Option<PssReason> {
+        p.spec
+            .user_pods
+            .allow_privilege_escalation
+            .then(|| PssReason::Baseline("`userPods.allowPrivilegeEscalation` is true".into()))
     }
     fn selected(&self, p: &Policy) -> Selected {
         escalation::of(p.spec.user_pods.allow_privilege_escalation).selected()
@@ -544,12 +543,9 @@ impl Control for CapabilitiesControl {
     fn def(&self) -> &'static ControlDef {
         &CAPS
     }
-    fn pod_security(&self, p: &Policy) -> Option<super::pod_security::PssReason> {
-        (p.spec.user_pods.capabilities != Capabilities::DropAll).then(|| {
-            super::pod_security::PssReason::Baseline(
-                "`userPods.capabilities` does not drop ALL".into(),
-            )
-        })
+    fn pod_security(&self, p: &Policy) -> Option<PssReason> {
+        (p.spec.user_pods.capabilities != Capabilities::DropAll)
+            .then(|| PssReason::Baseline("`userPods.capabilities` does not drop ALL".into()))
     }
     fn selected(&self, p: &Policy) -> Selected {
         caps::of(p.spec.user_pods.capabilities).selected()
