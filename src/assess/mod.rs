@@ -195,7 +195,7 @@ impl Installed {
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                     for key in unexpected {
                         out.push((
-                            format!("{ptr}/{}", crate::yaml::escape_pointer(key.as_str())),
+                            format!("{ptr}/{}", crate::paths::escape_pointer(key.as_str())),
                             format!("chart {} has no key `{key}` there", chart.version),
                         ));
                     }
@@ -527,7 +527,7 @@ pub fn assess(
                     message: format!(
                         "cannot verify `{}`: `{}` is in the values, but {why}; it was meant to set this control and does nothing",
                         def.id,
-                        crate::controls::dotted_values_path(&key)
+                        crate::paths::dotted_values_path(&key)
                     ),
                     evidence: evidence::at_origin(&crate::effective::Origin::values(&key), installed, &merged)
                         .map(|e| if control.hides_values() { e.hidden() } else { e }),

@@ -241,7 +241,7 @@ impl Control for ApiAccessControl {
                     .json
                     .pointer(&format!(
                         "/metadata/labels/{}",
-                        crate::yaml::escape_pointer(AKS_LABEL)
+                        crate::paths::escape_pointer(AKS_LABEL)
                     ))
                     .and_then(Value::as_str)
                     != Some("true")

@@ -103,7 +103,7 @@ pub struct ControlDef {
 impl ControlDef {
     /// The field in dotted form, as users write it.
     pub fn dotted_field(&self) -> String {
-        crate::validate::schema_check::dotted(self.field)
+        crate::paths::dotted(self.field)
     }
 
     /// The setting `s` is at. It is one of this control's own (checked in
@@ -137,7 +137,10 @@ impl ControlDef {
 
     /// `values_keys` as key paths.
     pub fn values_paths(&self) -> Vec<Vec<String>> {
-        self.values_keys.iter().map(|k| values_path(k)).collect()
+        self.values_keys
+            .iter()
+            .map(|k| crate::paths::values_path(k))
+            .collect()
     }
 }
 
@@ -168,55 +171,6 @@ pub fn assert_every_setting_maps_back<E: Copy>(
             s.name
         );
     }
-}
-
-/// Splits a dotted values path into keys; `[…]` holds a key with dots.
-pub fn values_path(dotted: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = dotted.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-                out.push(chars.by_ref().take_while(|c| *c != ']').collect());
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// The inverse of [`values_path`]: keys joined with dots, bracketed where a
-/// key contains a dot (or is empty), and list indices as `[N]`.
-pub fn dotted_values_path<S: AsRef<str>>(keys: &[S]) -> String {
-    let mut out = String::new();
-    for k in keys {
-        let k = k.as_ref();
-        if k.contains('.')
-            || k.is_empty()
-            || k.contains('[')
-            || k.chars().all(|c| c.is_ascii_digit())
-        {
-            out.push_str(&format!("[{k}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(k);
-        }
-    }
-    out
 }
 
 /// What a values file says about a control.

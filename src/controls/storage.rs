@@ -639,7 +639,7 @@ fn persistent_mounts(pod: &Pod) -> Vec<Mount<'_>> {
             out.push(Mount {
                 ptr,
                 m,
-                vol_ptr: format!("/spec/volumes/{vi}/{}", crate::yaml::escape_pointer(kind)),
+                vol_ptr: format!("/spec/volumes/{vi}/{}", crate::paths::escape_pointer(kind)),
                 kind: kind.as_str(),
                 src,
                 per_user_sub: sub || expr,

@@ -290,7 +290,7 @@ impl<'a> Builder<'a> {
             Value::Object(m) => Value::Object(
                 m.iter()
                     .map(|(k, x)| {
-                        let p = format!("{ptr}/{}", crate::yaml::escape_pointer(k));
+                        let p = format!("{ptr}/{}", crate::paths::escape_pointer(k));
                         (k.clone(), self.expand_at(&p, x))
                     })
                     .collect(),
@@ -554,7 +554,7 @@ impl<'a> Builder<'a> {
             for (k, x) in &m {
                 annotations.insert(k.clone(), expand(x));
                 self.note(
-                    &format!("/metadata/annotations/{}", crate::yaml::escape_pointer(k)),
+                    &format!("/metadata/annotations/{}", crate::paths::escape_pointer(k)),
                     "extra_annotations",
                 );
             }

@@ -11,11 +11,11 @@ use crate::chart::releases::{self, Release};
 use crate::controls::{ALL, ControlDef, judge};
 use crate::diag::{Diagnostic, Loc};
 use crate::parse::Loaded;
+use crate::paths::dotted;
 use crate::plan::{Group, ManifestRequest, Origin, Plan};
 use crate::policy::Policy;
 use crate::policy::merge::Provenance;
 use crate::validate::formats::kubernetes_minor;
-use crate::validate::schema_check::dotted;
 
 /// What controls see while they expand.
 pub struct Lowering<'a> {

@@ -9,9 +9,9 @@ use super::Lowering;
 use crate::chart::keys;
 use crate::chart::releases::{self, Release};
 use crate::chart::version::Version;
-use crate::controls::dotted_values_path;
 use crate::diag::Diagnostic;
 use crate::parse::Loaded;
+use crate::paths::dotted_values_path;
 use crate::plan::Plan;
 
 /// Warns about a chart version without embedded data, and refuses one older
