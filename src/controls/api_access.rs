@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::{Validation, cel};
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
 use crate::effective::grade::{Found, Verdict};
-use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{
     ApiAccessMode, ApiServer, Cidr, EgressProfile, IdentityProvider, PodCreator, PodCreatorExtra,

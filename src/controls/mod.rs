@@ -23,6 +23,7 @@ pub(crate) mod images;
 mod internal_tls;
 pub(crate) mod isolation;
 pub mod judge;
+pub mod lowering;
 mod network_policy;
 mod pids;
 pub(crate) mod pod_level;
@@ -41,7 +42,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::chart::ChartLine;
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::chart::ChartLine;
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{
     Capabilities, ChartHardening, EnforceLevel, MetadataMode, Policy, Profile, PsaLevel,

@@ -11,8 +11,8 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{HttpsMode, Policy, SecretsMode};
 

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 
 use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
 use crate::chart::ChartLine;
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
 use crate::effective::grade::{self, Verdict};
 use crate::effective::pod::{CLAIM, Pod, expand_str};
-use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{
     IdentityMode, NfsIsolation, NfsOnDelete, NfsStorage, NfsStorageClass, Policy, ReclaimPolicy,
