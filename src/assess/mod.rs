@@ -15,11 +15,13 @@
 pub mod advisories;
 mod evidence;
 pub mod excepted;
+pub mod inputs;
 pub(crate) mod profiles;
 
 pub use profiles::{security_overrides, without_profiles};
 pub mod report;
 pub mod sarif;
+pub mod site;
 
 use serde::Serialize;
 use serde_json::{Value, json};
