@@ -227,3 +227,75 @@ fn duplicate_names(compiled: &[Done]) -> Vec<Diagnostic> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_is_its_policy_files_sorted_and_an_empty_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["b.yaml", "a.yml", ".hidden.yaml", "notes.txt"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub.yaml")).unwrap();
+        let named = PathBuf::from("given.yaml");
+        let got = expand(&[named.clone(), dir.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            got,
+            [named, dir.path().join("a.yml"), dir.path().join("b.yaml")]
+        );
+
+        let empty = tempfile::tempdir().unwrap();
+        let e = expand(&[empty.path().to_path_buf()]).unwrap_err();
+        assert!(
+            e.message.ends_with("holds no policy files"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_name_used_twice_is_an_error_at_the_second_policy_pointing_at_the_first() {
+        let done = |origin: &str, name: &str, line: u32| Done {
+            name: name.into(),
+            origin: origin.into(),
+            name_loc: Loc {
+                line,
+                ..Loc::file(origin)
+            },
+            output: emit::Output {
+                header: String::new(),
+                files: Vec::new(),
+            },
+            diagnostics: Vec::new(),
+        };
+        let errors = duplicate_names(&[
+            done("a.yaml", "hub", 3),
+            done("b.yaml", "other", 3),
+            done("c.yaml", "hub", 4),
+        ]);
+        assert_eq!(errors.len(), 1);
+        let e = &errors[0];
+        assert_eq!(e.message, "`a.yaml` and `c.yaml` are both named `hub`");
+        assert_eq!(
+            e.location.as_ref().map(|l| (l.file.as_str(), l.line)),
+            Some(("c.yaml", 4))
+        );
+    }
+
+    #[test]
+    fn a_batch_written_to_one_directory_is_refused_before_compiling() {
+        let req = Request {
+            policies: vec!["missing-a.yaml".into(), "missing-b.yaml".into()],
+            output_dir: Some("out".into()),
+            ..Request::default()
+        };
+        let errors = run(&req).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].message,
+            "2 policies would all be written to `out`"
+        );
+    }
+}
