@@ -1,4 +1,4 @@
-//! Address ranges: CIDRs as numeric intervals, and sets of them with containment and subtraction.
+//! Address ranges: CIDRs as numeric intervals, and sets of them with overlap and subtraction.
 
 use std::net::IpAddr;
 

@@ -1,4 +1,4 @@
-//! The NetworkPolicies a deployment has, read from the chart's values and from manifests applied beside it.
+//! The NetworkPolicies a deployment has: the chart's, from its values, and those in manifests.
 
 use serde_json::{Map, Value, json};
 

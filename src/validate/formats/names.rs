@@ -1,4 +1,4 @@
-//! Kubernetes object, label and annotation names, StorageClass fields, profile and JupyterHub user names.
+//! Kubernetes object, label and annotation names; StorageClass fields; profile and hub user names.
 
 use super::{err, printable};
 
