@@ -1,5 +1,4 @@
-//! `pod-creator`: user pods get a ServiceAccount that may create pods and
-//! PVCs in a separate workload namespace.
+//! `pod-creator`: a ServiceAccount that may create pods and PVCs in a separate workload namespace.
 
 use serde_json::{Value, json};
 

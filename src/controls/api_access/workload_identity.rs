@@ -1,5 +1,4 @@
-//! `workload-identity`: every user server runs as one ServiceAccount bound to
-//! a cloud identity (GKE, EKS, AKS), with its token and no Kubernetes RBAC.
+//! `workload-identity`: user servers run as one ServiceAccount bound to a cloud identity.
 
 use serde_json::{Value, json};
 

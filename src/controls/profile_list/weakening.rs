@@ -1,5 +1,4 @@
-//! `profile-weakening`: no profile or option makes a control weaker than
-//! the hub's default user pod.
+//! `profile-weakening`: no profile or option makes a control weaker than the default user pod.
 
 use super::LIST_KEYS;
 use crate::controls::lowering::Lowering;

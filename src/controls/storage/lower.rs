@@ -1,5 +1,4 @@
-//! Lowering the storage settings: a block StorageClass per user, or NFS
-//! volumes (one per user, or one shared with a subPath per user).
+//! Lowering storage: a block StorageClass, or NFS volumes per user or shared with a subPath.
 
 use serde_json::{Value, json};
 

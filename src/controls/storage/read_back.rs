@@ -1,5 +1,4 @@
-//! Read-back from the effective user pods: every persistent mount,
-//! classified by whose files it reaches.
+//! Read-back: every persistent mount of the user pods, classified by whose files it reaches.
 
 use serde_json::Value;
 
