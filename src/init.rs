@@ -309,7 +309,7 @@ fn changes(text: &str, installed: &Installed, merged: &Value) -> Vec<String> {
     for (path, old, new) in leaves {
         out.push(format!(
             "`{}`: {} becomes {}",
-            crate::controls::dotted_values_path(&path),
+            crate::paths::dotted_values_path(&path),
             shown(&old),
             shown(&new)
         ));
@@ -333,7 +333,7 @@ fn changes(text: &str, installed: &Installed, merged: &Value) -> Vec<String> {
             out.push(format!(
                 "{} (among the manifests given): `{}`: {} becomes {}",
                 m.id(),
-                crate::controls::dotted_values_path(&path),
+                crate::paths::dotted_values_path(&path),
                 shown(&old),
                 shown(&new)
             ));

@@ -24,6 +24,7 @@ pub mod lower;
 pub mod markdown;
 pub mod par;
 pub mod parse;
+pub mod paths;
 pub mod plan;
 pub mod policy;
 pub mod reference;

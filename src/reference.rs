@@ -50,8 +50,8 @@ pub fn markdown() -> String {
 fn field_description(pointer: &str) -> Option<String> {
     let root = schema::complete();
     let mut node = root;
-    for seg in pointer.split('/').skip(1) {
-        node = resolve(root, node).get("properties")?.get(seg)?;
+    for seg in crate::paths::pointer_keys(pointer) {
+        node = resolve(root, node).get("properties")?.get(seg.as_ref())?;
     }
     let node_desc = node
         .get("description")

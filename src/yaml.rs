@@ -16,6 +16,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use serde_saphyr::Spanned;
 
+use crate::paths::escape_pointer;
+
 /// Largest input accepted, in bytes. Policies and values files are small;
 /// anything bigger is refused before parsing.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
@@ -99,11 +101,6 @@ impl fmt::Display for YamlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
-}
-
-/// Escapes one JSON-pointer segment (RFC 6901).
-pub fn escape_pointer(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
 }
 
 /// Most nested mappings/lists accepted.

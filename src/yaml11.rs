@@ -9,7 +9,8 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::yaml::{Doc, Pos, escape_pointer};
+use crate::paths::escape_pointer;
+use crate::yaml::{Doc, Pos};
 
 /// A scalar whose YAML 1.1 meaning (Helm's) differs from YAML 1.2's.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use crate::controls::{ALL, ControlDef};
 use crate::exceptions;
+use crate::paths::dotted;
 use crate::policy::{AdmissionMode, ApiAccessMode, Policy};
-use crate::validate::schema_check::dotted;
 
 /// The pods a validation is asked of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Installed;
-use crate::controls::{ControlDef, dotted_values_path};
+use crate::controls::ControlDef;
+use crate::paths::{dotted_values_path, escape_pointer, pointer};
 use crate::validate::chart_values::ValuesFile;
 use crate::values;
-use crate::yaml::escape_pointer;
 
 /// What reports show in place of a credential.
 pub const HIDDEN: &str = "[value withheld]";
@@ -128,11 +128,7 @@ pub fn at_origin(
                     .map(|s| (f, s))
             })?;
             let (f, (line, _, _)) = file;
-            let ptr: String = l
-                .path
-                .iter()
-                .map(|k| format!("/{}", escape_pointer(k)))
-                .collect();
+            let ptr = pointer(&l.path);
             // A block scalar's text starts on the line after its indicator.
             let value_line = f.doc.spans.get(&ptr).map_or(line, |p| p.line);
             let indicator = f
@@ -194,10 +190,7 @@ fn manifest_line(file: &str, start: u32, path: &[String]) -> Option<(u32, Option
         .map(|l| format!("{l}\n"))
         .collect();
     let parsed = crate::yaml::parse(&doc).ok()?;
-    let ptr: String = path
-        .iter()
-        .map(|k| format!("/{}", escape_pointer(k)))
-        .collect();
+    let ptr = pointer(path);
     Some((
         start + parsed.spans.locate(&ptr).line - 1,
         parsed.value.pointer(&ptr).cloned(),

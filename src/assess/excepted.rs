@@ -148,7 +148,7 @@ fn admission_checks(
 fn labelled(view: &ValuesView, slug: &str) -> bool {
     let key = format!(
         "/metadata/labels/{}",
-        crate::yaml::escape_pointer(exceptions::PROFILE_LABEL)
+        crate::paths::escape_pointer(exceptions::PROFILE_LABEL)
     );
     view.pods()
         .iter()

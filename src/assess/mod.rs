@@ -15,11 +15,13 @@
 pub mod advisories;
 mod evidence;
 pub mod excepted;
+pub mod inputs;
 pub(crate) mod profiles;
 
 pub use profiles::{security_overrides, without_profiles};
 pub mod report;
 pub mod sarif;
+pub mod site;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -195,7 +197,7 @@ impl Installed {
                 jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
                     for key in unexpected {
                         out.push((
-                            format!("{ptr}/{}", crate::yaml::escape_pointer(key.as_str())),
+                            format!("{ptr}/{}", crate::paths::escape_pointer(key.as_str())),
                             format!("chart {} has no key `{key}` there", chart.version),
                         ));
                     }
@@ -499,7 +501,7 @@ pub fn assess(
                     message: format!(
                         "cannot verify `{}`: `{}` is in the values, but {why}; it was meant to set this control and does nothing",
                         def.id,
-                        crate::controls::dotted_values_path(&key)
+                        crate::paths::dotted_values_path(&key)
                     ),
                     evidence: evidence::at_origin(&crate::effective::Origin::values(&key), installed, &merged)
                         .map(|e| if control.hides_values() { e.hidden() } else { e }),

@@ -10,8 +10,8 @@
 use serde_json::Value;
 
 use super::{Evidence, Finding, Installed, Reference, SettingView, Severity, Status};
-use crate::controls::{ALL, ReadBack, dotted_values_path, judge};
-use crate::yaml::escape_pointer;
+use crate::controls::{ALL, ReadBack, judge};
+use crate::paths::{dotted_values_path, pointer};
 
 /// Where profile lists live in values (the chart's key, and the trait).
 pub const LISTS: &[&[&str]] = &[
@@ -237,7 +237,7 @@ fn judge<'a>(
     let _ = first;
     // Reported once: the control's own finding may already cite this key,
     // or a key inside it (an item of a list the override sets).
-    let dotted = crate::controls::dotted_values_path(&key);
+    let dotted = crate::paths::dotted_values_path(&key);
     if main.iter().any(|f| {
         f.control == control.def().id
             && f.evidence.as_ref().is_some_and(|e| {
@@ -278,10 +278,7 @@ fn judge<'a>(
 /// The last file that sets the key (lists replace whole, so that is the
 /// file the list came from).
 fn locate(installed: &Installed, key: &[String], value: &Value) -> Option<Evidence> {
-    let ptr: String = key
-        .iter()
-        .map(|k| format!("/{}", escape_pointer(k)))
-        .collect();
+    let ptr = pointer(key);
     installed.files.iter().rev().find_map(|f| {
         let pos = f
             .doc

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::{exit, report};
+use crate::assess::inputs::{Sources, install, judge_for, release_mismatch};
 use crate::assess::report::{Format, render};
-use crate::assess::{Installed, Reference, Report, Scope, assess, read_manifests};
-use crate::chart::ChartSource;
+use crate::assess::{Installed, Reference, Report, Scope, assess};
 use crate::diag::{Diagnostic, ErrorFormat};
 use crate::parse::{Input, load};
 
@@ -52,58 +52,41 @@ pub struct Args {
     pub common: Common,
 }
 
-/// Reads the values files, chart defaults and manifests. The chart comes
-/// from `--chart`, `--chart-version`, or else `policy_chart`.
+impl Common {
+    /// Where the chart and the manifests come from.
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            chart_version: self.chart_version.as_deref(),
+            chart: self.chart.as_deref(),
+            manifests: &self.manifests,
+        }
+    }
+}
+
+/// Reads the values files and the install they describe, printing notes on
+/// the files and the keys the release refuses as they are found.
 pub fn installed(
     values: &[PathBuf],
     c: &Common,
     policy_chart: Option<&str>,
 ) -> Result<Installed, Vec<Diagnostic>> {
-    let (files, notes) =
-        crate::validate::chart_values::read_files(values, c.values_key.as_deref(), false)?;
+    read(values, c.values_key.as_deref(), &c.sources(), policy_chart)
+}
+
+/// Like [`installed`], for a command without the other `check` options.
+pub fn read(
+    values: &[PathBuf],
+    values_key: Option<&str>,
+    sources: &Sources,
+    policy_chart: Option<&str>,
+) -> Result<Installed, Vec<Diagnostic>> {
+    let (files, notes) = crate::validate::chart_values::read_files(values, values_key, false)?;
     if !notes.is_empty() {
-        report(&notes, crate::diag::ErrorFormat::Human);
+        report(&notes, ErrorFormat::Human);
     }
-    let mut names = Vec::new();
-    let mut starts = Vec::new();
-    let manifests = if c.manifests.is_empty() {
-        None
-    } else {
-        let mut all = Vec::new();
-        for p in &c.manifests {
-            let docs = read_manifests(p).map_err(|d| vec![d])?;
-            let name = p.display().to_string();
-            let lines = crate::assess::document_starts(p);
-            for (i, _) in docs.iter().enumerate() {
-                names.push(name.clone());
-                starts.push((name.clone(), i, lines.get(i).copied().unwrap_or(1)));
-            }
-            all.extend(docs);
-        }
-        Some(all)
-    };
-    // A policy may target a release this binary has no data for (it
-    // compiles with a warning); its defaults then fall back like no chart.
-    let from_policy = policy_chart.filter(|v| crate::chart::releases::find(v).is_some());
-    let version = c.chart_version.as_deref().or(from_policy);
-    let source = ChartSource::pick(c.chart.as_deref(), version);
-    let mut inst = Installed::new(files, source.as_ref(), manifests)?;
-    inst.manifest_files = names;
-    inst.manifest_starts = starts;
-    // What the release's schema refuses: `helm install` would refuse it
-    // too, and the controls it was meant to set cannot be verified.
-    if let Some(chart) = &inst.chart_data {
-        let refused: Vec<Diagnostic> =
-            crate::validate::chart_values::validate_against_chart(chart, &inst.files)
-                .into_iter()
-                .map(|mut d| {
-                    d.severity = crate::diag::Severity::Warning;
-                    d
-                })
-                .collect();
-        if !refused.is_empty() {
-            report(&refused, crate::diag::ErrorFormat::Human);
-        }
+    let (inst, refused) = install(files, sources, policy_chart)?;
+    if !refused.is_empty() {
+        report(&refused, ErrorFormat::Human);
     }
     Ok(inst)
 }
@@ -113,15 +96,8 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         let inst = installed(&a.values, &a.common, Some(&loaded.policy.chart))?;
         // The install is judged as the release it runs; say when that is
         // not the release the policy was written for.
-        if let Some(v) = inst.chart_version.as_deref().filter(|v| *v != loaded.policy.chart) {
-            report(
-                &[Diagnostic::warning(format!(
-                    "the policy is for chart {}, the values are judged as chart {v}",
-                    loaded.policy.chart
-                ))
-                .help("set the policy's `chart:` to the installed release, or pass the installed release with `--chart-version`")],
-                fmt,
-            );
+        if let Some(d) = release_mismatch(&loaded, &inst) {
+            report(&[d], fmt);
         }
         judge_for(&mut loaded, &inst);
         let mut r = Reference::new(format!("policy `{}`", a.policy.display()), loaded)?;
@@ -129,24 +105,6 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
         Ok(assess("check", &r, &inst, Scope::Controls))
     });
     finish(result, &a.common, fmt)
-}
-
-/// Lowers the reference for the installed release, so its fixes use keys
-/// that release has; a release below the policy's `minimumChart` is a
-/// finding, so the reference then keeps the policy's own `chart:`.
-pub fn judge_for(loaded: &mut crate::parse::Loaded, inst: &Installed) {
-    use crate::chart::version::Version;
-    let Some(v) = &inst.chart_version else { return };
-    let below = loaded
-        .policy
-        .minimum_chart
-        .as_deref()
-        .and_then(Version::parse)
-        .zip(Version::parse(v))
-        .is_some_and(|(min, have)| have < min);
-    if !below {
-        loaded.policy.chart = v.clone();
-    }
 }
 
 /// Prints an assessment (exit 0 when it holds, 1 with findings) or the

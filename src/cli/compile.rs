@@ -7,17 +7,13 @@
 //! two share a name, nothing is written.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{exit, report};
-use crate::compile::{Options, compile};
-use crate::diag::{Diagnostic, ErrorFormat, Loc, Severity};
+use crate::compile::Options;
+use crate::compile::batch::{self, Request};
+use crate::diag::{Diagnostic, ErrorFormat, Loc};
 use crate::emit;
-use crate::par;
-use crate::parse::Input;
-
-/// Stands for each policy's `metadata.name` in `--output`.
-pub const NAME_PLACEHOLDER: &str = "{name}";
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -53,207 +49,50 @@ pub struct Args {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let files = match expand(&a.policies) {
-        Ok(f) => f,
-        Err(d) => {
-            report(&[d], fmt);
+    let req = Request {
+        policies: a.policies.clone(),
+        output_dir: (a.output != "-").then(|| a.output.clone()),
+        options: Options {
+            chart_version: a.chart_version.clone(),
+            today: a.today.today,
+            expired_is_warning: false,
+        },
+        deny_warnings: a.deny_warnings,
+        quiet: a.quiet,
+        annotate: a.annotate,
+    };
+    let batch = match batch::run(&req) {
+        Ok(b) => b,
+        Err(diags) => {
+            report(&diags, fmt);
             return exit::ERROR;
         }
     };
-    let to_dirs = a.output != "-";
-    if files.len() > 1 && to_dirs && !a.output.contains(NAME_PLACEHOLDER) {
-        let d = Diagnostic::error(format!(
-            "{} policies would all be written to `{}`",
-            files.len(),
-            a.output
-        ))
-        .help(format!(
-            "put `{NAME_PLACEHOLDER}` in --output, e.g. `-o {}/{NAME_PLACEHOLDER}`",
-            a.output.trim_end_matches('/')
-        ));
-        report(&[d], fmt);
-        return exit::ERROR;
-    }
-    let opts = Options {
-        chart_version: a.chart_version.clone(),
-        today: a.today.today,
-        expired_is_warning: false,
-    };
-    let results = compile_all(&files, &opts, a.annotate);
-
-    let mut diags = Vec::new();
-    let mut compiled = Vec::new();
-    for r in results {
-        match r {
-            Ok(mut c) => {
-                diags.append(&mut c.diagnostics);
-                compiled.push(c);
+    match &req.output_dir {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout
+                .write_all(batch.stream().as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
+                return exit::ERROR;
             }
-            Err(errors) => diags.extend(errors),
         }
-    }
-    if compiled.len() > 1 {
-        diags.extend(duplicate_names(&compiled));
-    }
-    let diags: Vec<Diagnostic> = diags
-        .into_iter()
-        .filter(|d| !a.quiet || d.severity == Severity::Error)
-        .map(|mut d| {
-            if a.deny_warnings && d.severity == Severity::Warning {
-                d.severity = Severity::Error;
+        Some(dir) => {
+            if let Err(e) = emit::write_dirs(&batch.jobs(dir), a.force) {
+                let path = e.path.display().to_string();
+                let mut all = batch.diagnostics;
+                all.push(
+                    Diagnostic::error(format!("cannot write `{path}`: {}", e.message))
+                        .at(Loc::file(&path))
+                        .help("nothing was written: every output file is as it was"),
+                );
+                report(&all, fmt);
+                return exit::ERROR;
             }
-            d
-        })
-        .collect();
-    if diags.iter().any(Diagnostic::is_error) {
-        let mut diags = diags;
-        if a.deny_warnings && compiled.len() == files.len() {
-            diags.push(Diagnostic::note(
-                "nothing written: --deny-warnings turns warnings into errors",
-            ));
-        } else if files.len() > 1 {
-            diags.push(Diagnostic::note(format!(
-                "nothing written: a batch is written only when all {} policies compile",
-                files.len()
-            )));
-        }
-        report(&diags, fmt);
-        return exit::ERROR;
-    }
-
-    if !to_dirs {
-        let text: Vec<String> = compiled.iter().map(|c| emit::stream(&c.output)).collect();
-        let mut stdout = std::io::stdout().lock();
-        if stdout
-            .write_all(text.join("---\n").as_bytes())
-            .and_then(|_| stdout.flush())
-            .is_err()
-        {
-            return exit::ERROR;
-        }
-    } else {
-        let jobs: Vec<(PathBuf, &emit::Output)> = compiled
-            .iter()
-            .map(|c| {
-                (
-                    PathBuf::from(a.output.replace(NAME_PLACEHOLDER, &c.name)),
-                    &c.output,
-                )
-            })
-            .collect();
-        if let Err(e) = emit::write_dirs(&jobs, a.force) {
-            let path = e.path.display().to_string();
-            let mut all = diags;
-            all.push(
-                Diagnostic::error(format!("cannot write `{path}`: {}", e.message))
-                    .at(Loc::file(&path))
-                    .help("nothing was written: every output file is as it was"),
-            );
-            report(&all, fmt);
-            return exit::ERROR;
         }
     }
-    report(&diags, fmt);
+    report(&batch.diagnostics, fmt);
     exit::OK
-}
-
-/// What a batch keeps of each compiled policy (the full pipeline state of
-/// a thousand policies would cost hundreds of megabytes).
-struct Done {
-    name: String,
-    origin: String,
-    name_loc: Loc,
-    output: emit::Output,
-    diagnostics: Vec<Diagnostic>,
-}
-
-fn done(f: &Path, opts: &Options, annotate: bool) -> Result<Done, Vec<Diagnostic>> {
-    let mut c = compile(&Input::File(f.to_path_buf()), opts)?;
-    if annotate {
-        let body = crate::explain::annotate::values_yaml(&c);
-        if let Some(file) = c.output.files.iter_mut().find(|f| f.0 == "values.yaml") {
-            file.1 = body;
-        }
-    }
-    let origin = c.loaded.origin.clone();
-    Ok(Done {
-        name: c.loaded.policy.metadata.name.clone(),
-        name_loc: c
-            .loaded
-            .prov
-            .loc("/metadata/name")
-            .unwrap_or_else(|| Loc::file(&origin)),
-        origin,
-        diagnostics: c.plan.diagnostics,
-        output: c.output,
-    })
-}
-
-/// Policy files named on the command line, directories expanded to the
-/// `*.yaml` / `*.yml` files directly inside them (sorted; hidden files skipped).
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut out = Vec::new();
-    for p in paths {
-        if !p.is_dir() {
-            out.push(p.clone());
-            continue;
-        }
-        let name = p.display().to_string();
-        let cannot = |e: std::io::Error| {
-            Diagnostic::error(format!("cannot read directory `{name}`: {e}")).at(Loc::file(&name))
-        };
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(p).map_err(cannot)? {
-            let path = entry.map_err(cannot)?.path();
-            if is_policy_file(&path) {
-                found.push(path);
-            }
-        }
-        if found.is_empty() {
-            return Err(Diagnostic::error(format!("`{name}` holds no policy files"))
-                .at(Loc::file(&name))
-                .help("expected *.yaml or *.yml files directly inside it"));
-        }
-        found.sort();
-        out.extend(found);
-    }
-    Ok(out)
-}
-
-fn is_policy_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml")) && path.is_file()
-}
-
-/// Compiles every file, on as many threads as there are cores; results
-/// keep the order of `files`.
-fn compile_all(
-    files: &[PathBuf],
-    opts: &Options,
-    annotate: bool,
-) -> Vec<Result<Done, Vec<Diagnostic>>> {
-    par::map(files, par::cores(), |f| done(f, opts, annotate))
-}
-
-/// One error per policy whose `metadata.name` an earlier policy already uses.
-fn duplicate_names(compiled: &[Done]) -> Vec<Diagnostic> {
-    let mut first: std::collections::BTreeMap<&str, &Done> = std::collections::BTreeMap::new();
-    let mut errors = Vec::new();
-    for c in compiled {
-        match first.get(c.name.as_str()) {
-            None => {
-                first.insert(&c.name, c);
-            }
-            Some(earlier) => errors.push(
-                Diagnostic::error(format!("`{}` and `{}` are both named `{}`", earlier.origin, c.origin, c.name))
-                    .at(c.name_loc.clone())
-                    .related(earlier.name_loc.clone())
-                    .help("each policy of a batch needs its own metadata.name (it names the output directory)"),
-            ),
-        }
-    }
-    errors
 }

@@ -3,16 +3,12 @@
 //! Prints the report on stdout; errors go to stderr with exit 2.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{exit, report};
-use crate::chart::ChartDir;
-use crate::compile::{Compiled, Options, compile, compile_from};
-use crate::diag::{Diagnostic, ErrorFormat};
-use crate::diff::git::GitRevision;
+use crate::diag::ErrorFormat;
 use crate::diff::render::{self, MarkdownOptions};
-use crate::diff::{self, Committed, Report};
-use crate::parse::{Files, Input};
+use crate::diff::{self, Request};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -97,7 +93,18 @@ pub struct Args {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let r = match build(a) {
+    let req = Request {
+        policy: a.policy.clone(),
+        against: a.against.clone(),
+        chart: a.chart.clone(),
+        base: a.base.clone(),
+        base_ref: a.base_ref.clone(),
+        chart_version: a.chart_version.clone(),
+        today: a.today.today,
+        expiring_within: a.expiring_within,
+        context: a.context,
+    };
+    let r = match diff::build(&req) {
         Ok(r) => r,
         Err(diags) => {
             report(&diags, fmt);
@@ -111,7 +118,7 @@ pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
             &MarkdownOptions {
                 marker: &render::marker(a.marker.as_deref()),
                 max_chars: a.max_comment_chars,
-                rerun: &rerun(a),
+                rerun: &req.rerun(),
                 full_report_url: a.full_report_url.as_deref(),
             },
         ),
@@ -150,132 +157,6 @@ fn use_color(c: Color) -> bool {
     }
 }
 
-/// A word as a POSIX shell reads it.
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./:@=+,%".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-fn command(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| shell_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn path(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// This comparison as a command line (for "see everything" notes).
-fn rerun(a: &Args) -> String {
-    let mut w = vec!["z2jh-policy".into(), "diff".into(), path(&a.policy)];
-    if let Some(d) = &a.against {
-        w.extend(["--against".into(), path(d)]);
-    }
-    if let Some(b) = &a.base {
-        w.extend(["--base".into(), path(b)]);
-    }
-    if let Some(r) = &a.base_ref {
-        w.extend(["--base-ref".into(), r.clone()]);
-    }
-    if let Some(c) = &a.chart {
-        w.extend(["--chart".into(), path(c)]);
-    }
-    if let Some(v) = &a.chart_version {
-        w.extend(["--chart-version".into(), v.clone()]);
-    }
-    command(&w)
-}
-
-fn compile_with(input: Input, files: &dyn Files, a: &Args) -> Result<Compiled, Vec<Diagnostic>> {
-    // The old side is compared, not deployed: an exception that has
-    // expired there (the change may be its renewal) does not stop the diff.
-    let opts = Options {
-        chart_version: a.chart_version.clone(),
-        today: a.today.today,
-        expired_is_warning: true,
-    };
-    compile_from(&input, files, &opts)
-}
-
-fn build(a: &Args) -> Result<Report, Vec<Diagnostic>> {
-    let head = compile(
-        &Input::File(a.policy.clone()),
-        &Options {
-            chart_version: a.chart_version.clone(),
-            today: a.today.today,
-            ..Default::default()
-        },
-    )?;
-    let today = super::today(&a.today)?;
-    let days = a.expiring_within;
-    let head_policy = &head.loaded.policy;
-    if let Some(dir) = &a.against {
-        let committed = Committed::read(dir)?;
-        let chart = match &a.chart {
-            Some(c) => Some(ChartDir::load(c).map_err(|d| vec![d])?),
-            None => None,
-        };
-        let mut regenerate = vec![
-            "z2jh-policy".into(),
-            "compile".into(),
-            path(&a.policy),
-            "-o".into(),
-            path(dir),
-        ];
-        if let Some(v) = &a.chart_version {
-            regenerate.extend(["--chart-version".into(), v.clone()]);
-        }
-        return Ok(diff::drift(
-            &head,
-            &committed,
-            chart.as_ref(),
-            a.context,
-            command(&regenerate),
-        )
-        .with_exceptions(None, head_policy, today, days));
-    }
-    if let Some(base) = &a.base {
-        let base = compile_with(Input::File(base.clone()), &crate::parse::Disk, a)?;
-        return Ok(diff::policies(&base, &head, a.context).with_exceptions(
-            Some(&base.loaded.policy),
-            head_policy,
-            today,
-            days,
-        ));
-    }
-    let rev = a.base_ref.as_deref().unwrap_or("HEAD");
-    let repo = GitRevision::open(rev).map_err(|d| vec![d])?;
-    let at = repo.locate(&a.policy).map_err(|d| vec![d])?;
-    if !repo.has(&at) {
-        // A new hub: nothing to weaken, every file is added.
-        let name = format!("{} (absent)", repo.name(&at));
-        let mut none = head_policy.clone();
-        none.exceptions.clear();
-        return Ok(diff::new_policy(name, &head, a.context).with_exceptions(
-            Some(&none),
-            head_policy,
-            today,
-            days,
-        ));
-    }
-    let base = compile_with(Input::File(at), &repo, a)?;
-    Ok(diff::policies(&base, &head, a.context).with_exceptions(
-        Some(&base.loaded.policy),
-        head_policy,
-        today,
-        days,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,12 +168,5 @@ mod tests {
         for bad in ["", "a--b", "x -->", "a\nb", "<b>"] {
             assert!(marker_name(bad).is_err(), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(shell_word("hub/policy.yaml"), "hub/policy.yaml");
-        assert_eq!(shell_word("my hub.yaml"), "'my hub.yaml'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

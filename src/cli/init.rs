@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::check::installed;
+use super::check::read;
 use super::{exit, report};
+use crate::assess::inputs::Sources;
 use crate::diag::ErrorFormat;
 use crate::init::{Options, propose};
 
@@ -40,21 +41,19 @@ pub struct Args {
 }
 
 pub fn run(a: &Args, fmt: ErrorFormat) -> u8 {
-    let common = super::check::Common {
-        today: Default::default(),
-        chart: a.chart.clone(),
-        chart_version: a.chart_version.clone(),
-        manifests: a.manifests.clone(),
-        format: Default::default(),
-        values_key: a.values_key.clone(),
-        sarif_root: None,
+    let sources = Sources {
+        chart_version: a.chart_version.as_deref(),
+        chart: a.chart.as_deref(),
+        manifests: &a.manifests,
     };
     let opts = Options {
         name: a.name.clone(),
         namespace: a.namespace.clone(),
         schema: a.schema.clone(),
     };
-    match installed(&a.from, &common, None).and_then(|inst| propose(&inst, &opts)) {
+    match read(&a.from, a.values_key.as_deref(), &sources, None)
+        .and_then(|inst| propose(&inst, &opts))
+    {
         Ok(p) => {
             print!("{}", p.text);
             if !p.unexpressed.is_empty() {

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
 use crate::chart::ChartLine;
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{AllowMode, HubName, Policy};
 

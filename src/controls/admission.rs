@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::{self, Target, Validation};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{AdmissionMode, Policy};
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::{Validation, cel};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::chart::ChartLine;
+use crate::controls::lowering::Lowering;
 use crate::effective::grade::{Verdict, origin, unknown};
 use crate::effective::network::Network;
 use crate::effective::pod::Pod;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{CookiePrefix, HttpsMode, Policy, UrlTokens, UserOrigin};
 

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::browser::https_mode;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{HttpsMode, Policy, UserOrigin};
 

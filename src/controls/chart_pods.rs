@@ -7,7 +7,7 @@ use super::pod_security::PssReason;
 use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, every_container};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{ChartHardening, ChartResources, Policy, Profile};
 

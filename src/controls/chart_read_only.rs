@@ -20,8 +20,8 @@ use super::chart_pods::{CONTAINER_CONTEXTS, chart_container_runs};
 use super::{Control, ControlDef, Judgement, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
+use crate::controls::lowering::Lowering;
 use crate::effective::grade::Verdict;
 use crate::effective::network::{Network, Peer, Port};
 use crate::effective::{Origin, Pod};
-use crate::lower::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{EgressProfile, HostRule, MetadataMode, NetworkPlugin, Policy};
 

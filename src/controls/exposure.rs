@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Cidr, HttpsMode, Policy, ServiceExposure};
 use crate::validate::formats::{cidr, cidr_contains};

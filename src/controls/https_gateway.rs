@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::https::{DEF, DISABLED, GATEWAY, PTR};
 use super::{ReadBack, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::policy::{GatewayRef, Host, HttpsMode, Policy};
 use crate::values::get_strs;
 

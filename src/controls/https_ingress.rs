@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::ValuesView;
 use super::https::{DEF, DISABLED, INGRESS, PTR};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::policy::{Host, HttpsMode, IngressTls, Policy};
 use crate::values::get_strs;
 

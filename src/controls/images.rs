@@ -6,7 +6,7 @@ use super::cloud_metadata::every_user_container;
 use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, PullPolicy};
 

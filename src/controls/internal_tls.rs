@@ -27,7 +27,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{
     AdmissionMode, HttpsMode, IdentityMode, InternalTls, InternalTlsMode, Mesh, MeshTls,
@@ -567,26 +567,22 @@ mod tests {
     /// What a compiled mesh policy emits reads back as the policy's setting.
     #[test]
     fn compiled_mesh_policies_read_back_strict() {
-        use crate::parse::{Input, load};
+        use crate::compile::{Options, compile};
+        use crate::parse::Input;
         for mesh in ["istio", "linkerd"] {
             let text = format!(
                 "apiVersion: z2jh-policy/v1\nkind: HubPolicy\nmetadata: {{name: h, namespace: jhub}}\nextends: restricted\n\
                  spec:\n  https: {{mode: offload}}\n  access: {{users: [a]}}\n  admission: {{mode: warn}}\n  \
                  internalTls: {{mode: mesh, mesh: {mesh}, cni: true}}\n"
             );
-            let loaded = load(&Input::Inline {
+            let input = Input::Inline {
                 name: "p.yaml".into(),
                 text,
                 base: ".".into(),
-            })
-            .unwrap();
-            let plan = crate::lower::lower(&loaded);
-            assert!(
-                plan.diagnostics.iter().all(|d| !d.is_error()),
-                "{mesh}: {:?}",
-                plan.diagnostics
-            );
-            let rendered = crate::render::render(&plan).unwrap();
+            };
+            let compiled =
+                compile(&input, &Options::default()).unwrap_or_else(|e| panic!("{mesh}: {e:?}"));
+            let rendered = compiled.rendered;
             let manifests = rendered.manifest_objects();
             let got = read(rendered.values.clone(), Some(&manifests));
             assert_eq!(got, ReadBack::Setting(MESH_STRICT.with(mesh)), "{mesh}");

@@ -23,6 +23,7 @@ pub(crate) mod images;
 mod internal_tls;
 pub(crate) mod isolation;
 pub mod judge;
+pub mod lowering;
 mod network_policy;
 mod pids;
 pub(crate) mod pod_level;
@@ -43,7 +44,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::chart::ChartLine;
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 
@@ -105,7 +106,7 @@ pub struct ControlDef {
 impl ControlDef {
     /// The field in dotted form, as users write it.
     pub fn dotted_field(&self) -> String {
-        crate::validate::schema_check::dotted(self.field)
+        crate::paths::dotted(self.field)
     }
 
     /// The setting `s` is at. It is one of this control's own (checked in
@@ -139,7 +140,10 @@ impl ControlDef {
 
     /// `values_keys` as key paths.
     pub fn values_paths(&self) -> Vec<Vec<String>> {
-        self.values_keys.iter().map(|k| values_path(k)).collect()
+        self.values_keys
+            .iter()
+            .map(|k| crate::paths::values_path(k))
+            .collect()
     }
 }
 
@@ -170,55 +174,6 @@ pub fn assert_every_setting_maps_back<E: Copy>(
             s.name
         );
     }
-}
-
-/// Splits a dotted values path into keys; `[…]` holds a key with dots.
-pub fn values_path(dotted: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = dotted.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            '[' => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-                out.push(chars.by_ref().take_while(|c| *c != ']').collect());
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// The inverse of [`values_path`]: keys joined with dots, bracketed where a
-/// key contains a dot (or is empty), and list indices as `[N]`.
-pub fn dotted_values_path<S: AsRef<str>>(keys: &[S]) -> String {
-    let mut out = String::new();
-    for k in keys {
-        let k = k.as_ref();
-        if k.contains('.')
-            || k.is_empty()
-            || k.contains('[')
-            || k.chars().all(|c| c.is_ascii_digit())
-        {
-            out.push_str(&format!("[{k}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(k);
-        }
-    }
-    out
 }
 
 /// What a values file says about a control.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::Policy;
 

@@ -2,7 +2,7 @@
 //! `podPidsLimit` node-wide, so the policy compiles to a node requirement.
 
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::Policy;
 

@@ -5,8 +5,8 @@
 
 use super::pod_security::implied_level;
 use super::{Control, ControlDef, Judgement, Setting, ValuesView};
+use crate::controls::lowering::Lowering;
 use crate::effective::pss;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{PodLevel, Policy, PsaLevel};
 

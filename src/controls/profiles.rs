@@ -8,7 +8,7 @@ use super::user_pods::{CTR_CTX, POD_CTX, ctx_get, path};
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{self, Lists, context_field};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, Profile};
 

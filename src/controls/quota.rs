@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::resources::cpu_cores;
 use super::{Control, ControlDef, ReadBack, Setting, ValuesView};
-use crate::lower::Lowering;
+use crate::controls::lowering::Lowering;
 use crate::plan::{Group, Selected};
 use crate::policy::{Policy, StorageType};
 use crate::validate::formats::quantity_value;

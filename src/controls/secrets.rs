@@ -11,8 +11,8 @@
 use serde_json::{Value, json};
 
 use super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{HttpsMode, Policy, SecretsMode};
 
@@ -141,7 +141,7 @@ impl Control for SecretsControl {
         };
         let keys: Vec<String> = found
             .iter()
-            .map(|l| format!("`{}`", super::dotted_values_path(&l.path)))
+            .map(|l| format!("`{}`", crate::paths::dotted_values_path(&l.path)))
             .collect();
         Judgement {
             read_back: ReadBack::Setting(
@@ -224,7 +224,7 @@ impl Control for SecretsControl {
             "credentials are written into the values ({}): the proposal allows literals; move them to {WHERE_INSTEAD}, then set `secrets.mode: references-only`",
             found
                 .iter()
-                .map(|l| format!("`{}`", super::dotted_values_path(&l.path)))
+                .map(|l| format!("`{}`", crate::paths::dotted_values_path(&l.path)))
                 .collect::<Vec<_>>()
                 .join(", ")
         )]
@@ -504,7 +504,7 @@ mod tests {
     fn keys(v: Value) -> Vec<String> {
         literals(&v)
             .into_iter()
-            .map(|l| super::super::dotted_values_path(&l.path))
+            .map(|l| crate::paths::dotted_values_path(&l.path))
             .collect()
     }
 

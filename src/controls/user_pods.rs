@@ -13,8 +13,8 @@ use super::pod_security::PssReason;
 use super::{Control, ControlDef, ReadBack, ValuesView};
 use crate::admission::Validation;
 use crate::admission::cel::{Lists, context_field, own_field};
+use crate::controls::lowering::Lowering;
 use crate::effective::Pointer;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Capabilities, IdentityMode, Policy};
 

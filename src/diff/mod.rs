@@ -10,7 +10,8 @@
 //!
 //! Every control change is classified from the control's own strength
 //! order (`controls::ALL`), never from a separate table. Rendering lives in
-//! [`render`]; reading a policy from a git revision in [`git`].
+//! [`render`]; reading a policy from a git revision in [`git`]; choosing
+//! what to compare from a [`Request`] in [`build`].
 
 mod classify;
 mod committed;
@@ -20,6 +21,7 @@ pub mod git;
 mod posture;
 pub(crate) mod redact;
 pub mod render;
+mod request;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -29,6 +31,7 @@ pub use committed::Committed;
 pub use files::{FileChange, FileStatus};
 pub use posture::PostureRow;
 pub use redact::Redactor;
+pub use request::{Request, build};
 
 use crate::chart::{ChartDir, ChartLine};
 use crate::compile::Compiled;

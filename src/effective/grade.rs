@@ -187,7 +187,7 @@ pub fn origin(pod: &Pod, ptr: &str) -> Option<Origin> {
             let rest: Vec<String> = ptr[p.len()..]
                 .split('/')
                 .filter(|s| !s.is_empty())
-                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .map(|s| crate::paths::unescape_pointer(s).into_owned())
                 .collect();
             return Some(if rest.is_empty() {
                 o.clone()
@@ -428,7 +428,7 @@ pub fn app_armor(pod: &Pod, _: &Network) -> Verdict {
                     pod,
                     &format!(
                         "/metadata/annotations/{}",
-                        crate::yaml::escape_pointer(&key)
+                        crate::paths::escape_pointer(&key)
                     ),
                 );
                 match ann {

@@ -19,7 +19,6 @@ pub mod python;
 mod reach;
 pub mod spawner;
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -111,11 +110,7 @@ impl Pointer for Value {
         let rest = ptr.strip_prefix('/')?;
         let mut target = self;
         for raw in rest.split('/') {
-            let token = if raw.contains('~') {
-                Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
-            } else {
-                Cow::Borrowed(raw)
-            };
+            let token = crate::paths::unescape_pointer(raw);
             target = match target {
                 Value::Object(map) => find(map, &token)?,
                 Value::Array(list) => list.get(array_index(&token)?)?,

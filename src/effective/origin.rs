@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::python::PyLine;
-use crate::controls::dotted_values_path;
+use crate::paths::dotted_values_path;
 
 /// The keys of a values path. Copies share the list, and a child path
 /// shares its parent's keys: every field of every pod records where it was

@@ -376,7 +376,7 @@ fn baseline(pod: &Value, spec: &Value, cs: &[Ctr], out: &mut Vec<Breach>) {
                         out,
                         b,
                         "AppArmor",
-                        format!("/metadata/annotations/{}", crate::yaml::escape_pointer(k)),
+                        format!("/metadata/annotations/{}", crate::paths::escape_pointer(k)),
                         format!("annotation `{k}` is `{v}`"),
                     );
                 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::{Entry, compact, entries, provenance};
 use crate::compile::Compiled;
 use crate::plan::Origin;
-use crate::yaml::{self, escape_pointer};
+use crate::yaml;
 
 /// The comment for one entry, on one line.
 pub fn comment(e: &Entry) -> String {
@@ -41,11 +41,7 @@ pub fn values_yaml(c: &Compiled) -> String {
     // line → (column, comments), in emission order.
     let mut at: BTreeMap<u32, (u32, Vec<String>)> = BTreeMap::new();
     for e in entries(c).iter().filter(|e| e.kind == "value") {
-        let ptr: String = e
-            .path
-            .iter()
-            .map(|k| format!("/{}", escape_pointer(k)))
-            .collect();
+        let ptr = crate::paths::pointer(&e.path);
         // A key's own position; for a list item, its node's, whose dash is two columns left.
         let pos = match doc.spans.get(&format!("{ptr}#key")) {
             Some(p) => Some(p),

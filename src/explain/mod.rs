@@ -14,9 +14,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::compile::Compiled;
-use crate::controls::{by_id, dotted_values_path, values_path};
+use crate::controls::by_id;
 use crate::diag::{Diagnostic, Severity, suggest};
 use crate::exceptions::Date;
+use crate::paths::{dotted_values_path, values_path};
 use crate::plan::Origin;
 
 /// One emitted value or manifest and where it came from.
@@ -85,7 +86,7 @@ fn pointer_of(dotted: &str) -> String {
         .replace(']', "")
         .split('.')
         .filter(|s| !s.is_empty())
-        .map(|s| format!("/{}", crate::yaml::escape_pointer(s)))
+        .map(|s| format!("/{}", crate::paths::escape_pointer(s)))
         .collect()
 }
 
@@ -173,7 +174,7 @@ pub fn entries(c: &Compiled) -> Vec<Entry> {
             let src = c.loaded.prov.source(s.validation.field);
             let origin = Origin {
                 control: s.control.id,
-                field: crate::validate::schema_check::dotted(s.validation.field),
+                field: crate::paths::dotted(s.validation.field),
                 source: src.map(|s| s.name.clone()).unwrap_or_default(),
                 preset: src.and_then(|s| s.preset.clone()),
                 line: c.loaded.prov.line(s.validation.field).unwrap_or(0),

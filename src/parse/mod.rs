@@ -268,7 +268,7 @@ fn complete(merged: &Value, prov: &Provenance, name: &str) -> Result<Policy, Vec
             let ptr = e.instance_path().as_str().to_string();
             Diagnostic::error(format!(
                 "the merged policy is incomplete at `{}`: {}",
-                schema_check::dotted(&ptr),
+                crate::paths::dotted(&ptr),
                 e.masked()
             ))
             .at_opt(prov.loc(&ptr).or_else(|| Some(Loc::file(name))))

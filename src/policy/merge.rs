@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::diag::Loc;
-use crate::yaml::{SpanMap, escape_pointer};
+use crate::paths::escape_pointer;
+use crate::yaml::SpanMap;
 
 /// One file of an `extends` chain.
 #[derive(Debug, Clone)]

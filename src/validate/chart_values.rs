@@ -139,7 +139,7 @@ impl ValuesFile {
     /// The z2jh values inside an umbrella chart's values, at `key` (dotted).
     /// A file without that key holds no z2jh values: an empty mapping.
     pub fn subtree(mut self, key: &str) -> Result<ValuesFile, Diagnostic> {
-        let path = crate::controls::values_path(key);
+        let path = crate::paths::values_path(key);
         let mut node = &self.doc.value;
         let mut ptr = String::new();
         for k in &path {
@@ -147,7 +147,7 @@ impl ValuesFile {
                 Some(n) => {
                     node = n;
                     ptr.push('/');
-                    ptr.push_str(&crate::yaml::escape_pointer(k));
+                    ptr.push_str(&crate::paths::escape_pointer(k));
                 }
                 None => {
                     node = &Value::Null;
@@ -192,10 +192,7 @@ impl ValuesFile {
         }
         let path = find_subtree(&self.doc.value, 3)?;
         let key = path.join(".");
-        let ptr: String = path
-            .iter()
-            .map(|k| format!("/{}", crate::yaml::escape_pointer(k)))
-            .collect();
+        let ptr = crate::paths::pointer(&path);
         Some(
             Diagnostic::error(format!(
                 "`{}` has no z2jh values at its top, but `{key}` holds them (an umbrella chart's values); nothing would be read",
@@ -248,7 +245,7 @@ pub fn read_files(
     }
     if let Some(k) = values_key {
         // A key no file holds is a typo, not an empty install.
-        let path = crate::controls::values_path(k);
+        let path = crate::paths::values_path(k);
         let refs: Vec<&str> = path.iter().map(String::as_str).collect();
         let found = paths.iter().any(|p| {
             crate::assess::read_values(p)

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::formats::FORMATS;
 use crate::diag::{Diagnostic, Loc, suggest};
-use crate::yaml::{Doc, escape_pointer};
+use crate::paths::{dotted, escape_pointer, pointer_keys};
+use crate::yaml::Doc;
 
 /// Builds a validator with our custom formats registered.
 pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
@@ -20,27 +21,6 @@ pub fn validator(schema: &Value) -> Result<jsonschema::Validator, String> {
     }
     opts.build(schema)
         .map_err(|e| format!("invalid schema: {e}"))
-}
-
-/// `/spec/egress/allow/0/cidr` → `spec.egress.allow[0].cidr`.
-pub fn dotted(pointer: &str) -> String {
-    let mut out = String::new();
-    for seg in pointer.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
-            out.push_str(&format!("[{seg}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(&seg);
-        }
-    }
-    if out.is_empty() {
-        "(top level)".into()
-    } else {
-        out
-    }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -70,9 +50,8 @@ fn short(v: &Value) -> String {
 /// The schema node that describes the instance at `pointer`.
 fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut node = resolve(root, root);
-    for seg in pointer.split('/').skip(1) {
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        node = if let Some(p) = node.get("properties").and_then(|p| p.get(&seg)) {
+    for seg in pointer_keys(pointer) {
+        node = if let Some(p) = node.get("properties").and_then(|p| p.get(seg.as_ref())) {
             resolve(root, p)
         } else if let Some(items) = node.get("items") {
             resolve(root, items)
@@ -338,19 +317,4 @@ pub fn check_value(
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out.dedup_by(|a, b| a.1 == b.1);
     out.into_iter().map(|(_, d)| d).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dotted_paths() {
-        assert_eq!(
-            dotted("/spec/egress/allow/0/cidr"),
-            "spec.egress.allow[0].cidr"
-        );
-        assert_eq!(dotted("/a~1b"), "a/b");
-        assert_eq!(dotted(""), "(top level)");
-    }
 }

@@ -479,7 +479,7 @@ fn values_keys_cover_what_lower_sets() {
                 failures.push(format!(
                     "{}: sets `{}`, which no values key covers",
                     def.id,
-                    z2jh_policy::controls::dotted_values_path(p)
+                    z2jh_policy::paths::dotted_values_path(p)
                 ));
             }
         }

@@ -5,9 +5,9 @@
 use serde_json::Value;
 
 use super::super::{Control, ControlDef, Judgement, ReadBack, Setting, ValuesView};
+use crate::controls::lowering::Lowering;
 use crate::effective::Origin;
 use crate::effective::python;
-use crate::lower::Lowering;
 use crate::plan::Selected;
 use crate::policy::{Policy, RolesMode};
 

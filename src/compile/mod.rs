@@ -1,4 +1,7 @@
-//! The whole pipeline as one call: parse → validate → lower → render → emit.
+//! The whole pipeline as one call: parse → validate → lower → render → emit;
+//! [`batch`] runs it over many policies.
+
+pub mod batch;
 
 use crate::diag::{Diagnostic, Loc, Severity};
 use crate::emit::{self, HeaderInfo, Output};
