@@ -40,8 +40,14 @@ pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + 
         .collect()
 }
 
-/// Threads worth using for CPU-bound work.
+/// Threads worth using for CPU-bound work. Asked once per process: the
+/// answer reads the cgroup's CPU quota from files each time.
 pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(count)
+}
+
+fn count() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 

@@ -6,6 +6,9 @@ use std::borrow::Cow;
 
 /// Escapes one JSON-pointer segment (RFC 6901).
 pub fn escape_pointer(seg: &str) -> String {
+    if !seg.contains(['~', '/']) {
+        return seg.to_string();
+    }
     seg.replace('~', "~0").replace('/', "~1")
 }
 

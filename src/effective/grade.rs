@@ -2,6 +2,7 @@
 //! every pod, the weakest one deciding, each verdict naming the field's
 //! origin. Graders return settings of the control they serve.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -128,7 +129,7 @@ pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
 /// One container of a pod.
 struct Ctr<'a> {
     ptr: String,
-    name: String,
+    name: Cow<'a, str>,
     c: &'a Value,
 }
 
@@ -140,7 +141,11 @@ fn user_containers(pod: &Pod) -> Vec<Ctr<'_>> {
         .into_iter()
         .filter(|(ptr, _)| !is_chart_blocker(pod, ptr))
         .map(|(ptr, c)| Ctr {
-            name: c.get("name").map(scalar_text).unwrap_or_else(|| "?".into()),
+            name: match c.get("name") {
+                Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+                Some(other) => Cow::Owned(scalar_text(other)),
+                None => Cow::Borrowed("?"),
+            },
             ptr,
             c,
         })

@@ -32,37 +32,78 @@ impl<'a> Builder<'a> {
     /// KubeSpawner's expansion of a value placed at `ptr`, keeping each
     /// template it expands.
     fn expand_at(&mut self, ptr: &str, v: &Value) -> Value {
+        let mut at = String::with_capacity(ptr.len() + 32);
+        at.push_str(ptr);
+        self.expand_in(&mut at, v)
+    }
+
+    /// [`Builder::expand_at`] with the pointer in one buffer that grows
+    /// and shrinks as the walk goes down and up: a pointer string is made
+    /// only for a template kept, not for every node.
+    fn expand_in(&mut self, at: &mut String, v: &Value) -> Value {
         match v {
             Value::String(s) => {
                 if s.contains('{') {
-                    self.templates.insert(ptr.to_string(), s.clone());
+                    self.templates.insert(at.clone(), s.clone());
                 }
                 Value::String(expand_str(s))
             }
-            Value::Array(a) => Value::Array(
-                a.iter()
-                    .enumerate()
-                    .map(|(i, x)| self.expand_at(&format!("{ptr}/{i}"), x))
-                    .collect(),
-            ),
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| {
-                        let p = format!("{ptr}/{}", crate::paths::escape_pointer(k));
-                        (k.clone(), self.expand_at(&p, x))
-                    })
-                    .collect(),
-            ),
+            Value::Array(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for (i, x) in a.iter().enumerate() {
+                    out.push(self.expand_child(at, &i.to_string(), x));
+                }
+                Value::Array(out)
+            }
+            Value::Object(m) => {
+                let mut out = Map::with_capacity(m.len());
+                for (k, x) in m {
+                    let x = self.expand_child(at, &crate::paths::escape_pointer(k), x);
+                    out.insert(k.clone(), x);
+                }
+                Value::Object(out)
+            }
             other => other.clone(),
         }
     }
 
-    /// Items of a list or dict trait at `base/N`, expanded.
+    fn expand_child(&mut self, at: &mut String, segment: &str, v: &Value) -> Value {
+        let len = at.len();
+        at.push('/');
+        at.push_str(segment);
+        let out = self.expand_in(at, v);
+        at.truncate(len);
+        out
+    }
+
+    /// Items of a list or dict trait at `base/N`, expanded, the top-level
+    /// keys of each (a model dict) in camel case.
     fn expand_items(&mut self, base: &str, v: &Value, first: usize) -> Vec<Value> {
+        let mut at = String::with_capacity(base.len() + 48);
+        at.push_str(base);
         sorted_dict_values(v)
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, x)| self.expand_at(&format!("{base}/{}", i + first), &camel_keys(x)))
+            .map(|(i, x)| {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&(i + first).to_string());
+                let out = match x {
+                    Value::Object(m) => {
+                        let mut out = Map::with_capacity(m.len());
+                        for (k, x) in m {
+                            let k = camel(k);
+                            let x =
+                                self.expand_child(&mut at, &crate::paths::escape_pointer(&k), x);
+                            out.insert(k, x);
+                        }
+                        Value::Object(out)
+                    }
+                    other => self.expand_in(&mut at, other),
+                };
+                at.truncate(len);
+                out
+            })
             .collect()
     }
 
@@ -395,24 +436,15 @@ impl<'a> Builder<'a> {
 }
 
 /// Values of a dict trait in key order; a list as it is.
-fn sorted_dict_values(v: &Value) -> Vec<Value> {
+fn sorted_dict_values(v: &Value) -> Vec<&Value> {
     match v {
-        Value::Array(a) => a.clone(),
+        Value::Array(a) => a.iter().collect(),
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            keys.into_iter().map(|k| m[k].clone()).collect()
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            entries.into_iter().map(|(_, v)| v).collect()
         }
         _ => Vec::new(),
-    }
-}
-
-/// Top-level keys of a model dict in camel case (nested dicts stay as
-/// written, as KubeSpawner passes them on).
-fn camel_keys(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (camel(k), x.clone())).collect()),
-        other => other.clone(),
     }
 }
 

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::Pointer;
-
 use super::origin::Origin;
 use super::spawner::{SpawnerConfig, Trait, Wildcard};
 
@@ -118,13 +116,13 @@ impl Pod {
     /// Where the field at `ptr` was decided: the deepest recorded pointer
     /// that is `ptr` or one of its ancestors.
     pub fn origin_of(&self, ptr: &str) -> Option<&Origin> {
-        let mut p = ptr.to_string();
+        let mut p = ptr;
         loop {
-            if let Some(o) = self.origins.get(&p) {
+            if let Some(o) = self.origins.get(p) {
                 return Some(o);
             }
             match p.rfind('/') {
-                Some(i) => p.truncate(i),
+                Some(i) => p = &p[..i],
                 None => return None,
             }
         }
@@ -164,7 +162,7 @@ impl Pod {
     pub fn containers(&self) -> Vec<(String, &Value)> {
         let mut out = Vec::new();
         for list in ["initContainers", "containers", "ephemeralContainers"] {
-            if let Some(Value::Array(a)) = self.json.at(&format!("/spec/{list}")) {
+            if let Some(Value::Array(a)) = self.json.get("spec").and_then(|s| s.get(list)) {
                 for (i, c) in a.iter().enumerate() {
                     out.push((format!("/spec/{list}/{i}"), c));
                 }
@@ -260,6 +258,8 @@ pub fn make_pod(cfg: &SpawnerConfig, label: &str) -> Pod {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use super::super::Pointer;
 
     use super::super::spawner::{Flavour, configure, python_effects};
     use super::*;
