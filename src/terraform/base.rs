@@ -17,7 +17,6 @@ use crate::chart::{ChartDir, ChartLine};
 use crate::compile::Compiled;
 use crate::controls::{ALL, ReadBack, ValuesView, judge};
 use crate::diag::{Diagnostic, Loc};
-use crate::parse::{read_text, read_yaml};
 use crate::validate::chart_values::{ValuesFile, locate_in};
 use crate::validate::schema_check;
 use crate::values::helm_merge;
@@ -25,25 +24,10 @@ use crate::values::helm_merge;
 /// Name under which the compiled values appear in messages.
 pub const COMPILED_NAME: &str = "(policy values)";
 
-/// Reads the base values file. A file of only comments is an empty values
-/// file to Helm, so it is accepted as `{}`.
+/// Reads the base values file as every reader of deployed values does
+/// (a file of only comments is `{}` to Helm).
 pub fn read(path: &std::path::Path) -> Result<ValuesFile, Diagnostic> {
-    let name = path.display().to_string();
-    let text = read_text(path)?;
-    match ValuesFile::from_text(&name, text.clone()) {
-        Ok(f) => Ok(f),
-        Err(_) if crate::yaml::parse_stream(&text).is_ok_and(|docs| docs.is_empty()) => {
-            let doc = read_yaml(&name, "{}\n")?;
-            Ok(ValuesFile {
-                name,
-                text,
-                doc,
-                yaml11: Vec::new(),
-                warnings: Vec::new(),
-            })
-        }
-        Err(e) => Err(e),
-    }
+    crate::assess::read_values(path)
 }
 
 /// How Helm combines user values files before it applies them to the chart

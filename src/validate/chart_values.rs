@@ -35,7 +35,8 @@ impl ValuesFile {
 
     pub fn from_text(name: &str, text: String) -> Result<ValuesFile, Diagnostic> {
         let mut doc = crate::parse::read_values_yaml(name, &text)?;
-        // A file of only comments is an empty values file to Helm.
+        // Helm merges mappings only (a file of only comments never gets
+        // here: `assess::read_values` reads it as `{}`, `validate` refuses it).
         if !doc.value.is_object() {
             return Err(
                 Diagnostic::error(format!("`{name}` must be a mapping of values")).at(Loc::new(

@@ -371,6 +371,27 @@ fn a_base_without_weakenings_warns_nothing() {
     assert_eq!(list(&out["warnings"]), Vec::<String>::new());
 }
 
+/// A base of only comments is `{}` to Helm, as it is to `audit` and
+/// `check`: the values are the policy's alone.
+#[test]
+fn a_base_of_only_comments_is_empty_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = temp_file(
+        dir.path(),
+        "config.yaml",
+        "# nothing set here yet
+",
+    );
+    let with = success(&run(
+        &json!({"policy": "examples/restricted-hub.yaml", "base_values": base, "chart_dir": chart_data().join("4.4.0")}),
+    ));
+    let without = success(&run(
+        &json!({"policy": "examples/restricted-hub.yaml", "chart_dir": chart_data().join("4.4.0")}),
+    ));
+    assert_eq!(with["values_yaml"], without["values_yaml"]);
+    assert_eq!(list(&with["warnings"]), Vec::<String>::new());
+}
+
 #[test]
 fn the_example_module_query_works_from_its_folder() {
     let dir = repo().join("examples/terraform");
