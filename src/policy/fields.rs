@@ -11,10 +11,9 @@ pub fn names_a_field(pointer: &str) -> bool {
     let root = super::schema::file();
     match pointer.strip_prefix('/') {
         None => pointer.is_empty(),
-        Some(rest) => {
-            let keys: Vec<String> = rest
-                .split('/')
-                .map(|k| k.replace("~1", "/").replace("~0", "~"))
+        Some(_) => {
+            let keys: Vec<String> = crate::paths::pointer_keys(pointer)
+                .map(|k| k.into_owned())
                 .collect();
             resolves(root, root, &keys, 0)
         }
