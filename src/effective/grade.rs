@@ -76,12 +76,19 @@ impl Verdict {
 
 /// The weakest verdict over all pods. An unknown pod makes the whole
 /// unknown, unless another pod is already at the weakest setting (`max_rank`).
-pub fn weakest(verdicts: Vec<Verdict>, max_rank: u8) -> Option<Verdict> {
+/// Verdicts are drawn one at a time and the draw stops at the first found at
+/// `max_rank`: nothing after it can change the answer (only a strictly
+/// weaker setting replaces the one kept, and none is weaker), so the pods
+/// after it are not graded.
+pub fn weakest(verdicts: impl IntoIterator<Item = Verdict>, max_rank: u8) -> Option<Verdict> {
     let mut best: Option<Found> = None;
     let mut unknown: Option<Verdict> = None;
     for v in verdicts {
         match v {
             Verdict::Found(f) => {
+                if f.setting.rank >= max_rank {
+                    return Some(Verdict::Found(f));
+                }
                 if best
                     .as_ref()
                     .is_none_or(|b| f.setting.rank > b.setting.rank)
@@ -95,7 +102,6 @@ pub fn weakest(verdicts: Vec<Verdict>, max_rank: u8) -> Option<Verdict> {
         }
     }
     match (best, unknown) {
-        (Some(b), _) if b.setting.rank >= max_rank => Some(Verdict::Found(b)),
         (_, Some(u)) => Some(u),
         (b, None) => b.map(Verdict::Found),
     }
@@ -116,7 +122,7 @@ pub fn over<'p>(
     max_rank: u8,
     f: impl Fn(&Pod, &Network) -> Verdict,
 ) -> Option<Verdict> {
-    weakest(pods.map(|(p, n)| f(p, n)).collect(), max_rank)
+    weakest(pods.map(|(p, n)| f(p, n)), max_rank)
 }
 
 pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
@@ -660,6 +666,41 @@ mod tests {
             Verdict::Found(f) => (f.setting.name, f.detail),
             Verdict::Unknown { reason, .. } => ("?", Some(reason)),
         }
+    }
+
+    #[test]
+    fn the_weakest_is_drawn_until_a_pod_is_at_the_weakest_rank() {
+        let found = |s: &'static Setting, pod: &str| {
+            Verdict::Found(Found {
+                setting: s,
+                detail: None,
+                by: None,
+                pod: pod.into(),
+            })
+        };
+        let unknown = || Verdict::Unknown {
+            reason: "code".into(),
+            by: Origin::default("x"),
+        };
+        let (strong, weak) = (&escalation::DENIED, &escalation::ALLOWED);
+        let max = weak.rank;
+        // The first pod at the weakest rank decides; later pods are never graded.
+        let drawn = std::cell::Cell::new(0);
+        let vs = [found(strong, "a"), found(weak, "b"), found(weak, "c")];
+        let v = weakest(vs.into_iter().inspect(|_| drawn.set(drawn.get() + 1)), max);
+        assert_eq!(v, Some(found(weak, "b")));
+        assert_eq!(drawn.get(), 2);
+        // An unknown pod outweighs a stronger reading, not one at the weakest.
+        assert_eq!(
+            weakest([found(strong, "a"), unknown()], max),
+            Some(unknown())
+        );
+        assert_eq!(
+            weakest([unknown(), found(weak, "b")], max),
+            Some(found(weak, "b"))
+        );
+        assert_eq!(weakest([found(strong, "a")], max), Some(found(strong, "a")));
+        assert_eq!(weakest(Vec::new(), max), None);
     }
 
     #[test]
