@@ -484,11 +484,9 @@ pub fn assess(
         if let Some((ptr, why)) = issue_for(def, &issues)
             && !nothing_required
         {
-            let key = ptr
-                .trim_start_matches('/')
-                .split('/')
-                .map(|k| k.replace("~1", "/").replace("~0", "~"))
-                .collect::<Vec<_>>();
+            let key: Vec<String> = crate::paths::pointer_keys(ptr)
+                .map(|k| k.into_owned())
+                .collect();
             findings.push(Finding {
                     id: finding_id(def.id),
                     severity: Severity::Info,
@@ -643,14 +641,15 @@ pub fn assess(
 /// (at least two levels deep) holds one of them.
 fn issue_for<'a>(def: &ControlDef, issues: &'a [(String, String)]) -> Option<&'a (String, String)> {
     issues.iter().find(|(ptr, _)| {
-        let parts: Vec<&str> = ptr.trim_start_matches('/').split('/').collect();
+        // Keys unescaped: a values key may hold `/` (`hub.jupyter.org/…`).
+        let parts: Vec<_> = crate::paths::pointer_keys(ptr).collect();
         if parts.len() < 3 {
             return false;
         }
         let parent = &parts[..parts.len() - 1];
         def.values_paths()
             .iter()
-            .any(|k| k.len() >= parent.len() && k.iter().zip(parent).all(|(a, b)| a == b))
+            .any(|k| k.len() >= parent.len() && k.iter().zip(parent).all(|(a, b)| *a == **b))
     })
 }
 
@@ -680,4 +679,25 @@ fn fix_of(reference: &Reference, control: &str) -> Option<Fix> {
         values,
         manifests,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issue_for;
+    use crate::controls::{Control, cloud_metadata::CloudMetadataControl};
+
+    #[test]
+    fn a_schema_issue_beside_a_control_key_is_found_by_unescaped_keys() {
+        let def = CloudMetadataControl.def();
+        let issue = |p: &str| vec![(p.to_string(), "unknown key".to_string())];
+        // A misspelt key next to `singleuser.cloudMetadata.blockWithIptables`.
+        let typo = issue("/singleuser/cloudMetadata/blockWithIptabels");
+        assert!(issue_for(def, &typo).is_some());
+        // Too shallow to be meant for one control.
+        assert!(issue_for(def, &issue("/singleuser/cloudMetadat")).is_none());
+        // An empty top-level key is a key of its own, not a leading slash.
+        assert!(issue_for(def, &issue("//singleuser/cloudMetadata/x")).is_none());
+        // `~1` is a `/` inside a key: not the same path.
+        assert!(issue_for(def, &issue("/singleuser~1cloudMetadata/x/y")).is_none());
+    }
 }

@@ -134,7 +134,7 @@ pub fn unknown(pod: &Pod, ptr: &str) -> Option<Verdict> {
 
 /// One container of a pod.
 struct Ctr<'a> {
-    ptr: String,
+    ptr: Cow<'static, str>,
     name: Cow<'a, str>,
     c: &'a Value,
 }
