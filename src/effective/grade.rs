@@ -86,6 +86,13 @@ pub fn weakest(verdicts: impl IntoIterator<Item = Verdict>, max_rank: u8) -> Opt
     for v in verdicts {
         match v {
             Verdict::Found(f) => {
+                // Graders return their own control's settings, none weaker
+                // than its weakest: the first at `max_rank` is the answer.
+                debug_assert!(
+                    f.setting.rank <= max_rank,
+                    "{} beyond rank {max_rank}",
+                    f.setting.name
+                );
                 if f.setting.rank >= max_rank {
                     return Some(Verdict::Found(f));
                 }
@@ -730,7 +737,7 @@ mod tests {
         assert_eq!(index(judge(&v, privilege_escalation, 1)), ("denied", None));
         // The chart's own rules keep the metadata address out, but the
         // privileged blocker is there all the same.
-        let m = |v: &Value| index(judge(v, |p, n| metadata(p, n, "169.254.169.254"), 2)).0;
+        let m = |v: &Value| index(judge(v, |p, n| metadata(p, n, "169.254.169.254"), 3)).0;
         assert_eq!(m(&v), "iptables");
         v["singleuser"]["networkPolicy"]["egressAllowRules"]["cloudMetadataServer"] = json!(true);
         assert_eq!(
@@ -755,7 +762,7 @@ mod tests {
         v["singleuser"]["networkPolicy"]["egress"] = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
             "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}],
             "ports": [{"port": 80, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}]);
-        let Verdict::Found(f) = judge(&v, |p, n| metadata(p, n, "169.254.169.254"), 2) else {
+        let Verdict::Found(f) = judge(&v, |p, n| metadata(p, n, "169.254.169.254"), 3) else {
             panic!()
         };
         assert_eq!(f.setting.name, "allow");
